@@ -1,0 +1,33 @@
+# The two commands: `make dev` runs the gateway locally, `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONPATH := layers/common:.
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: dev test bootstrap lint typecheck unit integration e2e bench
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+dev: bootstrap
+	$(BIN)/python -m devstack
+
+test: bootstrap lint typecheck
+	$(BIN)/pytest
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: bootstrap
+	$(BIN)/mypy
+
+unit: bootstrap
+	$(BIN)/pytest tests/unit
+
+integration: bootstrap
+	$(BIN)/pytest tests/integration
+
+e2e: bootstrap
+	$(BIN)/pytest tests/e2e

@@ -1,0 +1,1 @@
+"""The local runtime: runs the SAM template's API, queues and consumers without Docker."""

@@ -1,0 +1,157 @@
+"""The HTTP API on loopback: requests become API Gateway HTTP API (payload 2.0) events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from devstack.template import HttpRoute, Topology
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+def build_event(
+    route: HttpRoute,
+    path_params: dict[str, str],
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
+) -> dict[str, Any]:
+    parts = urlsplit(target)
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode(), True
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host", "localhost"),
+            "domainPrefix": "localhost",
+            "http": {
+                "method": method,
+                "path": parts.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if path_params:
+        event["pathParameters"] = path_params
+    if "cookie" in headers:
+        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+    if body:
+        event["body"] = text
+    return event
+
+
+def _make_handler(topology: Topology, invoke: Invoke, log: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
+    class ApiRequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "devstack-httpapi"
+
+        def _handle(self) -> None:
+            started = time.perf_counter()
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._reply(413, {"content-type": "application/json"}, b'{"message":"Request Entity Too Large"}')
+                return
+            body = self.rfile.read(length) if length else b""
+            path = urlsplit(self.path).path
+            found = topology.route_for(self.command, path)
+            if found is None:
+                self._reply(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
+                return
+            route, params = found
+            headers: dict[str, str] = {}
+            for key, value in self.headers.items():
+                key = key.lower()
+                headers[key] = f"{headers[key]},{value}" if key in headers else value
+            event = build_event(route, params, self.command, self.path, headers, body, self.client_address[0])
+            try:
+                result = invoke(route.function_id, event)
+            except Exception as exc:  # the function crashed: API Gateway answers 500
+                log(f"{route.function_id} failed: {type(exc).__name__}: {exc}")
+                self._reply(500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}')
+                return
+            status, response_headers, payload = _response_parts(result)
+            self._reply(status, response_headers, payload)
+            elapsed = (time.perf_counter() - started) * 1000
+            log(f"{self.command} {self.path} -> {status} ({elapsed:.0f} ms)")
+
+        def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return ApiRequestHandler
+
+
+def _response_parts(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """Payload 2.0 responses: a dict with statusCode/headers/body, or any JSON value as a 200 body."""
+    if isinstance(result, dict) and "statusCode" in result:
+        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            headers[key] = ",".join(str(v) for v in values)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        return int(result["statusCode"]), headers, payload
+    return 200, {"content-type": "application/json"}, json.dumps(result).encode()
+
+
+class HttpApiServer:
+    def __init__(self, topology: Topology, invoke: Invoke, port: int, log: Callable[[str], None]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(topology, invoke, log))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,92 @@
+"""Runs a template function's real handler in warm worker processes, one per concurrent invocation.
+
+Each worker is a separate process, like a Lambda execution environment: module state (the
+resolver's current event, the database connection) is never shared between concurrent calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devstack.template import FunctionSpec
+
+_handler: Any = None
+_spec: FunctionSpec | None = None
+
+
+@dataclass
+class LocalContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline_ms: int
+    function_version: str = "$LATEST"
+    log_group_name: str = "/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
+
+
+def _init_worker(spec: FunctionSpec, root: str, environment: dict[str, str]) -> None:
+    global _handler, _spec
+    os.environ.update(environment)
+    # A layer's content and the function's own folder are what Lambda puts on the path.
+    for folder in [*spec.layer_uris, spec.code_uri]:
+        path = str(Path(root) / folder)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    module = importlib.import_module(spec.module)
+    _handler = getattr(module, spec.function_name)
+    _spec = spec
+
+
+def _invoke(event: dict[str, Any]) -> Any:
+    assert _spec is not None
+    context = LocalContext(
+        function_name=_spec.logical_id,
+        memory_limit_in_mb=512,
+        invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{_spec.logical_id}",
+        aws_request_id=str(uuid.uuid4()),
+        deadline_ms=int(time.time() * 1000) + _spec.timeout * 1000,
+    )
+    return _handler(event, context)
+
+
+def _ready() -> bool:
+    return _handler is not None
+
+
+class FunctionPool:
+    def __init__(self, spec: FunctionSpec, root: Path, environment: dict[str, str], concurrency: int) -> None:
+        self.spec = spec
+        self._executor = ProcessPoolExecutor(
+            max_workers=concurrency,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(spec, str(root), environment),
+        )
+
+    def warm(self) -> Future[bool]:
+        return self._executor.submit(_ready)
+
+    def submit(self, event: dict[str, Any]) -> Future[Any]:
+        return self._executor.submit(_invoke, event)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        return self.submit(event).result()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,204 @@
+"""Starts the whole gateway locally from template.yaml: Postgres, the SQS/Scheduler endpoint,
+the HTTP API, the consumers' event-source mappings and the static sites."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devstack import aws
+from devstack.database import EmbeddedPostgres, prepare
+from devstack.http_api import HttpApiServer
+from devstack.invoker import FunctionPool
+from devstack.pollers import SqsPoller
+from devstack.static_sites import StaticSite
+from devstack.template import Topology, load_template, make_resolver, read_topology
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "000000000000"
+API_CONCURRENCY = 4
+# Settings a developer may set for a local run; they win over the template's values.
+DEVELOPER_SETTINGS = ("POWERTOOLS_LOG_LEVEL",)
+
+
+@dataclass
+class RuntimeOptions:
+    root: Path = ROOT
+    api_port: int = 8000
+    dashboard_port: int = 3000
+    checkout_port: int = 3001
+    emulator_port: int = 4566
+    data_dir: Path = field(default_factory=lambda: ROOT / ".data")
+    stack_name: str = "gateway-local"
+    max_local_concurrency: int = 4
+
+
+def _log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} devstack | {message}", flush=True)
+
+
+class LocalRuntime:
+    def __init__(self, options: RuntimeOptions, log: Callable[[str], None] = _log) -> None:
+        self.options = options
+        self.log = log
+        self.topology: Topology = read_topology(load_template(options.root / "template.yaml"))
+        self._postgres: EmbeddedPostgres | None = None
+        self._emulator: aws.EmbeddedEmulator | None = None
+        self._pools: dict[str, FunctionPool] = {}
+        self._pollers: list[SqsPoller] = []
+        self._servers: list[Any] = []
+        self.database_url = ""
+        self.endpoint_url = ""
+        self.function_environment: dict[str, dict[str, str]] = {}
+
+    # --- dependencies ---------------------------------------------------------------------
+
+    def _start_postgres(self) -> None:
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            self._postgres = EmbeddedPostgres(self.options.data_dir / "postgres")
+            url = self._postgres.start()
+        applied = prepare(url)
+        self.database_url = url
+        where = "embedded" if self._postgres else "DATABASE_URL"
+        self.log(f"postgres ready ({where}); migrations applied now: {applied or 'none'}")
+
+    def _start_aws_endpoint(self) -> None:
+        aws.set_local_credentials()
+        url = os.environ.get("AWS_ENDPOINT_URL")
+        if not url:
+            port = self.options.emulator_port or aws.free_port()
+            self._emulator = aws.EmbeddedEmulator(port)
+            self._emulator.start()
+            url = self._emulator.url
+            os.environ["AWS_ENDPOINT_URL"] = url
+        self.endpoint_url = url
+
+    # --- topology -------------------------------------------------------------------------
+
+    def _resolve_environment(self, queues: aws.QueueSet) -> None:
+        region = os.environ["AWS_DEFAULT_REGION"]
+        values: dict[str, str] = {
+            "AWS::StackName": self.options.stack_name,
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        for name, parameter in self.topology.parameters.items():
+            values[name] = str(parameter.get("Default", ""))
+        values["Stage"] = "local"
+        values.update(queues.urls)
+        attributes: dict[tuple[str, str], str] = {}
+        for logical_id in queues.urls:
+            attributes[(logical_id, "Arn")] = queues.arns[logical_id]
+            attributes[(logical_id, "QueueName")] = queues.names[logical_id]
+        for logical_id, resource in self._resources().items():
+            if resource.get("Type") == "AWS::IAM::Role":
+                attributes[(logical_id, "Arn")] = (
+                    f"arn:aws:iam::{ACCOUNT_ID}:role/{self.options.stack_name}-{logical_id}"
+                )
+        resolve = make_resolver(values, attributes)
+        for logical_id, name in self.topology.schedule_groups.items():
+            values[logical_id] = str(resolve(name))
+            aws.create_schedule_group(values[logical_id])
+
+        for logical_id, spec in self.topology.functions.items():
+            environment = {key: str(resolve(value)) for key, value in spec.environment.items()}
+            environment.update({"DATABASE_URL": self.database_url, "STAGE": "local"})
+            for key in DEVELOPER_SETTINGS:
+                if key in os.environ:
+                    environment[key] = os.environ[key]
+            self.function_environment[logical_id] = environment
+
+    def _resources(self) -> dict[str, Any]:
+        return dict(load_template(self.options.root / "template.yaml").get("Resources", {}))
+
+    def _start_functions(self) -> None:
+        concurrency = {mapping.function_id: mapping.max_concurrency for mapping in self.topology.sqs_mappings}
+        for logical_id, spec in self.topology.functions.items():
+            workers = min(concurrency.get(logical_id, API_CONCURRENCY), self.options.max_local_concurrency)
+            self._pools[logical_id] = FunctionPool(
+                spec, self.options.root, self.function_environment[logical_id], workers
+            )
+        # One warm worker per function, in parallel, so the first request is not a cold start.
+        wait([pool.warm() for pool in self._pools.values()])
+
+    def _start_pollers(self, queues: aws.QueueSet) -> None:
+        for mapping in self.topology.sqs_mappings:
+            pool = self._pools[mapping.function_id]
+            workers = min(mapping.max_concurrency, self.options.max_local_concurrency)
+            local_mapping = type(mapping)(**{**mapping.__dict__, "max_concurrency": workers})
+            poller = SqsPoller(
+                local_mapping, queues.urls[mapping.queue_id], queues.arns[mapping.queue_id], pool.invoke, self.log
+            )
+            poller.start()
+            self._pollers.append(poller)
+
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        return self._pools[function_id].invoke(event)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> float:
+        started = time.perf_counter()
+        self._start_postgres()
+        self._start_aws_endpoint()
+        queues = aws.create_queues(self.topology, self.options.stack_name)
+        self._resolve_environment(queues)
+        self._start_functions()
+        self._start_pollers(queues)
+        api = HttpApiServer(self.topology, self.invoke, self.options.api_port, self.log)
+        api.start()
+        self._servers.append(api)
+        root = self.options.root
+        sites = {
+            "dashboard": (root / "dashboard", self.options.dashboard_port),
+            "checkout": (root / "sdk", self.options.checkout_port),
+        }
+        site_urls = []
+        for name, (folder, port) in sites.items():
+            if port >= 0:
+                site = StaticSite(folder, port)
+                site.start()
+                self._servers.append(site)
+                site_urls.append(f"{name:<10} http://127.0.0.1:{site.port}")
+        elapsed = time.perf_counter() - started
+        self.log(
+            f"API        http://127.0.0.1:{api.port}  (routes from template.yaml: "
+            + ", ".join(route.route_key for route in self.topology.routes)
+            + ")"
+        )
+        for line in site_urls:
+            self.log(line)
+        self.log(
+            f"SQS/Scheduler endpoint {self.endpoint_url}; pollers: "
+            + ", ".join(
+                f"{p.mapping.queue_id}->{p.mapping.function_id} (batch {p.mapping.batch_size})" for p in self._pollers
+            )
+        )
+        self.log("test merchant: X-Api-Key key_test_abc123, X-Api-Secret secret_test_xyz789")
+        self.log(f"ready in {elapsed:.2f} s; Ctrl-C stops everything")
+        return elapsed
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
+        for server in self._servers:
+            server.stop()
+        for poller in self._pollers:
+            poller.join(timeout=3)
+        for pool in self._pools.values():
+            pool.shutdown()
+        if self._emulator:
+            self._emulator.stop()
+        if self._postgres:
+            self._postgres.stop()
+        self.log("stopped")
+        sys.stdout.flush()

@@ -1,0 +1,221 @@
+"""Reads the SAM template: functions (with Globals applied), HTTP routes, queues and SQS mappings.
+
+This is the only description of the topology; the local runtime derives everything from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SHORT_TAGS = {"Ref": "Ref", "Condition": "Condition"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (`!Ref X`, `!GetAtt A.B`, `!Sub ...`)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = _SHORT_TAGS.get(tag_suffix, f"Fn::{tag_suffix}")
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    with path.open() as handle:
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return loaded
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str  # upper case, or ANY
+    path: str  # API Gateway syntax: /a/{id}/{proxy+}
+    function_id: str
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when this route serves the request, else None."""
+        if self.method not in ("ANY", method.upper()):
+            return None
+        pattern = ""
+        for segment in re.split(r"(\{[^}]+\})", self.path):
+            if segment.startswith("{") and segment.endswith("+}"):
+                pattern += f"(?P<{segment[1:-2]}>.+)"
+            elif segment.startswith("{"):
+                pattern += f"(?P<{segment[1:-1]}>[^/]+)"
+            else:
+                pattern += re.escape(segment)
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class SqsMapping:
+    function_id: str
+    queue_id: str
+    batch_size: int
+    reports_item_failures: bool
+    max_concurrency: int
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    visibility_timeout: int
+    dead_letter_queue_id: str | None
+    max_receive_count: int | None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_uri: str
+    handler: str
+    timeout: int
+    environment: dict[str, Any] = field(default_factory=dict)
+    layer_uris: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def function_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass
+class Topology:
+    functions: dict[str, FunctionSpec]
+    routes: list[HttpRoute]
+    queues: dict[str, QueueSpec]
+    sqs_mappings: list[SqsMapping]
+    schedule_groups: dict[str, str]  # logical id -> Name (may hold intrinsics)
+    parameters: dict[str, Any]
+
+    def route_for(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        # Most specific first: API Gateway prefers literal segments over greedy ones.
+        for route in sorted(self.routes, key=lambda r: (r.path.count("+"), -len(r.path))):
+            params = route.match(method, path)
+            if params is not None:
+                return route, params
+        return None
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return copy.deepcopy(override)
+
+
+def _ref_id(value: Any) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    raise ValueError(f"expected !Ref or !GetAtt, got {value!r}")
+
+
+def read_topology(template: dict[str, Any]) -> Topology:
+    resources: dict[str, Any] = template.get("Resources", {})
+    function_globals = template.get("Globals", {}).get("Function", {})
+    functions: dict[str, FunctionSpec] = {}
+    routes: list[HttpRoute] = []
+    mappings: list[SqsMapping] = []
+    queues: dict[str, QueueSpec] = {}
+    schedule_groups: dict[str, str] = {}
+
+    for logical_id, resource in resources.items():
+        kind, props = resource.get("Type"), resource.get("Properties", {})
+        if kind == "AWS::Serverless::Function":
+            merged = _merge(function_globals, props)
+            layers = tuple(resources[_ref_id(layer)]["Properties"]["ContentUri"] for layer in merged.get("Layers", []))
+            functions[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_uri=merged["CodeUri"],
+                handler=merged["Handler"],
+                timeout=int(merged.get("Timeout", 3)),
+                environment=merged.get("Environment", {}).get("Variables", {}),
+                layer_uris=layers,
+            )
+            for event in merged.get("Events", {}).values():
+                event_props = event.get("Properties", {})
+                if event["Type"] == "HttpApi":
+                    routes.append(HttpRoute(event_props.get("Method", "ANY").upper(), event_props["Path"], logical_id))
+                elif event["Type"] == "SQS":
+                    mappings.append(
+                        SqsMapping(
+                            function_id=logical_id,
+                            queue_id=_ref_id(event_props["Queue"]),
+                            batch_size=int(event_props.get("BatchSize", 10)),
+                            reports_item_failures="ReportBatchItemFailures"
+                            in event_props.get("FunctionResponseTypes", []),
+                            max_concurrency=int(event_props.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+                        )
+                    )
+        elif kind == "AWS::SQS::Queue":
+            redrive = props.get("RedrivePolicy") or {}
+            queues[logical_id] = QueueSpec(
+                logical_id=logical_id,
+                visibility_timeout=int(props.get("VisibilityTimeout", 30)),
+                dead_letter_queue_id=_ref_id(redrive["deadLetterTargetArn"]) if redrive else None,
+                max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+            )
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            schedule_groups[logical_id] = props.get("Name", logical_id)
+
+    return Topology(functions, routes, queues, mappings, schedule_groups, template.get("Parameters", {}))
+
+
+Resolver = Callable[[Any], Any]
+
+
+def make_resolver(values: Mapping[str, str], attributes: Mapping[tuple[str, str], str]) -> Resolver:
+    """Resolves !Ref, !GetAtt and !Sub against local values (queue URLs, parameters, pseudo parameters)."""
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((name, arg),) = value.items()
+            if name == "Ref":
+                return values[arg]
+            if name == "Fn::GetAtt":
+                return attributes[(arg[0], arg[1])]
+            if name == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+
+                def substitute(found: re.Match[str]) -> str:
+                    key = found.group(1)
+                    if "." in key:
+                        resource, attribute = key.split(".", 1)
+                        return attributes[(resource, attribute)]
+                    return values[key]
+
+                return re.sub(r"\$\{([^}!]+)\}", substitute, text)
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"cannot resolve {value!r} locally")
+        return value
+
+    return resolve

@@ -1,0 +1,1 @@
+"""Routers of the API Lambda, one per resource."""

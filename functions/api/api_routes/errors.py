@@ -1,0 +1,53 @@
+"""The one place where errors become HTTP responses in the `{"error":{"code","description"}}` envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from gateway.errors import BadRequest, GatewayError, InternalError, NotFound
+
+
+def error_response(error: GatewayError) -> Response[str]:
+    return Response(
+        status_code=error.status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error.envelope(), separators=(",", ":")),
+    )
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    """Names the offending fields; never echoes input values (they may be card numbers)."""
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
+        if error.get("type") == "json_invalid":
+            return "Request body is not valid JSON"
+        parts.append(f"{location}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "Invalid request"
+
+
+def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
+    @app.exception_handler(GatewayError)
+    def handle_gateway_error(error: GatewayError) -> Response[str]:
+        if error.status_code >= 500:
+            logger.error("request failed", extra={"code": error.code, "description": error.description})
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(error: RequestValidationError) -> Response[str]:
+        return error_response(BadRequest(describe_validation_errors(list(error.errors()))))
+
+    @app.not_found
+    def handle_not_found(_: NotFoundError) -> Response[str]:
+        return error_response(NotFound("No such route"))
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(InternalError("Internal error"))

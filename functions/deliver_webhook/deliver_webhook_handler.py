@@ -1,0 +1,26 @@
+"""The webhooks queue consumer: one delivery attempt per record; failures are reported per item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gateway.domain import webhooks
+from gateway.models import WebhookJob
+
+logger = Logger(service="deliver_webhook")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def deliver_record(record: SQSRecord) -> None:
+    webhooks.deliver(WebhookJob.model_validate_json(record.body))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=deliver_record, processor=processor, context=context)

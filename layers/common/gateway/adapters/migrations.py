@@ -1,0 +1,60 @@
+"""Migration runner: applies `gateway/migrations/*.sql` in order, once each, recording versions."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import psycopg
+
+# Any constant works; it keeps two runners from applying the same migration at once.
+_ADVISORY_LOCK_KEY = 7_301_955_201
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("gateway") / "migrations"
+    files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".sql")), key=lambda entry: entry.name)
+    return [(entry.name.removesuffix(".sql"), entry.read_text()) for entry in files]
+
+
+def migrate(database_url: str) -> list[str]:
+    """Applies pending migrations; returns the versions applied by this call."""
+    applied_now: list[str] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for version, sql in migration_files():
+                if version in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql.encode())
+                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+                applied_now.append(version)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
+    return applied_now
+
+
+TEST_MERCHANT = {
+    "id": "550e8400-e29b-41d4-a716-446655440000",
+    "name": "Test Merchant",
+    "email": "test@example.com",
+    "api_key": "key_test_abc123",
+    "api_secret": "secret_test_xyz789",
+    "webhook_secret": "whsec_test_abc123",
+}
+
+
+def seed_test_merchant(database_url: str) -> None:
+    """Idempotent: the test merchant exists afterwards, whatever was there before."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO merchants (id, name, email, api_key, api_secret, webhook_secret)"
+            " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, %(api_secret)s, %(webhook_secret)s)"
+            " ON CONFLICT (id) DO NOTHING",
+            TEST_MERCHANT,
+        )

@@ -1,0 +1,100 @@
+"""Postgres adapter: one connection per Lambda container (per thread), short explicit transactions."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from gateway.errors import ServiceUnavailable
+from gateway.settings import get_settings
+
+Row = dict[str, Any]
+
+_local = threading.local()
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+
+
+class _UuidAsText(psycopg.adapt.Loader):
+    """UUIDs leave the adapter as plain strings, like every other id."""
+
+    def load(self, data: Any) -> str:
+        return bytes(data).decode()
+
+
+@lru_cache(maxsize=1)
+def database_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    if settings.database_secret_arn:
+        from gateway.adapters.secrets import database_url_from_secret
+
+        return database_url_from_secret(settings.database_secret_arn)
+    raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
+
+
+def _connect() -> psycopg.Connection[Row]:
+    conn = psycopg.connect(database_url(), autocommit=True, row_factory=dict_row, connect_timeout=5)
+    conn.adapters.register_loader("uuid", _UuidAsText)
+    return conn
+
+
+def _connection() -> psycopg.Connection[Row]:
+    conn: psycopg.Connection[Row] | None = getattr(_local, "conn", None)
+    if conn is None or conn.closed or conn.broken:
+        try:
+            conn = _connect()
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable("Database is unavailable") from exc
+        _local.conn = conn
+    return conn
+
+
+def close_connection() -> None:
+    conn = getattr(_local, "conn", None)
+    if conn is not None:
+        conn.close()
+        _local.conn = None
+
+
+class Tx:
+    """The statements of one open transaction; the only database handle domain code sees."""
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self._conn = conn
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        return self._conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+
+@contextmanager
+def transaction() -> Iterator[Tx]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    conn = _connection()
+    try:
+        with conn.transaction():
+            yield Tx(conn)
+    except psycopg.OperationalError as exc:
+        close_connection()
+        raise DatabaseUnavailable("Database is unavailable") from exc
+
+
+def as_json(value: Any) -> Jsonb | None:
+    return None if value is None else Jsonb(value, dumps=lambda v: json.dumps(v, separators=(",", ":")))

@@ -1,0 +1,15 @@
+"""Secrets Manager adapter: the database connection secret (RDS's JSON shape) as a libpq URL."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import boto3
+
+
+def database_url_from_secret(secret_arn: str) -> str:
+    secret = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
+    host, port, name = secret["host"], secret.get("port", 5432), secret.get("dbname", "postgres")
+    return f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode=require"

@@ -1,0 +1,190 @@
+"""SQL of the gateway: every query the domain needs, one function each, run inside a `Tx`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.adapters.postgres import Row, Tx, as_json
+
+_MERCHANT_COLUMNS = "id, name, email, api_key, api_secret, webhook_url, webhook_secret, is_active"
+_ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
+_PAYMENT_COLUMNS = (
+    "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
+    " captured, error_code, error_description, processing_started_at, created_at, updated_at"
+)
+
+
+# --- merchants ------------------------------------------------------------------------------
+
+
+def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE api_key = %s", (api_key,))
+
+
+def merchant_by_id(tx: Tx, merchant_id: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE id = %s", (merchant_id,))
+
+
+def set_webhook_url(tx: Tx, merchant_id: str, webhook_url: str | None) -> Row:
+    row = tx.one(
+        f"UPDATE merchants SET webhook_url = %s, updated_at = now() WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
+        (webhook_url, merchant_id),
+    )
+    assert row is not None
+    return row
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+def insert_order(
+    tx: Tx, order_id: str, merchant_id: str, amount: int, currency: str, receipt: str | None, notes: Any
+) -> Row:
+    row = tx.one(
+        "INSERT INTO orders (id, merchant_id, amount, currency, receipt, notes)"
+        f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ORDER_COLUMNS}",
+        (order_id, merchant_id, amount, currency, receipt, as_json(notes)),
+    )
+    assert row is not None
+    return row
+
+
+def order_of_merchant(tx: Tx, merchant_id: str, order_id: str, *, for_update: bool = False) -> Row | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return tx.one(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s AND merchant_id = %s{lock}", (order_id, merchant_id)
+    )
+
+
+def set_order_status(tx: Tx, order_id: str, status: str) -> None:
+    tx.execute("UPDATE orders SET status = %s, updated_at = now() WHERE id = %s", (status, order_id))
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+def insert_payment(tx: Tx, payment: dict[str, Any]) -> Row:
+    row = tx.one(
+        "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4)"
+        " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
+        f" %(vpa)s, %(card_network)s, %(card_last4)s) RETURNING {_PAYMENT_COLUMNS}",
+        payment,
+    )
+    assert row is not None
+    return row
+
+
+def live_payment_for_order(tx: Tx, order_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments"
+        " WHERE order_id = %s AND status IN ('pending', 'processing', 'success')",
+        (order_id,),
+    )
+
+
+def payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s AND merchant_id = %s", (payment_id, merchant_id)
+    )
+
+
+def claim_payment(tx: Tx, payment_id: str, lease_seconds: int) -> Row | None:
+    """pending → processing; also takes over a `processing` claim whose consumer died (lease expired)."""
+    return tx.one(
+        "UPDATE payments SET status = 'processing', processing_started_at = clock_timestamp(), updated_at = now()"
+        " WHERE id = %s AND (status = 'pending' OR (status = 'processing'"
+        "   AND processing_started_at < clock_timestamp() - make_interval(secs => %s)))"
+        f" RETURNING {_PAYMENT_COLUMNS}",
+        (payment_id, lease_seconds),
+    )
+
+
+def finish_payment(
+    tx: Tx, payment_id: str, claimed_at: Any, status: str, error_code: str | None, error_description: str | None
+) -> Row | None:
+    """processing → success/failed, only for the consumer whose claim is still current."""
+    return tx.one(
+        "UPDATE payments SET status = %s, error_code = %s, error_description = %s, updated_at = now()"
+        " WHERE id = %s AND status = 'processing' AND processing_started_at = %s"
+        f" RETURNING {_PAYMENT_COLUMNS}",
+        (status, error_code, error_description, payment_id, claimed_at),
+    )
+
+
+# --- webhook logs -----------------------------------------------------------------------------
+
+
+def insert_webhook_log(tx: Tx, merchant_id: str, event: str, payload: str) -> str:
+    row = tx.one(
+        "INSERT INTO webhook_logs (merchant_id, event, payload) VALUES (%s, %s, %s) RETURNING id",
+        (merchant_id, event, payload),
+    )
+    assert row is not None
+    return str(row["id"])
+
+
+def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
+    """The log row with its merchant's endpoint, locked so a duplicate message cannot send it twice."""
+    return tx.one(
+        "SELECT w.id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret"
+        " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
+        " WHERE w.id = %s AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
+        (webhook_log_id,),
+    )
+
+
+def record_webhook_attempt(
+    tx: Tx, webhook_log_id: str, status: str, response_code: int | None, response_body: str | None, error: str | None
+) -> None:
+    tx.execute(
+        "UPDATE webhook_logs SET status = %s, attempts = attempts + 1, last_attempt_at = now(),"
+        " response_code = %s, response_body = %s, last_error = %s, next_retry_at = NULL WHERE id = %s",
+        (status, response_code, response_body, error, webhook_log_id),
+    )
+
+
+def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
+    tx.execute("UPDATE webhook_logs SET status = 'skipped', last_error = %s WHERE id = %s", (reason, webhook_log_id))
+
+
+def webhook_log(tx: Tx, webhook_log_id: str) -> Row | None:
+    return tx.one("SELECT * FROM webhook_logs WHERE id = %s", (webhook_log_id,))
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+def add_outbox(tx: Tx, queue: str, body: str, delay_seconds: int = 0) -> int:
+    row = tx.one(
+        "INSERT INTO outbox (queue, body, delay_seconds) VALUES (%s, %s, %s) RETURNING id",
+        (queue, body, delay_seconds),
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+def mark_outbox_sent(tx: Tx, outbox_id: int) -> None:
+    tx.execute("UPDATE outbox SET sent_at = now() WHERE id = %s AND sent_at IS NULL", (outbox_id,))
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def ping(tx: Tx) -> None:
+    tx.one("SELECT 1")
+
+
+def job_counts(tx: Tx) -> Row:
+    row = tx.one(
+        "SELECT"
+        " (SELECT count(*) FROM payments WHERE status = 'pending')"
+        "   + (SELECT count(*) FROM refunds WHERE status = 'pending')"
+        "   + (SELECT count(*) FROM webhook_logs WHERE status = 'pending') AS pending,"
+        " (SELECT count(*) FROM payments WHERE status = 'processing') AS processing,"
+        " (SELECT count(*) FROM payments WHERE status IN ('success', 'failed'))"
+        "   + (SELECT count(*) FROM refunds WHERE status = 'processed')"
+        "   + (SELECT count(*) FROM webhook_logs WHERE status IN ('success', 'skipped')) AS completed,"
+        " (SELECT count(*) FROM webhook_logs WHERE status = 'failed') AS failed"
+    )
+    assert row is not None
+    return row

@@ -1,0 +1,84 @@
+"""Merchants: API authentication and webhook configuration."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from gateway.adapters import store
+from gateway.adapters.migrations import TEST_MERCHANT
+from gateway.adapters.postgres import Row, transaction
+from gateway.errors import AuthenticationFailed, BadRequest, NotFound
+from gateway.models import TestMerchant, WebhookConfig, WebhookConfigRequest
+from gateway.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """The authenticated caller; deliberately without the API secret."""
+
+    id: str
+    name: str
+    email: str
+    api_key: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> Merchant:
+        return cls(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
+
+
+def authenticate(api_key: str | None, api_secret: str | None) -> Merchant:
+    if not api_key or not api_secret:
+        raise AuthenticationFailed("Invalid API credentials")
+    with transaction() as tx:
+        row = store.merchant_by_api_key(tx, api_key)
+    # compare_digest keeps the secret check constant-time.
+    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret"], api_secret):
+        raise AuthenticationFailed("Invalid API credentials")
+    return Merchant.from_row(row)
+
+
+def webhook_config(merchant: Merchant) -> WebhookConfig:
+    with transaction() as tx:
+        row = store.merchant_by_id(tx, merchant.id)
+    if row is None:
+        raise NotFound("Merchant not found")
+    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+
+
+def _is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_global and not ip.is_multicast
+
+
+def validate_webhook_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadRequest("webhook_url must be an absolute http(s) URL")
+    if get_settings().allows_private_webhook_urls:
+        return url
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except (socket.gaierror, UnicodeError) as exc:
+        raise BadRequest("webhook_url host does not resolve") from exc
+    if not all(_is_public_address(str(address)) for address in addresses):
+        raise BadRequest("webhook_url must resolve to a public address")
+    return url
+
+
+def update_webhook(merchant: Merchant, request: WebhookConfigRequest) -> WebhookConfig:
+    url = validate_webhook_url(request.webhook_url) if request.webhook_url else None
+    with transaction() as tx:
+        row = store.set_webhook_url(tx, merchant.id, url)
+    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+
+
+def test_merchant() -> TestMerchant:
+    with transaction() as tx:
+        row = store.merchant_by_id(tx, TEST_MERCHANT["id"])
+    if row is None:
+        raise NotFound("Test merchant is not seeded")
+    return TestMerchant(id=row["id"], email=row["email"], api_key=row["api_key"], seeded=True)

@@ -1,0 +1,51 @@
+"""The one error hierarchy of the gateway; the API maps it to HTTP in one place."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST_ERROR"
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+    def envelope(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "description": self.description}}
+
+
+class BadRequest(GatewayError):
+    pass
+
+
+class InvalidVpa(GatewayError):
+    code = "INVALID_VPA"
+
+
+class InvalidCard(GatewayError):
+    code = "INVALID_CARD"
+
+
+class ExpiredCard(GatewayError):
+    code = "EXPIRED_CARD"
+
+
+class AuthenticationFailed(GatewayError):
+    status_code = 401
+    code = "AUTHENTICATION_ERROR"
+
+
+class NotFound(GatewayError):
+    status_code = 404
+    code = "NOT_FOUND_ERROR"
+
+
+class ServiceUnavailable(GatewayError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+
+
+class InternalError(GatewayError):
+    status_code = 500
+    code = "INTERNAL_ERROR"

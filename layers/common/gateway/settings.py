@@ -1,0 +1,61 @@
+"""Runtime settings, validated once per cold start from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    stage: str = "local"
+    # Either a full URL (local runtime, tests) or a Secrets Manager secret (AWS).
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+
+    payments_queue_url: str = ""
+    refunds_queue_url: str = ""
+    webhooks_queue_url: str = ""
+    payments_dlq_url: str = ""
+    refunds_dlq_url: str = ""
+    webhooks_dlq_url: str = ""
+
+    test_mode: bool = False
+    test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
+    test_payment_success: bool = True
+    webhook_retry_intervals_test: bool = False
+
+    # A payment left in `processing` longer than this was abandoned by a crashed consumer.
+    processing_lease_seconds: int = 60
+    webhook_timeout_seconds: float = 5.0
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local" or self.test_mode
+
+    @property
+    def test_routes_enabled(self) -> bool:
+        return self.is_local
+
+    @property
+    def allows_private_webhook_urls(self) -> bool:
+        return self.is_local
+
+    def queue_url(self, queue: str) -> str:
+        urls = {
+            "payments": self.payments_queue_url,
+            "refunds": self.refunds_queue_url,
+            "webhooks": self.webhooks_queue_url,
+        }
+        url = urls.get(queue)
+        if not url:
+            raise RuntimeError(f"no URL configured for queue {queue!r}")
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
