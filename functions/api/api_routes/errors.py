@@ -43,6 +43,10 @@ def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
     def handle_validation_error(error: RequestValidationError) -> Response[str]:
         return error_response(BadRequest(describe_validation_errors(list(error.errors()))))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
+        return error_response(BadRequest("Request body must be UTF-8 encoded JSON"))
+
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response[str]:
         return error_response(NotFound("No such route"))

@@ -1,0 +1,91 @@
+"""Starts the whole local stack exactly as `make dev` does (`python -m devstack`), on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.aws import free_port
+from tests.support import ROOT
+
+
+@dataclass
+class LocalStack:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    startup_seconds: float
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    folder = Path(tmp_path_factory.mktemp("stack"))
+    api_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
+    env.update(
+        {
+            "TEST_MODE": "true",
+            "TEST_PROCESSING_DELAY": "500",
+            "TEST_PAYMENT_SUCCESS": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}",
+        }
+    )
+    log_path = folder / "devstack.log"
+    command = [
+        sys.executable,
+        "-m",
+        "devstack",
+        "--api-port",
+        str(api_port),
+        "--dashboard-port",
+        "-1",
+        "--checkout-port",
+        "-1",
+        "--emulator-port",
+        "0",
+        "--data-dir",
+        str(folder / "data"),
+    ]
+    started = time.perf_counter()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{api_port}"
+    stack = LocalStack(url, process, log_path, 0.0)
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"local stack exited with {process.returncode}:\n{stack.log()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"local stack did not become healthy:\n{stack.log()}")
+        time.sleep(0.2)
+    stack.startup_seconds = time.perf_counter() - started
+    print(f"\nlocal stack healthy after {stack.startup_seconds:.2f} s (cold: new Postgres cluster, new emulator)")
+    yield stack
+    # Ctrl-C must stop everything cleanly.
+    process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"local stack ignored Ctrl-C for 30 s:\n{stack.log()}")
+    assert code == 0, stack.log()
+    assert "stopped" in stack.log()

@@ -1,0 +1,259 @@
+"""The API handler with API Gateway HTTP API events, on the real Postgres and SQS endpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.support import VALID_CARD, Gateway
+
+ID = re.compile(r"^(order|pay)_[A-Za-z0-9]{16}$")
+
+
+def test_health_reports_connected_dependencies(gateway: Gateway) -> None:
+    response = gateway.api("GET", "/health", headers={"x-api-key": None, "x-api-secret": None})
+    assert response.status == 200
+    assert response.json["status"] == "healthy"
+    assert response.json["database"] == "connected" and response.json["queue"] == "connected"
+    assert response.json["timestamp"]
+
+
+def test_health_is_unhealthy_when_the_database_is_down(gateway: Gateway, setting: Any) -> None:
+    setting("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    response = gateway.api("GET", "/health")
+    assert response.status == 503
+    assert response.json["status"] == "unhealthy" and response.json["database"] == "disconnected"
+
+
+def test_test_merchant_is_seeded(gateway: Gateway) -> None:
+    response = gateway.api("GET", "/api/v1/test/merchant", headers={"x-api-key": None, "x-api-secret": None})
+    assert response.status == 200
+    assert response.json == {
+        "id": "550e8400-e29b-41d4-a716-446655440000",
+        "email": "test@example.com",
+        "api_key": "key_test_abc123",
+        "seeded": True,
+    }
+
+
+def test_create_and_fetch_an_order(gateway: Gateway) -> None:
+    response = gateway.api("POST", "/api/v1/orders", {"amount": 50000, "receipt": "rcpt_1", "notes": {"k": "v"}})
+    assert response.status == 201
+    order = response.json
+    assert ID.match(order["id"]) and order["id"].startswith("order_")
+    assert order["merchant_id"] == "550e8400-e29b-41d4-a716-446655440000"
+    assert (order["amount"], order["currency"], order["status"]) == (50000, "INR", "created")
+    assert (order["receipt"], order["notes"]) == ("rcpt_1", {"k": "v"})
+    fetched = gateway.api("GET", f"/api/v1/orders/{order['id']}")
+    assert fetched.status == 200 and fetched.json == order
+
+
+def test_upi_payment_is_created_pending_and_enqueued(gateway: Gateway) -> None:
+    order = gateway.create_order(12345)
+    response = gateway.api(
+        "POST", "/api/v1/payments", {"order_id": order["id"], "method": "upi", "vpa": "shopper@okhdfc"}
+    )
+    assert response.status == 201
+    payment = response.json
+    assert payment["id"].startswith("pay_") and ID.match(payment["id"])
+    assert (payment["amount"], payment["currency"], payment["method"]) == (12345, "INR", "upi")
+    assert (payment["vpa"], payment["status"]) == ("shopper@okhdfc", "pending")
+    assert "card_last4" not in payment
+    messages = gateway.receive("PaymentsQueue")
+    assert [json.loads(m["Body"]) for m in messages] == [{"payment_id": payment["id"]}]
+    assert gateway.rows("SELECT sent_at IS NOT NULL AS sent FROM outbox") == [{"sent": True}]
+    assert gateway.api("GET", f"/api/v1/payments/{payment['id']}").json == payment
+
+
+def test_card_payment_keeps_only_network_and_last4(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    card = {
+        "number": "5500-0000-0000-0004",
+        "expiry_month": 12,
+        "expiry_year": 2031,
+        "cvv": "987",
+        "holder_name": "A Shopper",
+    }
+    response = gateway.api("POST", "/api/v1/payments", {"order_id": order["id"], "method": "card", "card": card})
+    assert response.status == 201
+    assert (response.json["card_network"], response.json["card_last4"]) == ("mastercard", "0004")
+    assert "5500000000000004" not in response.body and "987" not in response.body.replace("0987", "")
+    stored = json.dumps(gateway.rows("SELECT row_to_json(p)::text AS r FROM payments p"))
+    assert "5500000000000004" not in stored and "5500-0000" not in stored and '"987"' not in stored
+
+
+def test_an_order_cannot_have_two_live_payments(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    gateway.create_payment(order["id"])
+    second = gateway.api("POST", "/api/v1/payments", {"order_id": order["id"], "method": "card", "card": VALID_CARD})
+    assert second.status == 400
+    assert second.json["error"]["code"] == "BAD_REQUEST_ERROR"
+    assert gateway.count("payments") == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "path"),
+    [
+        ({"x-api-key": None, "x-api-secret": None}, "/api/v1/orders/order_x"),
+        ({"x-api-secret": "wrong"}, "/api/v1/orders/order_x"),
+        ({"x-api-key": "key_nobody"}, "/api/v1/payments/pay_x"),
+        ({"x-api-secret": None}, "/api/v1/merchant/webhook"),
+    ],
+)
+def test_bad_credentials_get_401(gateway: Gateway, headers: dict[str, str | None], path: str) -> None:
+    response = gateway.api("GET", path, headers=headers)
+    assert response.status == 401
+    assert response.json == {"error": {"code": "AUTHENTICATION_ERROR", "description": "Invalid API credentials"}}
+
+
+def test_unknown_and_foreign_ids_are_404(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    payment = gateway.create_payment(order["id"])
+    gateway.rows(
+        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
+        " VALUES ('Other', 'other@example.com', 'key_other', 'secret_other', 'whsec_other') RETURNING id"
+    )
+    other = {"x-api-key": "key_other", "x-api-secret": "secret_other"}
+    for path in (
+        f"/api/v1/orders/{order['id']}",
+        f"/api/v1/payments/{payment['id']}",
+        "/api/v1/orders/order_nope",
+        "/api/v1/payments/pay_nope",
+    ):
+        response = gateway.api("GET", path, headers=other)
+        assert response.status == 404, path
+        assert response.json["error"]["code"] == "NOT_FOUND_ERROR"
+    foreign = gateway.api(
+        "POST", "/api/v1/payments", {"order_id": order["id"], "method": "upi", "vpa": "a@b"}, headers=other
+    )
+    assert foreign.status == 404
+
+
+def test_unknown_route_is_404_in_the_envelope(gateway: Gateway) -> None:
+    response = gateway.api("GET", "/api/v1/nothing-here")
+    assert response.status == 404 and response.json["error"]["code"] == "NOT_FOUND_ERROR"
+
+
+BAD_ORDERS: list[Any] = [
+    {"amount": 99},
+    {"amount": 100.5},
+    {"amount": 100.0},
+    {"amount": "5000"},
+    {"amount": True},
+    {"amount": None},
+    {},
+    {"amount": 5000, "currency": "inr"},
+    {"amount": 5000, "currency": 5},
+    {"amount": 5000, "notes": "text"},
+    {"amount": 5000, "unexpected": 1},
+    [],
+    "5000",
+]
+
+
+@pytest.mark.parametrize("body", BAD_ORDERS)
+def test_bad_order_bodies_get_400_and_write_nothing(gateway: Gateway, body: Any) -> None:
+    response = gateway.api("POST", "/api/v1/orders", body)
+    assert response.status == 400, response.body
+    assert response.json["error"]["code"] == "BAD_REQUEST_ERROR"
+    assert response.json["error"]["description"]
+    assert gateway.count("orders") == 0
+
+
+@pytest.mark.parametrize("raw", [b"{bad json", b"", b"\xff\xfe", b"null"])
+def test_malformed_bodies_get_400(gateway: Gateway, raw: bytes) -> None:
+    response = gateway.api("POST", "/api/v1/orders", raw=raw)
+    assert response.status == 400, response.body
+    assert response.json["error"]["code"] == "BAD_REQUEST_ERROR"
+
+
+def _card(**changes: Any) -> dict[str, Any]:
+    return {**VALID_CARD, **changes}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"method": "upi", "vpa": "not-a-vpa"}, "INVALID_VPA"),
+        ({"method": "upi", "vpa": "a@b.c"}, "INVALID_VPA"),
+        ({"method": "upi"}, "BAD_REQUEST_ERROR"),
+        ({"method": "upi", "vpa": 5}, "BAD_REQUEST_ERROR"),
+        ({"method": "cash"}, "BAD_REQUEST_ERROR"),
+        ({"method": None}, "BAD_REQUEST_ERROR"),
+        ({"method": "card", "card": _card(number="4111111111111112")}, "INVALID_CARD"),
+        ({"method": "card", "card": _card(number="4111 1111")}, "INVALID_CARD"),
+        ({"method": "card", "card": _card(cvv="12")}, "INVALID_CARD"),
+        ({"method": "card", "card": _card(expiry_year="2020")}, "EXPIRED_CARD"),
+        ({"method": "card", "card": _card(expiry_month="13")}, "EXPIRED_CARD"),
+        ({"method": "card", "card": _card(number=4111111111111111)}, "BAD_REQUEST_ERROR"),
+        ({"method": "card", "card": "4111111111111111"}, "BAD_REQUEST_ERROR"),
+        ({"method": "card"}, "BAD_REQUEST_ERROR"),
+        ({"method": "card", "card": _card(expiry_month=1.5)}, "BAD_REQUEST_ERROR"),
+    ],
+)
+def test_bad_payments_get_clear_errors_and_write_nothing(gateway: Gateway, body: dict[str, Any], code: str) -> None:
+    order = gateway.create_order()
+    response = gateway.api("POST", "/api/v1/payments", {"order_id": order["id"], **body})
+    assert response.status == 400, response.body
+    assert response.json["error"]["code"] == code
+    assert "4111111111111111" not in response.body and "4111111111111112" not in response.body
+    assert gateway.count("payments") == 0 and gateway.count("outbox") == 0
+    assert gateway.receive("PaymentsQueue", wait_seconds=0) == []
+
+
+def test_payment_for_unknown_order_is_404(gateway: Gateway) -> None:
+    response = gateway.api("POST", "/api/v1/payments", {"order_id": "order_missing", "method": "upi", "vpa": "a@b"})
+    assert response.status == 404 and response.json["error"]["code"] == "NOT_FOUND_ERROR"
+
+
+def test_webhook_settings_round_trip(gateway: Gateway) -> None:
+    initial = gateway.api("GET", "/api/v1/merchant/webhook")
+    assert initial.json == {"webhook_url": None, "webhook_secret": "whsec_test_abc123"}
+    updated = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": "http://127.0.0.1:9/hook"})
+    assert updated.status == 200
+    assert updated.json == {"webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": "whsec_test_abc123"}
+    assert gateway.api("GET", "/api/v1/merchant/webhook").json == updated.json
+    cleared = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": None})
+    assert cleared.json["webhook_url"] is None
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", "http://", "/relative"])
+def test_webhook_url_must_be_absolute_http(gateway: Gateway, url: str) -> None:
+    response = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
+    assert response.status == 400 and response.json["error"]["code"] == "BAD_REQUEST_ERROR"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://10.0.0.5/x",
+        "http://169.254.169.254/latest",
+        "http://localhost:8080/x",
+        "http://[::1]/x",
+    ],
+)
+def test_outside_local_mode_private_webhook_urls_are_refused(gateway: Gateway, setting: Any, url: str) -> None:
+    setting("STAGE", "prod")
+    setting("TEST_MODE", "false")
+    response = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
+    assert response.status == 400, response.body
+    assert gateway.rows("SELECT webhook_url FROM merchants") == [{"webhook_url": None}]
+
+
+def test_test_routes_are_hidden_outside_local_mode(gateway: Gateway, setting: Any) -> None:
+    setting("STAGE", "prod")
+    setting("TEST_MODE", "false")
+    assert gateway.api("GET", "/api/v1/test/merchant").status == 404
+    assert gateway.api("GET", "/api/v1/test/jobs/status").status == 404
+
+
+def test_job_status_counts_come_from_tables_and_queues(gateway: Gateway) -> None:
+    first = gateway.api("GET", "/api/v1/test/jobs/status").json
+    assert first == {"pending": 0, "processing": 0, "completed": 0, "failed": 0, "worker_status": "running"}
+    order = gateway.create_order()
+    gateway.create_payment(order["id"])
+    assert gateway.api("GET", "/api/v1/test/jobs/status").json["pending"] == 1

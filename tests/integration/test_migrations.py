@@ -1,0 +1,26 @@
+from gateway.adapters.migrations import TEST_MERCHANT, migrate, migration_files, seed_test_merchant
+from tests.support import Gateway
+
+
+def test_migrations_and_seed_are_idempotent(gateway: Gateway) -> None:
+    # The session already migrated this database: running again applies nothing and changes nothing.
+    assert migrate(gateway.database_url) == []
+    seed_test_merchant(gateway.database_url)
+    seed_test_merchant(gateway.database_url)
+    versions = [row["version"] for row in gateway.rows("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == [version for version, _ in migration_files()]
+    merchants = gateway.rows("SELECT id::text, email, api_key, api_secret, webhook_secret FROM merchants")
+    assert merchants == [
+        {key: TEST_MERCHANT[key] for key in ("id", "email", "api_key", "api_secret", "webhook_secret")}
+    ]
+
+
+def test_the_schema_refuses_money_that_is_not_a_positive_integer(gateway: Gateway) -> None:
+    import psycopg
+    import pytest
+
+    order = gateway.create_order()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        gateway.execute("UPDATE orders SET amount = 50 WHERE id = %s", (order["id"],))
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        gateway.execute("UPDATE orders SET amount = '100.5' WHERE id = %s", (order["id"],))

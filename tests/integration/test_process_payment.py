@@ -1,0 +1,123 @@
+"""The process_payment consumer with SQS batch events, on the real Postgres and SQS endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import process_payment_handler
+
+from tests.support import Gateway, fake_message, lambda_context
+
+
+def _run(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(process_payment_handler.lambda_handler(gateway.sqs_event("PaymentsQueue", messages), lambda_context()))
+
+
+def _pending_payment(gateway: Gateway, method: str = "upi") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Given a created payment, the real message the API put on the payments queue."""
+    order = gateway.create_order()
+    payment = gateway.create_payment(order["id"], method)
+    messages = gateway.receive("PaymentsQueue")
+    assert len(messages) == 1
+    return payment, messages
+
+
+def test_payment_succeeds_and_a_payment_success_webhook_is_enqueued(gateway: Gateway) -> None:
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    payment, messages = _pending_payment(gateway)
+
+    assert _run(gateway, messages) == {"batchItemFailures": []}
+
+    stored = gateway.api("GET", f"/api/v1/payments/{payment['id']}").json
+    assert stored["status"] == "success" and stored["error_code"] is None
+    assert gateway.rows("SELECT status FROM orders") == [{"status": "paid"}]
+    logs = gateway.rows("SELECT id, event, payload, status FROM webhook_logs")
+    assert [(log["event"], log["status"]) for log in logs] == [("payment.success", "pending")]
+    payload = json.loads(logs[0]["payload"])
+    assert list(payload) == ["event", "timestamp", "data"]
+    assert payload["data"]["payment"]["id"] == payment["id"] and payload["data"]["payment"]["status"] == "success"
+    queued = gateway.receive("WebhooksQueue")
+    assert [json.loads(m["Body"]) for m in queued] == [{"webhook_log_id": str(logs[0]["id"])}]
+
+
+def test_declined_payment_is_failed_with_an_error_code(gateway: Gateway, setting: Any) -> None:
+    setting("TEST_PAYMENT_SUCCESS", "false")
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    payment, messages = _pending_payment(gateway, "card")
+    _run(gateway, messages)
+    stored = gateway.api("GET", f"/api/v1/payments/{payment['id']}").json
+    assert (stored["status"], stored["error_code"]) == ("failed", "PAYMENT_FAILED")
+    assert stored["error_description"]
+    assert gateway.rows("SELECT status FROM orders") == [{"status": "attempted"}]
+    assert [r["event"] for r in gateway.rows("SELECT event FROM webhook_logs")] == ["payment.failed"]
+
+
+def test_without_a_webhook_url_no_event_is_logged(gateway: Gateway) -> None:
+    _, messages = _pending_payment(gateway)
+    _run(gateway, messages)
+    assert gateway.count("webhook_logs") == 0
+    assert gateway.receive("WebhooksQueue", wait_seconds=0) == []
+
+
+def test_a_duplicate_delivery_processes_the_payment_once(gateway: Gateway) -> None:
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    _, messages = _pending_payment(gateway)
+    duplicate = [fake_message(messages[0]["Body"])]
+
+    assert _run(gateway, messages) == {"batchItemFailures": []}
+    assert _run(gateway, duplicate) == {"batchItemFailures": []}
+
+    assert gateway.count("webhook_logs") == 1
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "success"}]
+
+
+def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway, setting: Any) -> None:
+    setting("TEST_PROCESSING_DELAY", "300")
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    _, messages = _pending_payment(gateway)
+    copies = [[fake_message(messages[0]["Body"])] for _ in range(4)]
+    results: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda batch=batch: results.append(_run(gateway, batch))) for batch in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [{"batchItemFailures": []}] * 4
+    assert gateway.count("webhook_logs") == 1
+
+
+def test_one_bad_record_fails_alone(gateway: Gateway) -> None:
+    first, first_messages = _pending_payment(gateway)
+    second, second_messages = _pending_payment(gateway)
+    poison = fake_message('{"not": "a payment job"}')
+    batch = [first_messages[0], poison, second_messages[0]]
+
+    result = _run(gateway, batch)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": poison["MessageId"]}]}
+    statuses = {r["id"]: r["status"] for r in gateway.rows("SELECT id, status FROM payments")}
+    assert statuses == {first["id"]: "success", second["id"]: "success"}
+
+
+def test_a_crashed_consumer_does_not_block_the_payment_forever(gateway: Gateway, setting: Any) -> None:
+    payment, messages = _pending_payment(gateway)
+    # Given a consumer that claimed the payment and died before finishing...
+    gateway.execute(
+        "UPDATE payments SET status = 'processing', processing_started_at = now() - interval '10 minutes'"
+        " WHERE id = %s",
+        (payment["id"],),
+    )
+    # ...when the message comes back after its visibility timeout, the payment is finished.
+    _run(gateway, [fake_message(messages[0]["Body"])])
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "success"}]
+
+
+def test_a_live_claim_is_not_stolen(gateway: Gateway) -> None:
+    payment, messages = _pending_payment(gateway)
+    gateway.execute(
+        "UPDATE payments SET status = 'processing', processing_started_at = now() WHERE id = %s", (payment["id"],)
+    )
+    _run(gateway, messages)
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "processing"}]

@@ -1,0 +1,212 @@
+"""Test helpers: API calls through the real handler, a real webhook receiver, SQS events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from devstack.aws import QueueSet, sqs_client
+from devstack.http_api import build_event
+from devstack.invoker import LocalContext
+from devstack.pollers import sqs_event
+from devstack.template import load_template, read_topology
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPOLOGY = read_topology(load_template(ROOT / "template.yaml"))
+TEST_MERCHANT_ID = "550e8400-e29b-41d4-a716-446655440000"
+AUTH = {"x-api-key": "key_test_abc123", "x-api-secret": "secret_test_xyz789"}
+WEBHOOK_SECRET = "whsec_test_abc123"
+VALID_CARD = {"number": "4111 1111 1111 1111", "expiry_month": "12", "expiry_year": "2035", "cvv": "123"}
+
+
+def lambda_context(name: str = "test") -> LocalContext:
+    return LocalContext(
+        function_name=name,
+        memory_limit_in_mb=512,
+        invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{name}",
+        aws_request_id=str(uuid.uuid4()),
+        deadline_ms=int(time.time() * 1000) + 30_000,
+    )
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Gateway:
+    """The gateway's real handlers, in this process, on the test Postgres and SQS endpoint."""
+
+    database_url: str
+    queues: QueueSet
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> ApiResponse:
+        import api_handler
+
+        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        all_headers = {"content-type": "application/json", **AUTH, **(headers or {})}
+        all_headers = {k: v for k, v in all_headers.items() if v is not None}
+        found = TOPOLOGY.route_for(method, path.split("?")[0])
+        assert found is not None, f"template has no route for {method} {path}"
+        route, params = found
+        event = build_event(route, params, method, path, all_headers, payload, "127.0.0.1")
+        result = api_handler.lambda_handler(event, lambda_context("ApiFunction"))
+        return ApiResponse(result["statusCode"], result.get("headers", {}), result.get("body", ""))
+
+    def create_order(self, amount: int = 50_000, **extra: Any) -> dict[str, Any]:
+        response = self.api("POST", "/api/v1/orders", {"amount": amount, **extra})
+        assert response.status == 201, response.body
+        return dict(response.json)
+
+    def create_payment(self, order_id: str, method: str = "upi", **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"order_id": order_id, "method": method}
+        body.update({"vpa": "shopper@okhdfc"} if method == "upi" else {"card": VALID_CARD})
+        body.update(extra)
+        response = self.api("POST", "/api/v1/payments", body)
+        assert response.status == 201, response.body
+        return dict(response.json)
+
+    def set_webhook_url(self, url: str | None) -> None:
+        response = self.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
+        assert response.status == 200, response.body
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row) as conn:
+            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(sql, params)  # type: ignore[arg-type]
+
+    def count(self, table: str) -> int:
+        return int(self.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])
+
+    def receive(self, queue_id: str, wait_seconds: int = 1, max_messages: int = 10) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = (
+            sqs_client()
+            .receive_message(
+                QueueUrl=self.queues.urls[queue_id],
+                MaxNumberOfMessages=max_messages,
+                WaitTimeSeconds=wait_seconds,
+                AttributeNames=["All"],
+            )
+            .get("Messages", [])
+        )
+        return messages
+
+    def sqs_event(self, queue_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return sqs_event(messages, self.queues.arns[queue_id], "us-east-1")
+
+
+def fake_message(body: str) -> dict[str, Any]:
+    """A message as SQS returns it, for events built without a queue round trip."""
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": uuid.uuid4().hex,
+        "Body": body,
+        "Attributes": {"ApproximateReceiveCount": "1"},
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+    }
+
+
+def hex_hmac(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class ReceivedWebhook:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP server on loopback that records deliveries and answers with scripted codes."""
+
+    responses: list[int] = field(default_factory=list)
+    default_status: int = 200
+    received: list[ReceivedWebhook] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> WebhookReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver._arrived:
+                    status = receiver.responses.pop(0) if receiver.responses else receiver.default_status
+                    receiver.received.append(
+                        ReceivedWebhook(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                    )
+                    receiver._arrived.notify_all()
+                payload = b'{"ok":true}'
+                self.send_response(status)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/webhooks"
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[ReceivedWebhook]:
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            return list(self.received)
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

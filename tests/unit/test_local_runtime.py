@@ -1,0 +1,58 @@
+"""Pieces of the local runtime that need no servers: event shapes and Lambda's batch rules."""
+
+from devstack.http_api import build_event
+from devstack.pollers import failed_ids
+from devstack.template import HttpRoute, make_resolver
+
+
+def test_http_event_is_payload_format_2() -> None:
+    route = HttpRoute("ANY", "/{proxy+}", "ApiFunction")
+    event = build_event(
+        route,
+        {"proxy": "api/v1/payments"},
+        "POST",
+        "/api/v1/payments?a=1&a=2&b=",
+        {"content-type": "application/json", "host": "localhost:8000"},
+        b'{"x":1}',
+        "127.0.0.1",
+    )
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "ANY /{proxy+}"
+    assert event["rawPath"] == "/api/v1/payments"
+    assert event["rawQueryString"] == "a=1&a=2&b="
+    assert event["queryStringParameters"] == {"a": "1,2", "b": ""}
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["body"] == '{"x":1}' and event["isBase64Encoded"] is False
+
+
+def test_binary_bodies_are_base64_encoded() -> None:
+    event = build_event(HttpRoute("ANY", "/{proxy+}", "F"), {}, "POST", "/x", {}, b"\xff\xfe", "127.0.0.1")
+    assert event["isBase64Encoded"] is True and event["body"] == "//4="
+
+
+def test_routes_prefer_literal_paths_and_respect_methods() -> None:
+    greedy = HttpRoute("ANY", "/{proxy+}", "Api")
+    exact = HttpRoute("GET", "/orders/{id}", "Orders")
+    assert exact.match("GET", "/orders/o_1") == {"id": "o_1"}
+    assert exact.match("POST", "/orders/o_1") is None
+    assert exact.match("GET", "/orders/o_1/x") is None
+    assert greedy.match("DELETE", "/a/b") == {"proxy": "a/b"}
+
+
+def test_batch_item_failures_follow_lambda_rules() -> None:
+    ids = {"a", "b", "c"}
+    assert failed_ids({"batchItemFailures": []}, ids, True) == set()
+    assert failed_ids({"batchItemFailures": [{"itemIdentifier": "b"}]}, ids, True) == {"b"}
+    # An unknown or empty identifier fails the whole batch, as Lambda does.
+    assert failed_ids({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, ids, True) == ids
+    assert failed_ids({"batchItemFailures": [{"itemIdentifier": ""}]}, ids, True) == ids
+    # Without ReportBatchItemFailures a returned value means the whole batch succeeded.
+    assert failed_ids({"batchItemFailures": [{"itemIdentifier": "b"}]}, ids, False) == set()
+
+
+def test_intrinsics_resolve_against_local_values() -> None:
+    resolve = make_resolver({"AWS::StackName": "s", "Queue": "http://q"}, {("Queue", "Arn"): "arn:q"})
+    assert resolve({"Ref": "Queue"}) == "http://q"
+    assert resolve({"Fn::GetAtt": ["Queue", "Arn"]}) == "arn:q"
+    assert resolve({"Fn::Sub": "${AWS::StackName}-x-${Queue.Arn}"}) == "s-x-arn:q"
+    assert resolve("plain") == "plain"

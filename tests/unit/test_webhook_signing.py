@@ -1,0 +1,42 @@
+import hashlib
+import hmac
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from gateway.domain.webhooks import compact_json, hex_signature
+
+
+def test_compact_json_keeps_insertion_order_and_no_spaces() -> None:
+    assert compact_json({"event": "payment.success", "timestamp": 1, "data": {"z": 1, "a": [1, 2]}}) == (
+        '{"event":"payment.success","timestamp":1,"data":{"z":1,"a":[1,2]}}'
+    )
+
+
+def test_signature_is_hex_hmac_sha256_of_the_exact_body() -> None:
+    body = b'{"event":"payment.success"}'
+    # RFC 4231-style check against the standard library, plus a change of one byte.
+    assert hex_signature("whsec_test_abc123", body) == hmac.new(b"whsec_test_abc123", body, hashlib.sha256).hexdigest()
+    assert hex_signature("whsec_test_abc123", body) != hex_signature("whsec_test_abc123", body + b" ")
+    assert len(hex_signature("k", b"")) == 64
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed: Node receiver check skipped")
+def test_a_node_receiver_reproduces_the_signed_bytes() -> None:
+    """What a Node merchant does: JSON.stringify(req.body) and an HMAC over it must match ours."""
+    payload = {
+        "event": "payment.success",
+        "timestamp": 1795424623,
+        "data": {"payment": {"id": "pay_x", "amount": 50000, "vpa": "a@ok", "note": "₹ café", "captured": False}},
+    }
+    body = compact_json(payload)
+    script = (
+        "const c=require('crypto');const b=JSON.parse(process.argv[1]);const s=JSON.stringify(b);"
+        "process.stdout.write(JSON.stringify({same:s===process.argv[1],"
+        "sig:c.createHmac('sha256','whsec_test_abc123').update(s).digest('hex')}))"
+    )
+    result = json.loads(subprocess.run(["node", "-e", script, body], capture_output=True, check=True, text=True).stdout)
+    assert result["same"] is True
+    assert result["sig"] == hex_signature("whsec_test_abc123", body.encode())
