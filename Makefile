@@ -31,3 +31,6 @@ integration: bootstrap
 
 e2e: bootstrap
 	$(BIN)/pytest tests/e2e
+
+bench: bootstrap
+	$(BIN)/python benchmarks/bench_api.py

@@ -111,7 +111,18 @@ class LocalRuntime:
 
         for logical_id, spec in self.topology.functions.items():
             environment = {key: str(resolve(value)) for key, value in spec.environment.items()}
-            environment.update({"DATABASE_URL": self.database_url, "STAGE": "local"})
+            # What Lambda's environment would carry, pointed at the local endpoints.
+            environment.update(
+                {
+                    "DATABASE_URL": self.database_url,
+                    "STAGE": "local",
+                    "AWS_ENDPOINT_URL": self.endpoint_url,
+                    "AWS_REGION": region,
+                    "AWS_DEFAULT_REGION": region,
+                    "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+                    "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+                }
+            )
             for key in DEVELOPER_SETTINGS:
                 if key in os.environ:
                     environment[key] = os.environ[key]

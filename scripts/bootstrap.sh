@@ -15,17 +15,18 @@ fi
 supported() { "$1" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 14) else 1)' 2>/dev/null; }
 
 find_python() {
-  # Lambda runs 3.12: prefer it, then 3.11 (pyenv shims exist even when a version is not selected).
-  local candidate version
-  for candidate in python3.12 python3.11; do
-    if command -v "$candidate" >/dev/null && supported "$candidate"; then echo "$candidate"; return; fi
+  # Lambda runs 3.12: prefer it, then 3.11. pyenv shims exist even for versions not selected, so
+  # also look inside pyenv's version folders.
+  local minor candidate version
+  for minor in 3.12 3.11; do
+    if command -v "python$minor" >/dev/null && supported "python$minor"; then echo "python$minor"; return; fi
+    if command -v pyenv >/dev/null; then
+      for version in $(pyenv versions --bare 2>/dev/null | grep -E "^${minor//./\\.}\\.[0-9]+$" | sort -rV); do
+        candidate="$(pyenv root)/versions/$version/bin/python$minor"
+        if supported "$candidate"; then echo "$candidate"; return; fi
+      done
+    fi
   done
-  if command -v pyenv >/dev/null; then
-    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[21]' | sort -r); do
-      candidate="$(pyenv root)/versions/$version/bin/python3"
-      if supported "$candidate"; then echo "$candidate"; return; fi
-    done
-  fi
   if supported python3; then echo python3; return; fi
   echo "bootstrap: no Python 3.11-3.13 found; install python3.12" >&2
   exit 1
