@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import uuid
@@ -42,6 +43,8 @@ class LocalContext:
 
 def _init_worker(spec: FunctionSpec, root: str, environment: dict[str, str]) -> None:
     global _handler, _spec
+    # Ctrl-C reaches the whole process group; the parent shuts workers down in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(environment)
     # A layer's content and the function's own folder are what Lambda puts on the path.
     for folder in [*spec.layer_uris, spec.code_uri]:
