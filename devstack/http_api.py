@@ -5,15 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devstack.loopback_server import LoopbackServer
 from devstack.template import HttpRoute, Topology
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
@@ -145,19 +145,6 @@ def _response_parts(result: Any) -> tuple[int, dict[str, str], bytes]:
     return 200, {"content-type": "application/json"}, json.dumps(result).encode()
 
 
-class HttpApiServer:
+class HttpApiServer(LoopbackServer):
     def __init__(self, topology: Topology, invoke: Invoke, port: int, log: Callable[[str], None]) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(topology, invoke, log))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="http-api", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port, _make_handler(topology, invoke, log), "http-api")

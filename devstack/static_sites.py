@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from devstack.loopback_server import LoopbackServer
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -14,20 +15,6 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-class StaticSite:
+class StaticSite(LoopbackServer):
     def __init__(self, folder: Path, port: int) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"static-{port}", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port, functools.partial(_QuietHandler, directory=str(folder)), f"static-{port}")
