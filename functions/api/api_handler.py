@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import APIKey
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_routes import errors, merchant, orders, payments, system
@@ -19,7 +22,38 @@ app.include_router(payments.router, prefix="/api/v1/payments")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 errors.register(app, logger)
 
+OPENAPI: dict[str, Any] = {
+    "title": "Payment Gateway API",
+    "version": "1.0.0",
+    "description": "Orders, UPI and card payments, captures and webhooks. Amounts are integer paise. "
+    'Errors are {"error": {"code", "description"}}. POSTs that create accept an Idempotency-Key header.',
+    "security_schemes": {
+        "apiKey": APIKey.model_validate({"type": "apiKey", "name": "X-Api-Key", "in": "header"}),
+        "apiSecret": APIKey.model_validate({"type": "apiKey", "name": "X-Api-Secret", "in": "header"}),
+    },
+    "security": [{"apiKey": [], "apiSecret": []}],
+}
+app.enable_swagger(path="/api/v1/docs", **OPENAPI)
 
-@logger.inject_lambda_context(clear_state=True)
+
+@app.get("/api/v1/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema(**OPENAPI))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    started = time.perf_counter()
+    response = app.resolve(event, context)
+    request_id = logger.get_correlation_id() or context.aws_request_id
+    response.setdefault("headers", {})["X-Request-Id"] = request_id
+    logger.info(
+        "request",
+        extra={
+            "method": event.get("requestContext", {}).get("http", {}).get("method"),
+            "path": event.get("rawPath"),
+            "status": response.get("statusCode"),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response

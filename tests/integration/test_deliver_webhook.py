@@ -18,8 +18,8 @@ def _deliver(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]
 
 def _processed_payment(gateway: Gateway, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Given a processed payment, the real message its payment.success event put on the webhooks queue."""
-    gateway.set_webhook_url(url)
     payment = gateway.create_payment(gateway.create_order()["id"])
+    gateway.set_webhook_url(url)  # after creation: only payment.success is logged
     event = gateway.sqs_event("PaymentsQueue", gateway.receive("PaymentsQueue"))
     process_payment_handler.lambda_handler(event, lambda_context())
     messages = gateway.receive("WebhooksQueue")

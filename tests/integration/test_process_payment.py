@@ -15,6 +15,9 @@ def _run(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(process_payment_handler.lambda_handler(gateway.sqs_event("PaymentsQueue", messages), lambda_context()))
 
 
+OUTCOME_EVENTS = "SELECT id, event, payload, status FROM webhook_logs WHERE event IN ('payment.success', 'payment.failed')"
+
+
 def _pending_payment(gateway: Gateway, method: str = "upi") -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Given a created payment, the real message the API put on the payments queue."""
     order = gateway.create_order()
@@ -33,13 +36,13 @@ def test_payment_succeeds_and_a_payment_success_webhook_is_enqueued(gateway: Gat
     stored = gateway.api("GET", f"/api/v1/payments/{payment['id']}").json
     assert stored["status"] == "success" and stored["error_code"] is None
     assert gateway.rows("SELECT status FROM orders") == [{"status": "paid"}]
-    logs = gateway.rows("SELECT id, event, payload, status FROM webhook_logs")
+    logs = gateway.rows(OUTCOME_EVENTS)
     assert [(log["event"], log["status"]) for log in logs] == [("payment.success", "pending")]
     payload = json.loads(logs[0]["payload"])
     assert list(payload) == ["event", "timestamp", "data"]
     assert payload["data"]["payment"]["id"] == payment["id"] and payload["data"]["payment"]["status"] == "success"
-    queued = gateway.receive("WebhooksQueue")
-    assert [json.loads(m["Body"]) for m in queued] == [{"webhook_log_id": str(logs[0]["id"])}]
+    queued = [json.loads(m["Body"]) for m in gateway.receive("WebhooksQueue")]
+    assert {"webhook_log_id": str(logs[0]["id"])} in queued
 
 
 def test_declined_payment_is_failed_with_an_error_code(gateway: Gateway, setting: Any) -> None:
@@ -51,7 +54,7 @@ def test_declined_payment_is_failed_with_an_error_code(gateway: Gateway, setting
     assert (stored["status"], stored["error_code"]) == ("failed", "PAYMENT_FAILED")
     assert stored["error_description"]
     assert gateway.rows("SELECT status FROM orders") == [{"status": "attempted"}]
-    assert [r["event"] for r in gateway.rows("SELECT event FROM webhook_logs")] == ["payment.failed"]
+    assert [r["event"] for r in gateway.rows(OUTCOME_EVENTS)] == ["payment.failed"]
 
 
 def test_without_a_webhook_url_no_event_is_logged(gateway: Gateway) -> None:
@@ -69,7 +72,7 @@ def test_a_duplicate_delivery_processes_the_payment_once(gateway: Gateway) -> No
     assert _run(gateway, messages) == {"batchItemFailures": []}
     assert _run(gateway, duplicate) == {"batchItemFailures": []}
 
-    assert gateway.count("webhook_logs") == 1
+    assert len(gateway.rows(OUTCOME_EVENTS)) == 1
     assert gateway.rows("SELECT status FROM payments") == [{"status": "success"}]
 
 
@@ -85,7 +88,7 @@ def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway, setting:
     for thread in threads:
         thread.join()
     assert results == [{"batchItemFailures": []}] * 4
-    assert gateway.count("webhook_logs") == 1
+    assert len(gateway.rows(OUTCOME_EVENTS)) == 1
 
 
 def test_one_bad_record_fails_alone(gateway: Gateway) -> None:

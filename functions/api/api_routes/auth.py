@@ -7,5 +7,11 @@ from gateway.domain.merchants import Merchant
 
 
 def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
+    """Private API: key and secret."""
     headers = router.current_event.headers
     return merchants.authenticate(headers.get("x-api-key"), headers.get("x-api-secret"))
+
+
+def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
+    """Public checkout endpoints: the public key only."""
+    return merchants.authenticate_public(router.current_event.headers.get("x-api-key"))

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import current_merchant
+from api_routes.auth import checkout_merchant, current_merchant
+from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
 from gateway.domain import payments
-from gateway.models import CreateOrderRequest, Order
+from gateway.models import CreateOrderRequest, Order, OrderListQuery, Page, PublicOrder
 
 router = APIGatewayHttpRouter()
 
 
-@router.post("/", status_code=201)
-def create_order(body: CreateOrderRequest) -> Order:
-    return payments.create_order(current_merchant(router), body)
+@router.post("/", status_code=201, responses=documented(201, Order, "Created"))
+def create_order(body: CreateOrderRequest) -> Response[str]:
+    merchant = current_merchant(router)
+    return idempotent_create(router, merchant, lambda tx: payments.create_order(tx, merchant, body))
+
+
+@router.get("/")
+def list_orders(query: Annotated[OrderListQuery, Query()]) -> Page:
+    reject_unknown_query_parameters(router, OrderListQuery)
+    return payments.list_orders(current_merchant(router), query)
 
 
 @router.get("/<order_id>")
 def get_order(order_id: str) -> Order:
     return payments.get_order(current_merchant(router), order_id)
+
+
+@router.get("/<order_id>/public")
+def get_public_order(order_id: str) -> PublicOrder:
+    return payments.get_public_order(checkout_merchant(router), order_id)

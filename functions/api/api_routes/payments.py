@@ -4,21 +4,59 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import current_merchant
+from api_routes.auth import checkout_merchant, current_merchant
+from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
 from gateway.domain import payments
-from gateway.models import CreatePaymentRequest
+from gateway.models import CaptureRequest, CreatePaymentRequest, Page, Payment, PaymentListQuery, PublicPayment
 
 router = APIGatewayHttpRouter()
 
-
-@router.post("/", status_code=201)
-def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> dict[str, Any]:
-    return payments.create_payment(current_merchant(router), body).public_dict()
+_CREATED_PAYMENT = documented(201, Payment, "Created (pending)")
 
 
-@router.get("/<payment_id>")
+@router.post("/", status_code=201, responses=_CREATED_PAYMENT)
+def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
+    merchant = current_merchant(router)
+    return idempotent_create(router, merchant, lambda tx: payments.create_payment(tx, merchant, body))
+
+
+@router.post(
+    "/public",
+    status_code=201,
+    responses=documented(201, PublicPayment, "Created (pending)"),
+)
+def create_public_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
+    merchant = checkout_merchant(router)
+    return idempotent_create(router, merchant, lambda tx: payments.create_payment(tx, merchant, body, public=True))
+
+
+@router.get("/")
+def list_payments(query: Annotated[PaymentListQuery, Query()]) -> Page:
+    reject_unknown_query_parameters(router, PaymentListQuery)
+    return payments.list_payments(current_merchant(router), query)
+
+
+@router.get(
+    "/<payment_id>",
+    responses=documented(200, Payment, "The payment"),
+)
 def get_payment(payment_id: str) -> dict[str, Any]:
     return payments.get_payment(current_merchant(router), payment_id).public_dict()
+
+
+@router.get("/<payment_id>/public")
+def get_public_payment(payment_id: str) -> PublicPayment:
+    payment = payments.get_payment(checkout_merchant(router), payment_id)
+    return payments.public_payment(payment)
+
+
+@router.post(
+    "/<payment_id>/capture",
+    responses=documented(200, Payment, "Captured"),
+)
+def capture_payment(payment_id: str, body: CaptureRequest) -> dict[str, Any]:
+    return payments.capture_payment(current_merchant(router), payment_id, body).public_dict()

@@ -41,6 +41,16 @@ class NotFound(GatewayError):
     code = "NOT_FOUND_ERROR"
 
 
+class IdempotencyKeyInProgress(GatewayError):
+    status_code = 409
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+
+
+class IdempotencyKeyReused(GatewayError):
+    status_code = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 class ServiceUnavailable(GatewayError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 Paise = Annotated[StrictInt, Field(ge=100, le=10**12, description="amount in paise (integer)")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
@@ -45,6 +45,59 @@ class CardPaymentRequest(_Request):
 CreatePaymentRequest = Annotated[UpiPaymentRequest | CardPaymentRequest, Field(discriminator="method")]
 
 
+class CaptureRequest(_Request):
+    amount: Paise
+
+
+PaymentStatus = Literal["pending", "processing", "success", "failed"]
+OrderStatus = Literal["created", "attempted", "paid"]
+Method = Literal["upi", "card"]
+
+
+class _ListQuery(BaseModel):
+    """Paging shared by every list: offset paging plus a cursor (`starting_after`) for deep pages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=100_000)
+    starting_after: Annotated[str, Field(max_length=64)] | None = None
+    search: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="exact payment or order id"
+    )
+    created_from: datetime | None = Field(default=None, alias="from", description="ISO 8601 or unix seconds")
+    created_to: datetime | None = Field(default=None, alias="to", description="ISO 8601 or unix seconds")
+
+    @model_validator(mode="after")
+    def _one_paging_style(self) -> _ListQuery:
+        if self.starting_after is not None and self.offset:
+            raise ValueError("use either offset or starting_after, not both")
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("from must not be after to")
+        return self
+
+    def filters(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"limit", "offset", "starting_after"})
+
+
+class PaymentListQuery(_ListQuery):
+    status: PaymentStatus | None = None
+    method: Method | None = None
+    order_id: Annotated[str, Field(max_length=64)] | None = None
+
+
+class OrderListQuery(_ListQuery):
+    status: OrderStatus | None = None
+
+
+class Page(BaseModel):
+    data: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
 class WebhookConfigRequest(_Request):
     webhook_url: Annotated[StrictStr, Field(max_length=2048)] | None
 
@@ -73,6 +126,7 @@ class Payment(BaseModel):
     card_last4: str | None = None
     status: str
     captured: bool = False
+    captured_at: datetime | None = None
     error_code: str | None = None
     error_description: str | None = None
     created_at: datetime
@@ -86,6 +140,25 @@ class Payment(BaseModel):
         else:
             data.pop("vpa")
         return data
+
+
+class PublicOrder(BaseModel):
+    """What a shopper's checkout may see of an order."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str
+    merchant_name: str
+
+
+class PublicPayment(BaseModel):
+    id: str
+    order_id: str
+    amount: int
+    currency: str
+    method: str
+    status: str
 
 
 class WebhookConfig(BaseModel):

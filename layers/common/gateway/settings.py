@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     webhook_retry_intervals_test: bool = False
 
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
-    processing_lease_seconds: int = 60
+    processing_lease_seconds: int = 90  # > ProcessPaymentFunction's 60 s timeout
     webhook_timeout_seconds: float = 5.0
 
     @property

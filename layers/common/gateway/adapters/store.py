@@ -10,7 +10,7 @@ _MERCHANT_COLUMNS = "id, name, email, api_key, api_secret, webhook_url, webhook_
 _ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
-    " captured, error_code, error_description, processing_started_at, created_at, updated_at"
+    " captured, captured_at, error_code, error_description, processing_started_at, created_at, updated_at"
 )
 
 
@@ -111,6 +111,168 @@ def finish_payment(
     )
 
 
+def capture_payment(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
+    return tx.one(
+        "UPDATE payments SET captured = true, captured_at = now(), updated_at = now()"
+        " WHERE id = %s AND merchant_id = %s AND status = 'success' AND NOT captured"
+        f" RETURNING {_PAYMENT_COLUMNS}",
+        (payment_id, merchant_id),
+    )
+
+
+def payment_by_id(tx: Tx, payment_id: str) -> Row | None:
+    return tx.one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,))
+
+
+def stuck_payments(tx: Tx, stuck_after_seconds: int, lease_seconds: int, limit: int) -> list[str]:
+    """Payments no consumer is working on: pending too long, or processing past the lease.
+
+    Marks them re-enqueued (locked rows, skipped if another relay holds them).
+    """
+    rows = tx.all(
+        "UPDATE payments SET requeued_at = now() WHERE id IN ("
+        " SELECT p.id FROM payments p"
+        " WHERE ((p.status = 'pending' AND GREATEST(p.created_at, p.requeued_at) < now() - make_interval(secs => %s))"
+        "     OR (p.status = 'processing'"
+        "         AND GREATEST(p.processing_started_at, p.requeued_at) < now() - make_interval(secs => %s)))"
+        " ORDER BY p.created_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+        (stuck_after_seconds, lease_seconds, limit),
+    )
+    return [row["id"] for row in rows]
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def _page(
+    tx: Tx,
+    table: str,
+    columns: str,
+    where: list[str],
+    params: list[Any],
+    limit: int,
+    offset: int,
+    cursor: Row | None,
+) -> tuple[list[Row], int, bool]:
+    """One page newest first, the filtered total, and whether more rows follow the page."""
+    condition = " AND ".join(where)
+    total_row = tx.one(f"SELECT count(*) AS total FROM {table} WHERE {condition}", params)
+    assert total_row is not None
+    page_where = list(where)
+    page_params = list(params)
+    if cursor is not None:
+        page_where.append("(created_at, id) < (%s, %s)")
+        page_params += [cursor["created_at"], cursor["id"]]
+    rows = tx.all(
+        f"SELECT {columns} FROM {table} WHERE {' AND '.join(page_where)}"
+        " ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+        [*page_params, limit + 1, offset],
+    )
+    return rows[:limit], int(total_row["total"]), len(rows) > limit
+
+
+def _filters(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    where, params = ["merchant_id = %s"], [merchant_id]
+    for column in ("status", "method", "order_id"):
+        if filters.get(column) is not None:
+            where.append(f"{column} = %s")
+            params.append(filters[column])
+    if filters.get("created_from") is not None:
+        where.append("created_at >= %s")
+        params.append(filters["created_from"])
+    if filters.get("created_to") is not None:
+        where.append("created_at <= %s")
+        params.append(filters["created_to"])
+    return where, params
+
+
+def list_payments(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> tuple[list[Row], int, bool] | None:
+    """None when `starting_after` names no payment of this merchant."""
+    where, params = _filters(merchant_id, filters)
+    if filters.get("search"):
+        where.append("(id = %s OR order_id = %s)")
+        params += [filters["search"], filters["search"]]
+    cursor = None
+    if starting_after:
+        cursor = tx.one(
+            "SELECT id, created_at FROM payments WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
+        )
+        if cursor is None:
+            return None
+    return _page(tx, "payments", _PAYMENT_COLUMNS, where, params, limit, offset, cursor)
+
+
+def list_orders(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> tuple[list[Row], int, bool] | None:
+    where, params = _filters(merchant_id, filters)
+    if filters.get("search"):
+        where.append("id = %s")
+        params.append(filters["search"])
+    cursor = None
+    if starting_after:
+        cursor = tx.one(
+            "SELECT id, created_at FROM orders WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
+        )
+        if cursor is None:
+            return None
+    return _page(tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, cursor)
+
+
+# --- idempotency ------------------------------------------------------------------------------
+
+
+def try_lock_idempotency_key(tx: Tx, merchant_id: str, key: str) -> bool:
+    """Transaction-scoped: released at commit or rollback, and when a crashed request's session ends."""
+    row = tx.one(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)) AS locked", (f"idempotency:{merchant_id}:{key}",)
+    )
+    return bool(row and row["locked"])
+
+
+def idempotency_record(tx: Tx, merchant_id: str, key: str) -> Row | None:
+    return tx.one(
+        "SELECT request_method, request_path, request_fingerprint, response_status, response_body"
+        " FROM idempotency_keys WHERE merchant_id = %s AND key = %s AND expires_at > now()",
+        (merchant_id, key),
+    )
+
+
+def save_idempotency_record(
+    tx: Tx,
+    merchant_id: str,
+    key: str,
+    method: str,
+    path: str,
+    fingerprint: str,
+    status: int,
+    body: str,
+    ttl_seconds: int,
+) -> None:
+    # An expired record with the same key is replaced: after 24 h the key is free again.
+    tx.execute(
+        "INSERT INTO idempotency_keys (merchant_id, key, request_method, request_path, request_fingerprint,"
+        " response_status, response_body, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))"
+        " ON CONFLICT (merchant_id, key) DO UPDATE SET request_method = EXCLUDED.request_method,"
+        " request_path = EXCLUDED.request_path, request_fingerprint = EXCLUDED.request_fingerprint,"
+        " response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,"
+        " created_at = now(), expires_at = EXCLUDED.expires_at"
+        " WHERE idempotency_keys.expires_at <= now()",
+        (merchant_id, key, method, path, fingerprint, status, body, ttl_seconds),
+    )
+
+
+def purge_expired_idempotency_keys(tx: Tx, limit: int) -> int:
+    return tx.execute(
+        "DELETE FROM idempotency_keys WHERE ctid IN"
+        " (SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT %s)",
+        (limit,),
+    )
+
+
 # --- webhook logs -----------------------------------------------------------------------------
 
 
@@ -163,8 +325,18 @@ def add_outbox(tx: Tx, queue: str, body: str, delay_seconds: int = 0) -> int:
     return int(row["id"])
 
 
-def mark_outbox_sent(tx: Tx, outbox_id: int) -> None:
-    tx.execute("UPDATE outbox SET sent_at = now() WHERE id = %s AND sent_at IS NULL", (outbox_id,))
+def mark_outbox_sent(tx: Tx, outbox_ids: list[int]) -> None:
+    tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s) AND sent_at IS NULL", (outbox_ids,))
+
+
+def lock_unsent_outbox(tx: Tx, older_than_seconds: int, limit: int) -> list[Row]:
+    """Messages whose post-commit send failed (older than the grace period), locked for one relay."""
+    return tx.all(
+        "SELECT id, queue, body, delay_seconds FROM outbox"
+        " WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => %s)"
+        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (older_than_seconds, limit),
+    )
 
 
 # --- operations -------------------------------------------------------------------------------

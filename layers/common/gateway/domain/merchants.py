@@ -41,6 +41,17 @@ def authenticate(api_key: str | None, api_secret: str | None) -> Merchant:
     return Merchant.from_row(row)
 
 
+def authenticate_public(api_key: str | None) -> Merchant:
+    """Checkout calls carry only the public key: enough to name the merchant, nothing more."""
+    if not api_key:
+        raise AuthenticationFailed("Invalid API key")
+    with transaction() as tx:
+        row = store.merchant_by_api_key(tx, api_key)
+    if row is None or not row["is_active"]:
+        raise AuthenticationFailed("Invalid API key")
+    return Merchant.from_row(row)
+
+
 def webhook_config(merchant: Merchant) -> WebhookConfig:
     with transaction() as tx:
         row = store.merchant_by_id(tx, merchant.id)

@@ -31,16 +31,36 @@ def stage(tx: Tx, queue: str, message: BaseModel, delay_seconds: int = 0) -> Sta
 
 
 def publish(messages: list[StagedMessage]) -> int:
-    """Sends committed messages; returns how many went out. Unsent ones stay in the outbox."""
+    """Sends committed messages; returns how many went out. Unsent ones stay for the relay."""
     settings = get_settings()
-    sent = 0
+    sent: list[int] = []
     for message in messages:
         try:
             sqs.send(settings.queue_url(message.queue), message.body, message.delay_seconds)
         except sqs.QueueUnavailable:
             logger.warning("queue send failed; message kept in outbox", extra={"outbox_id": message.outbox_id})
             continue
+        sent.append(message.outbox_id)
+    if sent:
         with transaction() as tx:
-            store.mark_outbox_sent(tx, message.outbox_id)
-        sent += 1
-    return sent
+            store.mark_outbox_sent(tx, sent)
+    return len(sent)
+
+
+def relay_unsent(grace_seconds: int = 10, limit: int = 100) -> int:
+    """Re-publishes messages whose post-commit send failed. Rows stay locked while sending, so two
+    relays never send the same row; a send that fails again leaves the row for the next run."""
+    settings = get_settings()
+    with transaction() as tx:
+        rows = store.lock_unsent_outbox(tx, grace_seconds, limit)
+        sent = []
+        for row in rows:
+            try:
+                sqs.send(settings.queue_url(row["queue"]), row["body"], row["delay_seconds"])
+            except sqs.QueueUnavailable:
+                logger.warning("relay: queue still unavailable", extra={"outbox_id": row["id"]})
+                break
+            sent.append(int(row["id"]))
+        if sent:
+            store.mark_outbox_sent(tx, sent)
+    return len(sent)

@@ -11,18 +11,25 @@ from datetime import date
 from aws_lambda_powertools import Logger
 
 from gateway.adapters import store
-from gateway.adapters.postgres import transaction
+from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox, webhooks
+from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchants import Merchant
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import (
+    CaptureRequest,
     CardPaymentRequest,
     CreateOrderRequest,
     Order,
+    OrderListQuery,
+    Page,
     Payment,
     PaymentJob,
+    PaymentListQuery,
+    PublicOrder,
+    PublicPayment,
     UpiPaymentRequest,
 )
 from gateway.settings import Settings, get_settings
@@ -30,12 +37,11 @@ from gateway.settings import Settings, get_settings
 logger = Logger(child=True)
 
 
-def create_order(merchant: Merchant, request: CreateOrderRequest) -> Order:
-    with transaction() as tx:
-        row = store.insert_order(
-            tx, new_id("order_"), merchant.id, request.amount, request.currency, request.receipt, request.notes
-        )
-    return Order(**row)
+def create_order(tx: Tx, merchant: Merchant, request: CreateOrderRequest) -> Outcome:
+    row = store.insert_order(
+        tx, new_id("order_"), merchant.id, request.amount, request.currency, request.receipt, request.notes
+    )
+    return Outcome(Order(**row).model_dump(mode="json"))
 
 
 def get_order(merchant: Merchant, order_id: str) -> Order:
@@ -46,6 +52,13 @@ def get_order(merchant: Merchant, order_id: str) -> Order:
     return Order(**row)
 
 
+def get_public_order(merchant: Merchant, order_id: str) -> PublicOrder:
+    order = get_order(merchant, order_id)
+    return PublicOrder(
+        id=order.id, amount=order.amount, currency=order.currency, status=order.status, merchant_name=merchant.name
+    )
+
+
 def _instrument_fields(request: UpiPaymentRequest | CardPaymentRequest, today: date) -> dict[str, str | None]:
     if isinstance(request, UpiPaymentRequest):
         return {"vpa": validate_vpa(request.vpa), "card_network": None, "card_last4": None}
@@ -54,34 +67,54 @@ def _instrument_fields(request: UpiPaymentRequest | CardPaymentRequest, today: d
     return {"vpa": None, "card_network": summary.network, "card_last4": summary.last4}
 
 
-def create_payment(merchant: Merchant, request: UpiPaymentRequest | CardPaymentRequest) -> Payment:
+def create_payment(
+    tx: Tx, merchant: Merchant, request: UpiPaymentRequest | CardPaymentRequest, *, public: bool = False
+) -> Outcome:
+    """Creates a pending payment, its processing job and its created/pending events, in `tx`."""
     instrument = _instrument_fields(request, date.today())
-    with transaction() as tx:
-        # The order lock serialises payment attempts on one order.
-        order = store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
-        if order is None:
-            raise NotFound("Order not found")
-        if order["status"] == "paid":
-            raise BadRequest("Order is already paid")
-        if store.live_payment_for_order(tx, order["id"]) is not None:
-            raise BadRequest("Order already has a payment in progress")
-        row = store.insert_payment(
-            tx,
-            {
-                "id": new_id("pay_"),
-                "order_id": order["id"],
-                "merchant_id": merchant.id,
-                "amount": order["amount"],
-                "currency": order["currency"],
-                "method": request.method,
-                **instrument,
-            },
-        )
-        if order["status"] == "created":
-            store.set_order_status(tx, order["id"], "attempted")
-        job = outbox.stage(tx, "payments", PaymentJob(payment_id=row["id"]))
-    outbox.publish([job])
-    return Payment(**row)
+    # The order lock serialises payment attempts on one order.
+    order = store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
+    if order is None:
+        raise NotFound("Order not found")
+    if order["status"] == "paid":
+        raise BadRequest("Order is already paid")
+    if store.live_payment_for_order(tx, order["id"]) is not None:
+        raise BadRequest("Order already has a payment in progress")
+    row = store.insert_payment(
+        tx,
+        {
+            "id": new_id("pay_"),
+            "order_id": order["id"],
+            "merchant_id": merchant.id,
+            "amount": order["amount"],
+            "currency": order["currency"],
+            "method": request.method,
+            **instrument,
+        },
+    )
+    if order["status"] == "created":
+        store.set_order_status(tx, order["id"], "attempted")
+    payment = Payment(**row)
+    messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id))]
+    merchant_row = store.merchant_by_id(tx, merchant.id)
+    assert merchant_row is not None
+    for event in ("payment.created", "payment.pending"):
+        staged = webhooks.record_event(tx, merchant_row, event, {"payment": payment.public_dict()})
+        if staged:
+            messages.append(staged)
+    data = public_payment(payment).model_dump(mode="json") if public else payment.public_dict()
+    return Outcome(data, messages)
+
+
+def public_payment(payment: Payment) -> PublicPayment:
+    return PublicPayment(
+        id=payment.id,
+        order_id=payment.order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        method=payment.method,
+        status=payment.status,
+    )
 
 
 def get_payment(merchant: Merchant, payment_id: str) -> Payment:
@@ -92,9 +125,69 @@ def get_payment(merchant: Merchant, payment_id: str) -> Payment:
     return Payment(**row)
 
 
-# --- processing -------------------------------------------------------------------------------
+def capture_payment(merchant: Merchant, payment_id: str, request: CaptureRequest) -> Payment:
+    with transaction() as tx:
+        current = store.payment_of_merchant(tx, merchant.id, payment_id)
+        if current is None:
+            raise NotFound("Payment not found")
+        if current["status"] != "success" or current["captured"]:
+            raise BadRequest("Payment not in capturable state")
+        if request.amount != current["amount"]:
+            raise BadRequest("Capture amount must equal the payment amount")
+        row = store.capture_payment(tx, merchant.id, payment_id)
+        if row is None:  # captured by a concurrent request between the read and the update
+            raise BadRequest("Payment not in capturable state")
+    return Payment(**row)
+
+
+def list_payments(merchant: Merchant, query: PaymentListQuery) -> Page:
+    with transaction() as tx:
+        result = store.list_payments(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+    if result is None:
+        raise BadRequest("starting_after: no such payment")
+    rows, total, has_more = result
+    return Page(
+        data=[Payment(**row).public_dict() for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        has_more=has_more,
+    )
+
+
+def list_orders(merchant: Merchant, query: OrderListQuery) -> Page:
+    with transaction() as tx:
+        result = store.list_orders(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+    if result is None:
+        raise BadRequest("starting_after: no such order")
+    rows, total, has_more = result
+    return Page(
+        data=[Order(**row).model_dump(mode="json") for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        has_more=has_more,
+    )
+
 
 SUCCESS_RATE = {"upi": 0.90, "card": 0.95}
+# A pending payment untouched this long has lost its message (a consumer picks one up in seconds).
+STUCK_PENDING_SECONDS = 120
+
+
+def requeue_stuck_payments(limit: int = 100) -> int:
+    """Re-enqueues payments no consumer is working on (their message was lost or dead-lettered)."""
+    settings = get_settings()
+    with transaction() as tx:
+        stuck = store.stuck_payments(tx, STUCK_PENDING_SECONDS, settings.processing_lease_seconds, limit)
+        messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment_id)) for payment_id in stuck]
+    outbox.publish(messages)
+    if stuck:
+        logger.warning("re-enqueued stuck payments", extra={"payment_ids": stuck})
+    return len(stuck)
+
+
+# --- processing -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""Idempotency keys: a retried request replays the first reply and creates nothing.
+
+Claiming the key, doing the work and storing the reply happen in one transaction. While it runs,
+a transaction-scoped advisory lock marks the key in flight; if the request crashes, the lock dies
+with its transaction, so no key is ever blocked by a dead request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.adapters import store
+from gateway.adapters.postgres import Tx, transaction
+from gateway.domain import outbox
+from gateway.errors import BadRequest, IdempotencyKeyInProgress, IdempotencyKeyReused
+
+KEY_TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: Any
+
+    @property
+    def fingerprint(self) -> str:
+        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(f"{self.method}\n{self.path}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a piece of work produced: the reply's JSON and the messages to send after commit."""
+
+    data: dict[str, Any]
+    messages: list[outbox.StagedMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+    replayed: bool = False
+
+
+def validate_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters")
+    return key
+
+
+def _compact(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
+def execute(merchant_id: str, key: str | None, request: Request, status: int, work: Callable[[Tx], Outcome]) -> Reply:
+    with transaction() as tx:
+        if key is not None:
+            if not store.try_lock_idempotency_key(tx, merchant_id, key):
+                raise IdempotencyKeyInProgress("A request with this Idempotency-Key is still in progress")
+            record = store.idempotency_record(tx, merchant_id, key)
+            if record is not None:
+                if record["request_fingerprint"] != request.fingerprint:
+                    raise IdempotencyKeyReused("Idempotency-Key was already used with a different request")
+                return Reply(record["response_status"], record["response_body"], replayed=True)
+        outcome = work(tx)
+        body = _compact(outcome.data)
+        if key is not None:
+            store.save_idempotency_record(
+                tx, merchant_id, key, request.method, request.path, request.fingerprint, status, body, KEY_TTL_SECONDS
+            )
+    outbox.publish(outcome.messages)
+    return Reply(status, body)
