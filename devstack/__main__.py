@@ -18,6 +18,8 @@ def main() -> None:
     parser.add_argument("--checkout-port", type=int, default=3001, help="-1 to disable")
     parser.add_argument("--emulator-port", type=int, default=4566, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
+    parser.add_argument("--api-concurrency", type=int, default=4, help="API worker processes")
+    parser.add_argument("--schedule-seconds", type=float, default=None, help="run Schedule events this often")
     args = parser.parse_args()
 
     runtime = LocalRuntime(
@@ -27,6 +29,8 @@ def main() -> None:
             checkout_port=args.checkout_port,
             emulator_port=args.emulator_port,
             data_dir=args.data_dir,
+            schedule_seconds=args.schedule_seconds,
+            api_concurrency=args.api_concurrency,
         )
     )
     stopping = threading.Event()

@@ -7,9 +7,14 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    # The stdlib's backlog of 5 resets connections under a burst of concurrent clients.
+    request_queue_size = 128
+
+
 class LoopbackServer:
     def __init__(self, port: int, handler: Any, name: str) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 

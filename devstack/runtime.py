@@ -3,6 +3,7 @@ the HTTP API, the consumers' event-source mappings and the static sites."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -17,12 +18,12 @@ from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
 from devstack.pollers import SqsPoller
+from devstack.schedules import ScheduleRunner
 from devstack.static_sites import StaticSite
 from devstack.template import Topology, load_template, make_resolver, read_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "000000000000"
-API_CONCURRENCY = 4
 # Settings a developer may set for a local run; they win over the template's values.
 DEVELOPER_SETTINGS = ("POWERTOOLS_LOG_LEVEL",)
 
@@ -37,6 +38,9 @@ class RuntimeOptions:
     data_dir: Path = field(default_factory=lambda: ROOT / ".data")
     stack_name: str = "gateway-local"
     max_local_concurrency: int = 4
+    api_concurrency: int = 4
+    # Runs `Schedule` events this often instead of their rate (None: the template's rate).
+    schedule_seconds: float | None = None
 
 
 def _log(message: str) -> None:
@@ -52,6 +56,7 @@ class LocalRuntime:
         self._emulator: aws.EmbeddedEmulator | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._pollers: list[SqsPoller] = []
+        self._schedules: list[ScheduleRunner] = []
         self._servers: list[Any] = []
         self.database_url = ""
         self.endpoint_url = ""
@@ -131,12 +136,20 @@ class LocalRuntime:
     def _resources(self) -> dict[str, Any]:
         return dict(load_template(self.options.root / "template.yaml").get("Resources", {}))
 
+    def _workers_for(self, logical_id: str) -> int:
+        """Worker processes per function: a consumer's MaximumConcurrency (capped locally), one per
+        schedule, the API's configured concurrency."""
+        for mapping in self.topology.sqs_mappings:
+            if mapping.function_id == logical_id:
+                return min(mapping.max_concurrency, self.options.max_local_concurrency)
+        if any(schedule.function_id == logical_id for schedule in self.topology.schedules):
+            return 1
+        return self.options.api_concurrency
+
     def _start_functions(self) -> None:
-        concurrency = {mapping.function_id: mapping.max_concurrency for mapping in self.topology.sqs_mappings}
         for logical_id, spec in self.topology.functions.items():
-            workers = min(concurrency.get(logical_id, API_CONCURRENCY), self.options.max_local_concurrency)
             self._pools[logical_id] = FunctionPool(
-                spec, self.options.root, self.function_environment[logical_id], workers
+                spec, self.options.root, self.function_environment[logical_id], self._workers_for(logical_id)
             )
         # One warm worker per function, in parallel, so the first request is not a cold start.
         wait([pool.warm() for pool in self._pools.values()])
@@ -144,13 +157,20 @@ class LocalRuntime:
     def _start_pollers(self, queues: aws.QueueSet) -> None:
         for mapping in self.topology.sqs_mappings:
             pool = self._pools[mapping.function_id]
-            workers = min(mapping.max_concurrency, self.options.max_local_concurrency)
-            local_mapping = type(mapping)(**{**mapping.__dict__, "max_concurrency": workers})
+            local_mapping = dataclasses.replace(mapping, max_concurrency=self._workers_for(mapping.function_id))
             poller = SqsPoller(
                 local_mapping, queues.urls[mapping.queue_id], queues.arns[mapping.queue_id], pool.invoke, self.log
             )
             poller.start()
             self._pollers.append(poller)
+
+    def _start_schedules(self) -> None:
+        region = os.environ["AWS_DEFAULT_REGION"]
+        for schedule in self.topology.schedules:
+            pool = self._pools[schedule.function_id]
+            runner = ScheduleRunner(schedule, pool.invoke, region, self.log, self.options.schedule_seconds)
+            runner.start()
+            self._schedules.append(runner)
 
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         return self._pools[function_id].invoke(event)
@@ -165,6 +185,7 @@ class LocalRuntime:
         self._resolve_environment(queues)
         self._start_functions()
         self._start_pollers(queues)
+        self._start_schedules()
         api = HttpApiServer(self.topology, self.invoke, self.options.api_port, self.log)
         api.start()
         self._servers.append(api)
@@ -194,6 +215,8 @@ class LocalRuntime:
                 f"{p.mapping.queue_id}->{p.mapping.function_id} (batch {p.mapping.batch_size})" for p in self._pollers
             )
         )
+        for runner in self._schedules:
+            self.log(f"schedule   {runner.schedule.function_id} every {runner.every_seconds:g} s")
         self.log("test merchant: X-Api-Key key_test_abc123, X-Api-Secret secret_test_xyz789")
         self.log(f"ready in {elapsed:.2f} s; Ctrl-C stops everything")
         return elapsed
@@ -201,6 +224,8 @@ class LocalRuntime:
     def stop(self) -> None:
         for poller in self._pollers:
             poller.stop()
+        for runner in self._schedules:
+            runner.stop()
         for server in self._servers:
             server.stop()
         for poller in self._pollers:

@@ -79,6 +79,24 @@ class SqsMapping:
 
 
 @dataclass(frozen=True)
+class ScheduledInvocation:
+    function_id: str
+    event_id: str
+    every_seconds: int
+
+
+_RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def parse_rate(expression: str) -> int:
+    """Seconds between runs for `rate(N unit)`; cron expressions are not emulated locally."""
+    found = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    if not found or found.group(2) not in _RATE_UNITS:
+        raise ValueError(f"unsupported schedule expression {expression!r} (only rate(...) runs locally)")
+    return int(found.group(1)) * _RATE_UNITS[found.group(2)]
+
+
+@dataclass(frozen=True)
 class QueueSpec:
     logical_id: str
     visibility_timeout: int
@@ -110,6 +128,7 @@ class Topology:
     routes: list[HttpRoute]
     queues: dict[str, QueueSpec]
     sqs_mappings: list[SqsMapping]
+    schedules: list[ScheduledInvocation]
     schedule_groups: dict[str, str]  # logical id -> Name (may hold intrinsics)
     parameters: dict[str, Any]
 
@@ -145,6 +164,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
     functions: dict[str, FunctionSpec] = {}
     routes: list[HttpRoute] = []
     mappings: list[SqsMapping] = []
+    schedules: list[ScheduledInvocation] = []
     queues: dict[str, QueueSpec] = {}
     schedule_groups: dict[str, str] = {}
 
@@ -161,10 +181,13 @@ def read_topology(template: dict[str, Any]) -> Topology:
                 environment=merged.get("Environment", {}).get("Variables", {}),
                 layer_uris=layers,
             )
-            for event in merged.get("Events", {}).values():
+            for event_id, event in merged.get("Events", {}).items():
                 event_props = event.get("Properties", {})
                 if event["Type"] == "HttpApi":
                     routes.append(HttpRoute(event_props.get("Method", "ANY").upper(), event_props["Path"], logical_id))
+                elif event["Type"] in ("Schedule", "ScheduleV2"):
+                    every = parse_rate(event_props["Schedule" if event["Type"] == "Schedule" else "ScheduleExpression"])
+                    schedules.append(ScheduledInvocation(logical_id, event_id, every))
                 elif event["Type"] == "SQS":
                     mappings.append(
                         SqsMapping(
@@ -187,7 +210,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
         elif kind == "AWS::Scheduler::ScheduleGroup":
             schedule_groups[logical_id] = props.get("Name", logical_id)
 
-    return Topology(functions, routes, queues, mappings, schedule_groups, template.get("Parameters", {}))
+    return Topology(functions, routes, queues, mappings, schedules, schedule_groups, template.get("Parameters", {}))
 
 
 Resolver = Callable[[Any], Any]

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 from devstack.aws import QueueSet, sqs_client
 from devstack.http_api import build_event
 from devstack.invoker import LocalContext
+from devstack.loopback_server import LoopbackHTTPServer
 from devstack.pollers import sqs_event
 from devstack.template import load_template, read_topology
 
@@ -160,7 +161,7 @@ class WebhookReceiver:
     default_status: int = 200
     received: list[ReceivedWebhook] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackHTTPServer | None = None
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -183,7 +184,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

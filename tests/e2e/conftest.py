@@ -25,6 +25,10 @@ class LocalStack:
     log_path: Path
     startup_seconds: float
 
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres:@/postgres?host={self.log_path.parent / 'data' / 'postgres'}"
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

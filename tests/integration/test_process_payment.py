@@ -8,6 +8,8 @@ from typing import Any
 
 import process_payment_handler
 
+from gateway.domain import payments
+from gateway.models import PaymentJob
 from tests.support import Gateway, fake_message, lambda_context
 
 
@@ -15,7 +17,9 @@ def _run(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(process_payment_handler.lambda_handler(gateway.sqs_event("PaymentsQueue", messages), lambda_context()))
 
 
-OUTCOME_EVENTS = "SELECT id, event, payload, status FROM webhook_logs WHERE event IN ('payment.success', 'payment.failed')"
+OUTCOME_EVENTS = (
+    "SELECT id, event, payload, status FROM webhook_logs WHERE event IN ('payment.success', 'payment.failed')"
+)
 
 
 def _pending_payment(gateway: Gateway, method: str = "upi") -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -77,17 +81,18 @@ def test_a_duplicate_delivery_processes_the_payment_once(gateway: Gateway) -> No
 
 
 def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway, setting: Any) -> None:
+    """Four consumers (Lambda instances) get the same message at once: one processes it."""
     setting("TEST_PROCESSING_DELAY", "300")
     gateway.set_webhook_url("http://127.0.0.1:9/hook")
     _, messages = _pending_payment(gateway)
-    copies = [[fake_message(messages[0]["Body"])] for _ in range(4)]
-    results: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda batch=batch: results.append(_run(gateway, batch))) for batch in copies]
+    job = PaymentJob.model_validate_json(messages[0]["Body"])
+    results: list[str | None] = []
+    threads = [threading.Thread(target=lambda: results.append(payments.process_payment(job))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [{"batchItemFailures": []}] * 4
+    assert sorted(results, key=str) == [None, None, None, "success"]
     assert len(gateway.rows(OUTCOME_EVENTS)) == 1
 
 

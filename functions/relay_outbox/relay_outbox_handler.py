@@ -1,0 +1,31 @@
+"""Scheduled every minute: nothing committed to Postgres is lost on its way to SQS.
+
+Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
+working on, and purges idempotency keys past their 24 hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gateway.adapters import store
+from gateway.adapters.postgres import transaction
+from gateway.domain import outbox, payments
+
+logger = Logger(service="relay_outbox")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    report = {
+        "relayed": outbox.relay_unsent(),
+        "requeued_payments": payments.requeue_stuck_payments(),
+    }
+    with transaction() as tx:
+        report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)
+    if any(report.values()):
+        logger.info("relay run", extra=report)
+    return report

@@ -1,0 +1,239 @@
+"""Capture, lists and cursor paging, public checkout endpoints, creation events, OpenAPI, request ids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from gateway.domain import payments
+from gateway.models import PaymentJob
+from tests.support import Gateway
+
+PUBLIC = {"x-api-secret": None}
+
+
+def _paid(gateway: Gateway, amount: int = 50_000) -> dict[str, Any]:
+    payment = gateway.create_payment(gateway.create_order(amount)["id"])
+    payments.process_payment(PaymentJob(payment_id=payment["id"]))
+    return payment
+
+
+# --- capture ----------------------------------------------------------------------------------
+
+
+def test_capture_a_successful_payment(gateway: Gateway) -> None:
+    payment = _paid(gateway)
+    response = gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", {"amount": 50_000})
+    assert response.status == 200
+    assert response.json["captured"] is True and response.json["captured_at"]
+    again = gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", {"amount": 50_000})
+    assert again.status == 400 and again.json["error"]["description"] == "Payment not in capturable state"
+
+
+def test_only_successful_payments_can_be_captured(gateway: Gateway) -> None:
+    pending = gateway.create_payment(gateway.create_order()["id"])
+    response = gateway.api("POST", f"/api/v1/payments/{pending['id']}/capture", {"amount": 50_000})
+    assert response.status == 400
+    assert response.json == {"error": {"code": "BAD_REQUEST_ERROR", "description": "Payment not in capturable state"}}
+
+
+@pytest.mark.parametrize("body", [{"amount": 40_000}, {"amount": "50000"}, {"amount": 500.0}, {}])
+def test_capture_amount_must_be_the_payment_amount(gateway: Gateway, body: dict[str, Any]) -> None:
+    payment = _paid(gateway)
+    response = gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", body)
+    assert response.status == 400
+    assert gateway.rows("SELECT captured FROM payments") == [{"captured": False}]
+
+
+def test_capture_of_unknown_payment_is_404(gateway: Gateway) -> None:
+    assert gateway.api("POST", "/api/v1/payments/pay_missing/capture", {"amount": 50_000}).status == 404
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def _make_payments(gateway: Gateway, count: int) -> list[dict[str, Any]]:
+    made = []
+    for n in range(count):
+        method = "upi" if n % 2 == 0 else "card"
+        made.append(gateway.create_payment(gateway.create_order(10_000 + n)["id"], method))
+    return made
+
+
+def test_list_payments_newest_first_with_total_and_offset(gateway: Gateway) -> None:
+    made = _make_payments(gateway, 7)
+    page = gateway.api("GET", "/api/v1/payments?limit=3&offset=2").json
+    assert (page["total"], page["limit"], page["offset"], page["has_more"]) == (7, 3, 2, True)
+    newest_first = [p["id"] for p in reversed(made)]
+    assert [p["id"] for p in page["data"]] == newest_first[2:5]
+
+
+def test_cursor_paging_walks_every_payment_once(gateway: Gateway) -> None:
+    made = _make_payments(gateway, 7)
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = gateway.api("GET", f"/api/v1/payments?limit=3{cursor}").json
+        seen += [p["id"] for p in page["data"]]
+        if not page["has_more"]:
+            break
+        cursor = f"&starting_after={page['data'][-1]['id']}"
+    assert seen == [p["id"] for p in reversed(made)]
+
+
+def test_payment_filters(gateway: Gateway) -> None:
+    made = _make_payments(gateway, 6)
+    payments.process_payment(PaymentJob(payment_id=made[0]["id"]))
+    upi = gateway.api("GET", "/api/v1/payments?method=upi").json
+    assert upi["total"] == 3 and {p["method"] for p in upi["data"]} == {"upi"}
+    success = gateway.api("GET", "/api/v1/payments?status=success").json
+    assert [p["id"] for p in success["data"]] == [made[0]["id"]]
+    by_order = gateway.api("GET", f"/api/v1/payments?order_id={made[3]['order_id']}").json
+    assert [p["id"] for p in by_order["data"]] == [made[3]["id"]]
+    for term in (made[4]["id"], made[4]["order_id"]):
+        assert [p["id"] for p in gateway.api("GET", f"/api/v1/payments?search={term}").json["data"]] == [made[4]["id"]]
+    future = gateway.api("GET", "/api/v1/payments?from=2100-01-01T00:00:00Z").json
+    assert future["total"] == 0
+    window = gateway.api("GET", "/api/v1/payments?from=1700000000&to=2100-01-01T00:00:00Z").json
+    assert window["total"] == 6
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "offset=-1",
+        "status=paid",
+        "method=cash",
+        "from=yesterday",
+        "from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z",
+        "offset=5&starting_after=pay_x",
+        "colour=blue",
+        "starting_after=pay_unknown",
+    ],
+)
+def test_bad_list_parameters_are_400(gateway: Gateway, query: str) -> None:
+    response = gateway.api("GET", f"/api/v1/payments?{query}")
+    assert response.status == 400, response.body
+    assert response.json["error"]["code"] == "BAD_REQUEST_ERROR"
+
+
+def test_list_orders(gateway: Gateway) -> None:
+    orders = [gateway.create_order(10_000 + n) for n in range(4)]
+    gateway.create_payment(orders[1]["id"])
+    page = gateway.api("GET", "/api/v1/orders?limit=2").json
+    assert page["total"] == 4 and [o["id"] for o in page["data"]] == [orders[3]["id"], orders[2]["id"]]
+    attempted = gateway.api("GET", "/api/v1/orders?status=attempted").json
+    assert [o["id"] for o in attempted["data"]] == [orders[1]["id"]]
+    assert gateway.api("GET", "/api/v1/orders?status=bogus").status == 400
+
+
+def test_lists_show_only_the_callers_objects(gateway: Gateway) -> None:
+    _make_payments(gateway, 2)
+    gateway.execute(
+        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
+        " VALUES ('Other', 'o@example.com', 'key_o', 'secret_o', 'whsec_o')"
+    )
+    other = {"x-api-key": "key_o", "x-api-secret": "secret_o"}
+    assert gateway.api("GET", "/api/v1/payments", headers=other).json["total"] == 0
+    assert gateway.api("GET", "/api/v1/orders", headers=other).json["total"] == 0
+
+
+# --- public checkout endpoints ----------------------------------------------------------------
+
+
+def test_public_order_shows_only_what_a_shopper_needs(gateway: Gateway) -> None:
+    order = gateway.create_order(49_900, receipt="secret-receipt", notes={"internal": "x"})
+    response = gateway.api("GET", f"/api/v1/orders/{order['id']}/public", headers=PUBLIC)
+    assert response.status == 200
+    assert response.json == {
+        "id": order["id"],
+        "amount": 49_900,
+        "currency": "INR",
+        "status": "created",
+        "merchant_name": "Test Merchant",
+    }
+
+
+def test_public_payment_create_and_status(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    created = gateway.api(
+        "POST", "/api/v1/payments/public", {"order_id": order["id"], "method": "upi", "vpa": "a@okhdfc"}, headers=PUBLIC
+    )
+    assert created.status == 201
+    assert set(created.json) == {"id", "order_id", "amount", "currency", "method", "status"}
+    status = gateway.api("GET", f"/api/v1/payments/{created.json['id']}/public", headers=PUBLIC)
+    assert status.json == created.json
+    payments.process_payment(PaymentJob(payment_id=created.json["id"]))
+    assert gateway.api("GET", f"/api/v1/payments/{created.json['id']}/public", headers=PUBLIC).json["status"] == (
+        "success"
+    )
+    # A paid order cannot be paid twice.
+    twice = gateway.api(
+        "POST", "/api/v1/payments/public", {"order_id": order["id"], "method": "upi", "vpa": "a@okhdfc"}, headers=PUBLIC
+    )
+    assert twice.status == 400 and twice.json["error"]["description"] == "Order is already paid"
+
+
+def test_public_endpoints_need_a_valid_key_and_reach_no_private_route(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    assert (
+        gateway.api(
+            "GET", f"/api/v1/orders/{order['id']}/public", headers={"x-api-key": "nope", "x-api-secret": None}
+        ).status
+        == 401
+    )
+    # The public key alone opens nothing private.
+    assert gateway.api("GET", f"/api/v1/orders/{order['id']}", headers=PUBLIC).status == 401
+    assert gateway.api("GET", "/api/v1/payments", headers=PUBLIC).status == 401
+
+
+def test_public_payment_rules_match_the_private_ones(gateway: Gateway) -> None:
+    order = gateway.create_order()
+    bad = gateway.api(
+        "POST", "/api/v1/payments/public", {"order_id": order["id"], "method": "upi", "vpa": "x"}, headers=PUBLIC
+    )
+    assert bad.status == 400 and bad.json["error"]["code"] == "INVALID_VPA"
+
+
+# --- events, OpenAPI, request ids -------------------------------------------------------------
+
+
+def test_creating_a_payment_enqueues_created_and_pending_events(gateway: Gateway) -> None:
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    payment = gateway.create_payment(gateway.create_order()["id"])
+    logs = gateway.rows("SELECT event, payload FROM webhook_logs ORDER BY created_at, event")
+    assert sorted(log["event"] for log in logs) == ["payment.created", "payment.pending"]
+    assert all(json.loads(log["payload"])["data"]["payment"]["id"] == payment["id"] for log in logs)
+    assert len(gateway.receive("WebhooksQueue")) == 2
+
+
+def test_openapi_document_is_valid_and_covers_the_api(gateway: Gateway) -> None:
+    response = gateway.api("GET", "/api/v1/openapi.json")
+    assert response.status == 200
+    document = response.json
+    validate(document)
+    paths = document["paths"]
+    for path in (
+        "/api/v1/orders",
+        "/api/v1/payments",
+        "/api/v1/payments/{payment_id}/capture",
+        "/api/v1/payments/public",
+        "/api/v1/orders/{order_id}/public",
+        "/api/v1/merchant/webhook",
+    ):
+        assert path in paths, path
+    assert "CreateOrderRequest" in document["components"]["schemas"]
+    docs = gateway.api("GET", "/api/v1/docs")
+    assert docs.status == 200 and "swagger" in docs.body.lower()
+
+
+def test_every_response_carries_a_request_id(gateway: Gateway) -> None:
+    for method, path in (("GET", "/health"), ("GET", "/api/v1/nope"), ("POST", "/api/v1/orders")):
+        response = gateway.api(method, path)
+        assert response.headers.get("X-Request-Id"), (method, path)
