@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap lint typecheck unit integration e2e bench
+.PHONY: dev test bootstrap lint typecheck unit integration e2e bench bench-payments
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -34,3 +34,6 @@ e2e: bootstrap
 
 bench: bootstrap
 	$(BIN)/python benchmarks/bench_api.py
+
+bench-payments: bootstrap
+	$(BIN)/python benchmarks/bench_payments.py

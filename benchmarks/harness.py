@@ -1,0 +1,47 @@
+"""Shared by the benchmarks: a private local stack and latency percentiles."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from devstack.aws import free_port
+from devstack.runtime import LocalRuntime, RuntimeOptions
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+@contextmanager
+def local_runtime(api_concurrency: int = 4) -> Iterator[LocalRuntime]:
+    """Its own embedded Postgres and emulator in a temp folder; TEST_MODE with no processing delay."""
+    # Set here, not at import: spawned function workers re-import the benchmark module.
+    os.environ.update({"TEST_MODE": "true", "TEST_PROCESSING_DELAY": "0", "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    runtime = LocalRuntime(
+        RuntimeOptions(
+            api_port=free_port(),
+            dashboard_port=-1,
+            checkout_port=-1,
+            emulator_port=0,
+            data_dir=Path(tempfile.mkdtemp(prefix="bench-")),
+            stack_name="bench",
+            api_concurrency=api_concurrency,
+        ),
+        log=lambda _: None,
+    )
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+
+
+def api_url(runtime: LocalRuntime) -> str:
+    return f"http://127.0.0.1:{runtime.options.api_port}"
