@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_routes import errors, merchant, orders, payments, system
+from api_routes import errors, merchant, orders, payments, refunds, system
 
 logger = Logger(service="api")
 
@@ -19,6 +19,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(system.router)
 app.include_router(orders.router, prefix="/api/v1/orders")
 app.include_router(payments.router, prefix="/api/v1/payments")
+app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 errors.register(app, logger)
 

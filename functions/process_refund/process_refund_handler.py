@@ -1,8 +1,4 @@
-"""The refunds queue consumer.
-
-Refund processing arrives with the refunds API (issue 4). Until then every record is reported as
-failed, so a stray message is retried and then parked in the DLQ instead of being dropped unseen.
-"""
+"""The refunds queue consumer: each record is one refund to process; failures are reported per item."""
 
 from __future__ import annotations
 
@@ -14,19 +10,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.domain import refunds
 from gateway.models import RefundJob
 
 logger = Logger(service="process_refund")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-class RefundProcessingUnavailable(Exception):
-    pass
-
-
 def process_record(record: SQSRecord) -> None:
-    job = RefundJob.model_validate_json(record.body)
-    raise RefundProcessingUnavailable(f"refund {job.refund_id}: refund processing is not implemented yet")
+    refunds.process_refund(RefundJob.model_validate_json(record.body))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -49,6 +49,11 @@ class CaptureRequest(_Request):
     amount: Paise
 
 
+class CreateRefundRequest(_Request):
+    amount: Annotated[StrictInt, Field(ge=1, le=10**12, description="amount in paise (positive integer)")]
+    reason: Annotated[StrictStr, Field(max_length=500)] | None = None
+
+
 PaymentStatus = Literal["pending", "processing", "success", "failed"]
 OrderStatus = Literal["created", "attempted", "paid"]
 Method = Literal["upi", "card"]
@@ -90,6 +95,11 @@ class OrderListQuery(_ListQuery):
     status: OrderStatus | None = None
 
 
+class RefundListQuery(_ListQuery):
+    status: Literal["pending", "processed"] | None = None
+    payment_id: Annotated[str, Field(max_length=64)] | None = None
+
+
 class Page(BaseModel):
     data: list[dict[str, Any]]
     total: int
@@ -127,14 +137,22 @@ class Payment(BaseModel):
     status: str
     captured: bool = False
     captured_at: datetime | None = None
+    amount_refunded: int = 0
     error_code: str | None = None
     error_description: str | None = None
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def refund_status(self) -> str | None:
+        if not self.amount_refunded:
+            return None
+        return "full" if self.amount_refunded == self.amount else "partial"
+
     def public_dict(self) -> dict[str, Any]:
         """JSON shape for API responses and webhooks: absent instrument fields left out."""
         data = self.model_dump(mode="json")
+        data["refund_status"] = self.refund_status
         if self.method == "upi":
             data.pop("card_network"), data.pop("card_last4")
         else:
@@ -159,6 +177,18 @@ class PublicPayment(BaseModel):
     currency: str
     method: str
     status: str
+
+
+class Refund(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    payment_id: str
+    amount: int
+    reason: str | None
+    status: str
+    created_at: datetime
+    processed_at: datetime | None = None
 
 
 class WebhookConfig(BaseModel):

@@ -10,8 +10,10 @@ _MERCHANT_COLUMNS = "id, name, email, api_key, api_secret, webhook_url, webhook_
 _ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
-    " captured, captured_at, error_code, error_description, processing_started_at, created_at, updated_at"
+    " captured, captured_at, amount_refunded, error_code, error_description, processing_started_at,"
+    " created_at, updated_at"
 )
+_REFUND_COLUMNS = "id, payment_id, merchant_id, amount, reason, status, created_at, processed_at"
 
 
 # --- merchants ------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def _page(
 
 def _filters(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
     where, params = ["merchant_id = %s"], [merchant_id]
-    for column in ("status", "method", "order_id"):
+    for column in ("status", "method", "order_id", "payment_id"):
         if filters.get(column) is not None:
             where.append(f"{column} = %s")
             params.append(filters[column])
@@ -219,6 +221,82 @@ def list_orders(
         if cursor is None:
             return None
     return _page(tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, cursor)
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+def lock_payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s AND merchant_id = %s FOR UPDATE",
+        (payment_id, merchant_id),
+    )
+
+
+def reserve_refund(tx: Tx, payment_id: str, amount: int) -> bool:
+    """Adds to the payment's refunded total unless that would exceed the payment amount."""
+    return (
+        tx.execute(
+            "UPDATE payments SET amount_refunded = amount_refunded + %s, updated_at = now()"
+            " WHERE id = %s AND amount_refunded + %s <= amount",
+            (amount, payment_id, amount),
+        )
+        == 1
+    )
+
+
+def insert_refund(tx: Tx, refund_id: str, payment_id: str, merchant_id: str, amount: int, reason: str | None) -> Row:
+    row = tx.one(
+        "INSERT INTO refunds (id, payment_id, merchant_id, amount, reason)"
+        f" VALUES (%s, %s, %s, %s, %s) RETURNING {_REFUND_COLUMNS}",
+        (refund_id, payment_id, merchant_id, amount, reason),
+    )
+    assert row is not None
+    return row
+
+
+def refund_totals(tx: Tx, payment_id: str) -> Row:
+    row = tx.one(
+        "SELECT coalesce(sum(amount), 0) AS reserved,"
+        " coalesce(sum(amount) FILTER (WHERE status = 'processed'), 0) AS processed"
+        " FROM refunds WHERE payment_id = %s",
+        (payment_id,),
+    )
+    assert row is not None
+    return row
+
+
+def refund_by_id(tx: Tx, refund_id: str) -> Row | None:
+    return tx.one(f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s", (refund_id,))
+
+
+def refund_of_merchant(tx: Tx, merchant_id: str, refund_id: str) -> Row | None:
+    return tx.one(f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s AND merchant_id = %s", (refund_id, merchant_id))
+
+
+def mark_refund_processed(tx: Tx, refund_id: str) -> Row | None:
+    return tx.one(
+        "UPDATE refunds SET status = 'processed', processed_at = now() WHERE id = %s AND status = 'pending'"
+        f" RETURNING {_REFUND_COLUMNS}",
+        (refund_id,),
+    )
+
+
+def list_refunds(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> tuple[list[Row], int, bool] | None:
+    where, params = _filters(merchant_id, filters)
+    if filters.get("search"):
+        where.append("(id = %s OR payment_id = %s)")
+        params += [filters["search"], filters["search"]]
+    cursor = None
+    if starting_after:
+        cursor = tx.one(
+            "SELECT id, created_at FROM refunds WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
+        )
+        if cursor is None:
+            return None
+    return _page(tx, "refunds", _REFUND_COLUMNS, where, params, limit, offset, cursor)
 
 
 # --- idempotency ------------------------------------------------------------------------------

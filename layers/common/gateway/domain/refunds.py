@@ -1,0 +1,106 @@
+"""Refunds: full or partial, never more than the payment, processed asynchronously.
+
+Creating a refund locks the payment row, reserves the amount on it (`amount_refunded`, backed by a
+CHECK constraint) and inserts the refund in one transaction, so concurrent requests cannot
+over-refund. Processing marks it `processed` once, however often its message is delivered.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from aws_lambda_powertools import Logger
+
+from gateway.adapters import store
+from gateway.adapters.postgres import Tx, transaction
+from gateway.domain import outbox, webhooks
+from gateway.domain.idempotency import Outcome
+from gateway.domain.merchants import Merchant
+from gateway.errors import BadRequest, NotFound
+from gateway.ids import new_id
+from gateway.models import CreateRefundRequest, Page, Refund, RefundJob, RefundListQuery
+from gateway.settings import get_settings
+
+logger = Logger(child=True)
+
+
+def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRefundRequest) -> Outcome:
+    payment = store.lock_payment_of_merchant(tx, merchant.id, payment_id)
+    if payment is None:
+        raise NotFound("Payment not found")
+    if payment["status"] != "success":
+        raise BadRequest("Payment not in refundable state")
+    if not store.reserve_refund(tx, payment_id, request.amount):
+        raise BadRequest("Refund amount exceeds available amount")
+    refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
+    messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id))]
+    merchant_row = store.merchant_by_id(tx, merchant.id)
+    assert merchant_row is not None
+    event = webhooks.record_event(tx, merchant_row, "refund.created", {"refund": refund.model_dump(mode="json")})
+    if event:
+        messages.append(event)
+    return Outcome(refund.model_dump(mode="json"), messages)
+
+
+def get_refund(merchant: Merchant, refund_id: str) -> Refund:
+    with transaction() as tx:
+        row = store.refund_of_merchant(tx, merchant.id, refund_id)
+    if row is None:
+        raise NotFound("Refund not found")
+    return Refund(**row)
+
+
+def list_refunds(merchant: Merchant, query: RefundListQuery) -> Page:
+    with transaction() as tx:
+        result = store.list_refunds(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+    if result is None:
+        raise BadRequest("starting_after: no such refund")
+    rows, total, has_more = result
+    return Page(
+        data=[Refund(**row).model_dump(mode="json") for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        has_more=has_more,
+    )
+
+
+def refunds_of_payment(merchant: Merchant, payment_id: str) -> Page:
+    with transaction() as tx:
+        if store.payment_of_merchant(tx, merchant.id, payment_id) is None:
+            raise NotFound("Payment not found")
+    return list_refunds(merchant, RefundListQuery(payment_id=payment_id, limit=100))
+
+
+class RefundInvariantBroken(Exception):
+    """The refunded total exceeds the payment: never expected; the message is retried and parked in the DLQ."""
+
+
+def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | None:
+    """pending → processed once; returns "processed", or None when another delivery already did it."""
+    settings = get_settings()
+    if delay_seconds is None:
+        delay_seconds = settings.test_processing_delay / 1000 if settings.test_mode else random.uniform(3, 5)
+    with transaction() as tx:
+        refund = store.refund_by_id(tx, job.refund_id)
+    if refund is None or refund["status"] != "pending":
+        logger.info("refund unknown or already processed", extra={"refund_id": job.refund_id})
+        return None
+    time.sleep(delay_seconds)
+    with transaction() as tx:
+        payment = store.lock_payment_of_merchant(tx, refund["merchant_id"], refund["payment_id"])
+        totals = store.refund_totals(tx, refund["payment_id"])
+        if payment is None or payment["status"] != "success" or totals["reserved"] > payment["amount"]:
+            raise RefundInvariantBroken(f"refund {job.refund_id}: payment no longer refundable")
+        processed = store.mark_refund_processed(tx, job.refund_id)
+        if processed is None:
+            return None
+        merchant = store.merchant_by_id(tx, refund["merchant_id"])
+        assert merchant is not None
+        event = webhooks.record_event(
+            tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
+        )
+    outbox.publish([event] if event else [])
+    logger.info("refund processed", extra={"refund_id": job.refund_id})
+    return "processed"
