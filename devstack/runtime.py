@@ -18,6 +18,7 @@ from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
 from devstack.pollers import SqsPoller
+from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
 from devstack.static_sites import StaticSite
 from devstack.template import Topology, load_template, make_resolver, read_topology
@@ -57,6 +58,7 @@ class LocalRuntime:
         self._pools: dict[str, FunctionPool] = {}
         self._pollers: list[SqsPoller] = []
         self._schedules: list[ScheduleRunner] = []
+        self._scheduler_emulator: SchedulerEmulator | None = None
         self._servers: list[Any] = []
         self.database_url = ""
         self.endpoint_url = ""
@@ -186,6 +188,8 @@ class LocalRuntime:
         self._start_functions()
         self._start_pollers(queues)
         self._start_schedules()
+        self._scheduler_emulator = SchedulerEmulator(log=self.log)
+        self._scheduler_emulator.start()
         api = HttpApiServer(self.topology, self.invoke, self.options.api_port, self.log)
         api.start()
         self._servers.append(api)
@@ -217,6 +221,7 @@ class LocalRuntime:
         )
         for runner in self._schedules:
             self.log(f"schedule   {runner.schedule.function_id} every {runner.every_seconds:g} s")
+        self.log("scheduler  one-time schedules on the endpoint are fired when due (emulated)")
         self.log("test merchant: X-Api-Key key_test_abc123, X-Api-Secret secret_test_xyz789")
         self.log(f"ready in {elapsed:.2f} s; Ctrl-C stops everything")
         return elapsed
@@ -226,6 +231,8 @@ class LocalRuntime:
             poller.stop()
         for runner in self._schedules:
             runner.stop()
+        if self._scheduler_emulator:
+            self._scheduler_emulator.stop()
         for server in self._servers:
             server.stop()
         for poller in self._pollers:

@@ -88,7 +88,7 @@ def gateway_env(database_url: str, queues: aws.QueueSet) -> dict[str, str]:
 def gateway(gateway_env: dict[str, str], database_url: str, queues: aws.QueueSet) -> Iterator[Gateway]:
     """A clean gateway per test: empty tables (but the seeded merchant), new queues, default settings."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE outbox, webhook_logs, refunds, payments, orders, idempotency_keys")
+        conn.execute("TRUNCATE outbox, webhook_attempts, webhook_logs, refunds, payments, orders, idempotency_keys")
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
         conn.execute("UPDATE merchants SET webhook_url = NULL")
     yield Gateway(database_url, queues)

@@ -122,6 +122,12 @@ class Gateway:
         )
         return messages
 
+    def queue_attributes(self, queue_id: str) -> dict[str, str]:
+        attributes: dict[str, str] = sqs_client().get_queue_attributes(
+            QueueUrl=self.queues.urls[queue_id], AttributeNames=["All"]
+        )["Attributes"]
+        return attributes
+
     def sqs_event(self, queue_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return sqs_event(messages, self.queues.arns[queue_id], "us-east-1")
 
@@ -159,6 +165,8 @@ class WebhookReceiver:
 
     responses: list[int] = field(default_factory=list)
     default_status: int = 200
+    # When set, decides each answer (after `responses` is used up), e.g. per event or per attempt.
+    respond: Callable[[ReceivedWebhook], int] | None = None
     received: list[ReceivedWebhook] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
     _server: LoopbackHTTPServer | None = None
@@ -169,11 +177,15 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                hook = ReceivedWebhook(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
                 with receiver._arrived:
-                    status = receiver.responses.pop(0) if receiver.responses else receiver.default_status
-                    receiver.received.append(
-                        ReceivedWebhook(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
-                    )
+                    if receiver.responses:
+                        status = receiver.responses.pop(0)
+                    elif receiver.respond is not None:
+                        status = receiver.respond(hook)
+                    else:
+                        status = receiver.default_status
+                    receiver.received.append(hook)
                     receiver._arrived.notify_all()
                 payload = b'{"ok":true}'
                 self.send_response(status)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_routes import errors, merchant, orders, payments, refunds, system
+from api_routes import errors, merchant, orders, payments, refunds, system, webhooks
 
 logger = Logger(service="api")
 
@@ -21,6 +21,7 @@ app.include_router(orders.router, prefix="/api/v1/orders")
 app.include_router(payments.router, prefix="/api/v1/payments")
 app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
+app.include_router(webhooks.router, prefix="/api/v1/webhooks")
 errors.register(app, logger)
 
 OPENAPI: dict[str, Any] = {

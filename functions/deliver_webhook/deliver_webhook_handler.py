@@ -1,11 +1,18 @@
-"""The webhooks queue consumer: one delivery attempt per record; failures are reported per item."""
+"""The webhooks queue consumer: one delivery attempt per record, the records of a batch in parallel.
+
+A slow or dead merchant endpoint (up to the 5 s timeout) delays only its own records. Failures are
+reported per item: a delivery that the merchant refused is not a failure here (it is recorded and
+retried on schedule); an exception (say, the database is down) is, and SQS redelivers the record.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,13 +21,21 @@ from gateway.domain import webhooks
 from gateway.models import WebhookJob
 
 logger = Logger(service="deliver_webhook")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
+# Lives with the container, so each thread keeps its database connection between invocations.
+senders = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-sender")
 
 
 def deliver_record(record: SQSRecord) -> None:
     webhooks.deliver(WebhookJob.model_validate_json(record.body))
 
 
+async def deliver_record_in_thread(record: SQSRecord) -> None:
+    await asyncio.get_running_loop().run_in_executor(senders, deliver_record, record)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=deliver_record, processor=processor, context=context)
+    return async_process_partial_response(
+        event=event, record_handler=deliver_record_in_thread, processor=processor, context=context
+    )

@@ -1,7 +1,8 @@
 """Scheduled every minute: nothing committed to Postgres is lost on its way to SQS.
 
 Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
-working on, and purges idempotency keys past their 24 hours.
+working on and webhook retries whose message or schedule was lost, and purges idempotency keys
+past their 24 hours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import store
 from gateway.adapters.postgres import transaction
-from gateway.domain import outbox, payments
+from gateway.domain import outbox, payments, webhooks
 
 logger = Logger(service="relay_outbox")
 
@@ -23,6 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     report = {
         "relayed": outbox.relay_unsent(),
         "requeued_payments": payments.requeue_stuck_payments(),
+        "requeued_webhooks": webhooks.requeue_lost_retries(),
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)

@@ -45,12 +45,15 @@ def test_delivers_a_signed_payment_success(gateway: Gateway, receiver: WebhookRe
     assert log["last_attempt_at"] is not None
 
 
-def test_a_non_2xx_answer_is_recorded_as_failed(gateway: Gateway, receiver: WebhookReceiver) -> None:
+def test_a_non_2xx_answer_is_recorded_and_retried_in_a_minute(gateway: Gateway, receiver: WebhookReceiver) -> None:
     receiver.responses.append(500)
     _, messages = _processed_payment(gateway, receiver.url)
     _deliver(gateway, messages)
-    [log] = gateway.rows("SELECT status, attempts, response_code, response_body FROM webhook_logs")
-    assert (log["status"], log["attempts"], log["response_code"]) == ("failed", 1, 500)
+    [log] = gateway.rows(
+        "SELECT status, attempts, response_code, response_body,"
+        " extract(epoch FROM next_retry_at - last_attempt_at)::int AS wait FROM webhook_logs"
+    )
+    assert (log["status"], log["attempts"], log["response_code"], log["wait"]) == ("pending", 1, 500, 60)
     assert log["response_body"] == '{"ok":true}'
 
 
@@ -58,7 +61,7 @@ def test_an_unreachable_endpoint_is_recorded_with_its_error(gateway: Gateway) ->
     _, messages = _processed_payment(gateway, "http://127.0.0.1:9/closed")
     _deliver(gateway, messages)
     [log] = gateway.rows("SELECT status, attempts, response_code, last_error FROM webhook_logs")
-    assert (log["status"], log["attempts"], log["response_code"]) == ("failed", 1, None)
+    assert (log["status"], log["attempts"], log["response_code"]) == ("pending", 1, None)
     assert "ConnectError" in log["last_error"]
 
 

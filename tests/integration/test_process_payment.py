@@ -43,7 +43,7 @@ def test_payment_succeeds_and_a_payment_success_webhook_is_enqueued(gateway: Gat
     logs = gateway.rows(OUTCOME_EVENTS)
     assert [(log["event"], log["status"]) for log in logs] == [("payment.success", "pending")]
     payload = json.loads(logs[0]["payload"])
-    assert list(payload) == ["event", "timestamp", "data"]
+    assert list(payload) == ["id", "event", "timestamp", "data"] and payload["id"].startswith("evt_")
     assert payload["data"]["payment"]["id"] == payment["id"] and payload["data"]["payment"]["status"] == "success"
     queued = [json.loads(m["Body"]) for m in gateway.receive("WebhooksQueue")]
     assert {"webhook_log_id": str(logs[0]["id"])} in queued

@@ -3,6 +3,7 @@ import hmac
 import json
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -40,3 +41,30 @@ def test_a_node_receiver_reproduces_the_signed_bytes() -> None:
     result = json.loads(subprocess.run(["node", "-e", script, body], capture_output=True, check=True, text=True).stdout)
     assert result["same"] is True
     assert result["sig"] == hex_signature("whsec_test_abc123", body.encode())
+
+
+def test_standard_webhooks_signature_verifies_with_the_reference_library() -> None:
+    from standardwebhooks import Webhook
+
+    from gateway.domain.merchants import new_webhook_secret
+    from gateway.domain.webhooks import signed_headers
+
+    for secret in (new_webhook_secret(), "whsec_test_abc123"):
+        body = b'{"id":"evt_1","event":"payment.success","timestamp":1,"data":{}}'
+        headers = signed_headers(secret, "evt_1", body, int(time.time()))
+        assert Webhook(secret).verify(body, headers)["event"] == "payment.success"
+        assert headers["webhook-signature"].startswith("v1,")
+        assert headers["X-Webhook-Signature"] == hex_signature(secret, body)
+        with pytest.raises(Exception, match="signature"):
+            Webhook(secret).verify(body.replace(b"success", b"failed"), headers)
+
+
+def test_old_timestamps_are_refused_by_receivers() -> None:
+    from standardwebhooks import Webhook
+
+    from gateway.domain.webhooks import signed_headers
+
+    body = b"{}"
+    headers = signed_headers("whsec_test_abc123", "evt_1", body, int(time.time()) - 600)
+    with pytest.raises(Exception, match="too old"):
+        Webhook("whsec_test_abc123").verify(body, headers)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import current_merchant
-from gateway.domain import merchants
-from gateway.models import WebhookConfig, WebhookConfigRequest
+from gateway.domain import merchants, webhooks
+from gateway.models import WebhookConfig, WebhookConfigRequest, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
 
@@ -19,3 +19,13 @@ def get_webhook() -> WebhookConfig:
 @router.put("/webhook")
 def put_webhook(body: WebhookConfigRequest) -> WebhookConfig:
     return merchants.update_webhook(current_merchant(router), body)
+
+
+@router.post("/webhook/secret")
+def rotate_webhook_secret() -> WebhookConfig:
+    return merchants.rotate_webhook_secret(current_merchant(router))
+
+
+@router.post("/webhook/test")
+def send_test_webhook() -> WebhookRetryReply:
+    return webhooks.send_test_event(current_merchant(router))

@@ -100,6 +100,11 @@ class RefundListQuery(_ListQuery):
     payment_id: Annotated[str, Field(max_length=64)] | None = None
 
 
+class WebhookListQuery(_ListQuery):
+    status: Literal["pending", "success", "failed", "skipped"] | None = None
+    event: Annotated[str, Field(max_length=50)] | None = None
+
+
 class Page(BaseModel):
     data: list[dict[str, Any]]
     total: int
@@ -189,6 +194,40 @@ class Refund(BaseModel):
     status: str
     created_at: datetime
     processed_at: datetime | None = None
+
+
+class WebhookLog(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    event_id: str
+    event: str
+    status: str
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_retry_at: datetime | None
+    response_code: int | None
+
+
+class WebhookAttempt(BaseModel):
+    attempted_at: datetime
+    response_code: int | None
+    latency_ms: int
+    error: str | None
+    response_body: str | None
+
+
+class WebhookLogDetail(WebhookLog):
+    payload: dict[str, Any]
+    last_error: str | None = None
+    attempt_history: list[WebhookAttempt]
+
+
+class WebhookRetryReply(BaseModel):
+    id: str
+    status: str
+    message: str
 
 
 class WebhookConfig(BaseModel):

@@ -28,9 +28,18 @@ class Settings(BaseSettings):
     test_payment_success: bool = True
     webhook_retry_intervals_test: bool = False
 
+    webhooks_queue_arn: str = ""
+    webhook_schedule_group: str = ""
+    webhook_scheduler_role_arn: str = ""
+
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
     processing_lease_seconds: int = 90  # > ProcessPaymentFunction's 60 s timeout
     webhook_timeout_seconds: float = 5.0
+
+    @property
+    def webhook_retry_delays(self) -> tuple[int, ...]:
+        """Seconds before attempts 2..5, each counted from the failure before it."""
+        return (5, 10, 15, 20) if self.webhook_retry_intervals_test else (60, 300, 1800, 7200)
 
     @property
     def is_local(self) -> bool:

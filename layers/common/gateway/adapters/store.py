@@ -175,7 +175,7 @@ def _page(
 
 def _filters(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
     where, params = ["merchant_id = %s"], [merchant_id]
-    for column in ("status", "method", "order_id", "payment_id"):
+    for column in ("status", "method", "order_id", "payment_id"):  # only keys a list's query declares
         if filters.get(column) is not None:
             where.append(f"{column} = %s")
             params.append(filters[column])
@@ -353,20 +353,27 @@ def purge_expired_idempotency_keys(tx: Tx, limit: int) -> int:
 
 # --- webhook logs -----------------------------------------------------------------------------
 
+_WEBHOOK_COLUMNS = (
+    "id, event_id, merchant_id, event, status, attempts, created_at, last_attempt_at, next_retry_at, response_code"
+)
 
-def insert_webhook_log(tx: Tx, merchant_id: str, event: str, payload: str) -> str:
+
+def insert_webhook_log(tx: Tx, merchant_id: str, event_id: str, event: str, payload: str) -> str:
     row = tx.one(
-        "INSERT INTO webhook_logs (merchant_id, event, payload) VALUES (%s, %s, %s) RETURNING id",
-        (merchant_id, event, payload),
+        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload) VALUES (%s, %s, %s, %s) RETURNING id",
+        (merchant_id, event_id, event, payload),
     )
     assert row is not None
     return str(row["id"])
 
 
 def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
-    """The log row with its merchant's endpoint, locked so a duplicate message cannot send it twice."""
+    """The log row with its merchant's endpoint, locked so a duplicate message cannot send it twice.
+
+    `due` is false for a message that arrived before its retry time (a stray duplicate)."""
     return tx.one(
-        "SELECT w.id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret"
+        "SELECT w.id, w.event_id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret,"
+        " (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second') AS due"
         " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
         " WHERE w.id = %s AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
         (webhook_log_id,),
@@ -374,21 +381,94 @@ def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
 
 
 def record_webhook_attempt(
-    tx: Tx, webhook_log_id: str, status: str, response_code: int | None, response_body: str | None, error: str | None
-) -> None:
+    tx: Tx,
+    webhook_log_id: str,
+    status: str,
+    next_retry_in_seconds: int | None,
+    response_code: int | None,
+    response_body: str | None,
+    error: str | None,
+    latency_ms: int,
+) -> Row:
     tx.execute(
-        "UPDATE webhook_logs SET status = %s, attempts = attempts + 1, last_attempt_at = now(),"
-        " response_code = %s, response_body = %s, last_error = %s, next_retry_at = NULL WHERE id = %s",
-        (status, response_code, response_body, error, webhook_log_id),
+        "INSERT INTO webhook_attempts (webhook_log_id, response_code, latency_ms, error, response_body)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (webhook_log_id, response_code, latency_ms, error, response_body),
     )
+    row = tx.one(
+        "UPDATE webhook_logs SET status = %s, attempts = attempts + 1, last_attempt_at = now(),"
+        " response_code = %s, response_body = %s, last_error = %s,"
+        " next_retry_at = CASE WHEN %s::int IS NULL THEN NULL ELSE now() + make_interval(secs => %s::int) END"
+        " WHERE id = %s RETURNING next_retry_at, attempts",
+        (status, response_code, response_body, error, next_retry_in_seconds, next_retry_in_seconds, webhook_log_id),
+    )
+    assert row is not None
+    return row
 
 
 def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
-    tx.execute("UPDATE webhook_logs SET status = 'skipped', last_error = %s WHERE id = %s", (reason, webhook_log_id))
+    tx.execute(
+        "UPDATE webhook_logs SET status = 'skipped', last_error = %s, next_retry_at = NULL WHERE id = %s",
+        (reason, webhook_log_id),
+    )
 
 
 def webhook_log(tx: Tx, webhook_log_id: str) -> Row | None:
     return tx.one("SELECT * FROM webhook_logs WHERE id = %s", (webhook_log_id,))
+
+
+def webhook_log_of_merchant(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_WEBHOOK_COLUMNS}, payload, last_error FROM webhook_logs WHERE id = %s AND merchant_id = %s",
+        (webhook_log_id, merchant_id),
+    )
+
+
+def webhook_attempts(tx: Tx, webhook_log_id: str) -> list[Row]:
+    return tx.all(
+        "SELECT attempted_at, response_code, latency_ms, error, response_body FROM webhook_attempts"
+        " WHERE webhook_log_id = %s ORDER BY id",
+        (webhook_log_id,),
+    )
+
+
+def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
+    return tx.one(
+        "UPDATE webhook_logs SET status = 'pending', attempts = 0, next_retry_at = NULL, requeued_at = NULL"
+        " WHERE id = %s AND merchant_id = %s AND status <> 'pending' RETURNING id",
+        (webhook_log_id, merchant_id),
+    )
+
+
+def list_webhook_logs(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int
+) -> tuple[list[Row], int, bool]:
+    where, params = _filters(merchant_id, filters)
+    if filters.get("event"):
+        where.append("event = %s")
+        params.append(filters["event"])
+    return _page(tx, "webhook_logs", _WEBHOOK_COLUMNS, where, params, limit, offset, None)
+
+
+def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[str]:
+    """Pending deliveries whose message or schedule never came: due long ago, not re-enqueued lately."""
+    rows = tx.all(
+        "UPDATE webhook_logs SET requeued_at = now() WHERE id IN ("
+        " SELECT id FROM webhook_logs WHERE status = 'pending'"
+        " AND GREATEST(coalesce(next_retry_at, created_at), requeued_at) < now() - make_interval(secs => %s)"
+        " ORDER BY coalesce(next_retry_at, created_at) LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+        (older_than_seconds, limit),
+    )
+    return [str(row["id"]) for row in rows]
+
+
+def set_webhook_secret(tx: Tx, merchant_id: str, secret: str) -> Row:
+    row = tx.one(
+        f"UPDATE merchants SET webhook_secret = %s, updated_at = now() WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
+        (secret, merchant_id),
+    )
+    assert row is not None
+    return row
 
 
 # --- outbox -----------------------------------------------------------------------------------

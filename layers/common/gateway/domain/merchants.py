@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
-import ipaddress
-import socket
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gateway.adapters import store
+from gateway.adapters import store, webhook_http
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, transaction
 from gateway.errors import AuthenticationFailed, BadRequest, NotFound
@@ -60,11 +60,6 @@ def webhook_config(merchant: Merchant) -> WebhookConfig:
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 
-def _is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global and not ip.is_multicast
-
-
 def validate_webhook_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -72,11 +67,9 @@ def validate_webhook_url(url: str) -> str:
     if get_settings().allows_private_webhook_urls:
         return url
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError) as exc:
-        raise BadRequest("webhook_url host does not resolve") from exc
-    if not all(_is_public_address(str(address)) for address in addresses):
-        raise BadRequest("webhook_url must resolve to a public address")
+        webhook_http.resolve_public(parts.hostname, parts.port or 443)
+    except webhook_http.BlockedDestination as exc:
+        raise BadRequest("webhook_url must resolve to a public address") from exc
     return url
 
 
@@ -84,6 +77,17 @@ def update_webhook(merchant: Merchant, request: WebhookConfigRequest) -> Webhook
     url = validate_webhook_url(request.webhook_url) if request.webhook_url else None
     with transaction() as tx:
         row = store.set_webhook_url(tx, merchant.id, url)
+    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+
+
+def new_webhook_secret() -> str:
+    """Standard Webhooks form: `whsec_` and base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
+    with transaction() as tx:
+        row = store.set_webhook_secret(tx, merchant.id, new_webhook_secret())
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 

@@ -1,21 +1,51 @@
-"""Webhook events: recorded with the state change that causes them, signed and delivered later."""
+"""Webhook events: recorded with the state change that causes them, signed and delivered with retries.
+
+Attempt 1 goes out at once; after a failure the next attempt waits 1 min, 5 min, 30 min, then 2 h
+(5, 10, 15, 20 s with WEBHOOK_RETRY_INTERVALS_TEST); after 5 failed attempts the log is `failed`.
+A wait of up to 15 minutes is an SQS message with DelaySeconds; a longer one is an EventBridge
+Scheduler one-time schedule that puts the message on the webhooks queue. Postgres
+(`next_retry_at`, `attempts`) stays the record of truth: the relay re-enqueues a retry whose
+message or schedule was lost.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import time
+import uuid
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import store, webhook_http
+from gateway.adapters import scheduler, store, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.models import WebhookJob
+from gateway.domain.merchants import Merchant
+from gateway.errors import BadRequest, NotFound
+from gateway.ids import new_id
+from gateway.models import (
+    Page,
+    WebhookAttempt,
+    WebhookJob,
+    WebhookListQuery,
+    WebhookLog,
+    WebhookLogDetail,
+    WebhookRetryReply,
+)
+from gateway.settings import get_settings
 
 logger = Logger(child=True)
+
+MAX_ATTEMPTS = 5
+SQS_MAX_DELAY_SECONDS = 900
+
+
+# --- signing ----------------------------------------------------------------------------------
 
 
 def compact_json(value: Any) -> str:
@@ -24,45 +54,201 @@ def compact_json(value: Any) -> str:
 
 
 def hex_signature(secret: str, body: bytes) -> str:
+    """`X-Webhook-Signature`: hex HMAC-SHA256 of the body, keyed with the secret string."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def standard_webhooks_key(secret: str) -> bytes:
+    """The key Standard Webhooks libraries derive from a `whsec_` secret (base64 after the prefix).
+
+    Secrets we issue always decode. One that does not (hand-edited data) cannot be loaded by the
+    libraries either; its raw bytes are used so that delivery goes on (verify with bytes)."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        # Same decoding as the reference libraries: non-alphabet characters skipped, padding added.
+        return base64.b64decode(encoded + "==")
+    except binascii.Error:
+        return encoded.encode()
+
+
+def standard_webhooks_signature(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{event_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Webhook-Signature": hex_signature(secret, body),
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_webhooks_signature(secret, event_id, timestamp, body),
+    }
+
+
+# --- recording --------------------------------------------------------------------------------
 
 
 def record_event(tx: Tx, merchant: Row, event: str, data: dict[str, Any]) -> outbox.StagedMessage | None:
     """Logs the event for delivery in the caller's transaction; merchants without a URL get nothing."""
     if not merchant["webhook_url"]:
         return None
-    payload = compact_json({"event": event, "timestamp": int(time.time()), "data": data})
-    log_id = store.insert_webhook_log(tx, merchant["id"], event, payload)
+    event_id = new_id("evt_")
+    payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
+    log_id = store.insert_webhook_log(tx, merchant["id"], event_id, event, payload)
     return outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=log_id))
 
 
-def deliver(job: WebhookJob) -> None:
-    """One delivery attempt. The row lock makes a duplicate SQS message a no-op."""
+def send_test_event(merchant: Merchant) -> WebhookRetryReply:
+    with transaction() as tx:
+        row = store.merchant_by_id(tx, merchant.id)
+        assert row is not None
+        if not row["webhook_url"]:
+            raise BadRequest("Configure a webhook URL first")
+        staged = record_event(tx, row, "webhook.test", {"message": "Test webhook from the payment gateway"})
+    assert staged is not None
+    outbox.publish([staged])
+    log_id = WebhookJob.model_validate_json(staged.body).webhook_log_id
+    return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+def next_delay(attempts_made: int) -> int | None:
+    """Seconds to wait before the next attempt, or None when the attempts are used up."""
+    if attempts_made >= MAX_ATTEMPTS:
+        return None
+    return get_settings().webhook_retry_delays[attempts_made - 1]
+
+
+def deliver(job: WebhookJob) -> str | None:
+    """One delivery attempt; returns the log's new status, or None when there was nothing to do.
+
+    The row lock makes a duplicate message a no-op; a message that arrives before its retry time
+    (a stray duplicate) is dropped too."""
+    schedule_at: datetime | None = None
     with transaction() as tx:
         log = store.lock_pending_webhook(tx, job.webhook_log_id)
-        if log is None:
-            logger.info("webhook already delivered or in flight", extra={"webhook_log_id": job.webhook_log_id})
-            return
+        if log is None or not log["due"]:
+            logger.info("webhook not due or already handled", extra={"webhook_log_id": job.webhook_log_id})
+            return None
         if not log["webhook_url"]:
             store.skip_webhook(tx, job.webhook_log_id, "merchant has no webhook URL")
-            return
+            return "skipped"
         body = log["payload"].encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Webhook-Signature": hex_signature(log["webhook_secret"], body),
-        }
+        headers = signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
         result = webhook_http.post(log["webhook_url"], body, headers)
-        status = "success" if result.succeeded else "failed"
-        store.record_webhook_attempt(
-            tx, job.webhook_log_id, status, result.status_code, result.response_body, result.error
+        attempts = log["attempts"] + 1
+        delay = None if result.succeeded else next_delay(attempts)
+        status = "success" if result.succeeded else ("pending" if delay is not None else "failed")
+        updated = store.record_webhook_attempt(
+            tx,
+            job.webhook_log_id,
+            status,
+            delay,
+            result.status_code,
+            result.response_body,
+            result.error,
+            result.latency_ms,
         )
+        retry = None
+        if delay is not None and delay <= SQS_MAX_DELAY_SECONDS:
+            retry = outbox.stage(tx, "webhooks", job, delay_seconds=delay)
+        elif delay is not None:
+            schedule_at = updated["next_retry_at"]
+    if retry:
+        outbox.publish([retry])
+    if schedule_at is not None:
+        _schedule_retry(job, attempts, schedule_at)
     logger.info(
         "webhook attempt",
         extra={
             "webhook_log_id": job.webhook_log_id,
             "event": log["event"],
+            "attempt": attempts,
             "status": status,
             "response_code": result.status_code,
             "latency_ms": result.latency_ms,
+            "retry_in_s": delay,
         },
     )
+    return status
+
+
+def _schedule_retry(job: WebhookJob, attempts: int, at: datetime) -> None:
+    settings = get_settings()
+    try:
+        scheduler.schedule_sqs_message(
+            name=f"webhook-{job.webhook_log_id}-{attempts + 1}",
+            at=at,
+            group=settings.webhook_schedule_group,
+            queue_arn=settings.webhooks_queue_arn,
+            role_arn=settings.webhook_scheduler_role_arn,
+            body=job.model_dump_json(),
+        )
+    except scheduler.SchedulerUnavailable:
+        # next_retry_at is committed: the relay re-enqueues the retry once it is overdue.
+        logger.warning(
+            "retry schedule not created; the relay will re-enqueue", extra={"webhook_log_id": job.webhook_log_id}
+        )
+
+
+def requeue_lost_retries(older_than_seconds: int = 120, limit: int = 100) -> int:
+    with transaction() as tx:
+        lost = store.lost_webhook_retries(tx, older_than_seconds, limit)
+        messages = [outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
+    outbox.publish(messages)
+    return len(lost)
+
+
+# --- merchant API -----------------------------------------------------------------------------
+
+
+def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
+    with transaction() as tx:
+        rows, total, has_more = store.list_webhook_logs(tx, merchant.id, query.filters(), query.limit, query.offset)
+    return Page(
+        data=[WebhookLog(**row).model_dump(mode="json") for row in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+        has_more=has_more,
+    )
+
+
+def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
+    with transaction() as tx:
+        row = _log_of(tx, merchant, webhook_log_id)
+        attempts = store.webhook_attempts(tx, webhook_log_id)
+    return WebhookLogDetail(
+        **{**row, "payload": json.loads(row["payload"])}, attempt_history=[WebhookAttempt(**a) for a in attempts]
+    )
+
+
+def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
+    with transaction() as tx:
+        _log_of(tx, merchant, webhook_log_id)
+        if store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id) is None:
+            raise BadRequest("Webhook delivery is already pending")
+        staged = outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=webhook_log_id))
+    outbox.publish([staged])
+    return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
+
+
+def _log_of(tx: Tx, merchant: Merchant, webhook_log_id: str) -> Row:
+    if not _is_uuid(webhook_log_id):
+        raise NotFound("Webhook log not found")
+    row = store.webhook_log_of_merchant(tx, merchant.id, webhook_log_id)
+    if row is None:
+        raise NotFound("Webhook log not found")
+    return row
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

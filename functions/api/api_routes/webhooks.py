@@ -1,0 +1,31 @@
+"""/api/v1/webhooks: delivery logs, attempt details and manual retries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from api_routes.auth import current_merchant
+from api_routes.replies import reject_unknown_query_parameters
+from gateway.domain import webhooks
+from gateway.models import Page, WebhookListQuery, WebhookLogDetail, WebhookRetryReply
+
+router = APIGatewayHttpRouter()
+
+
+@router.get("/")
+def list_webhook_logs(query: Annotated[WebhookListQuery, Query()]) -> Page:
+    reject_unknown_query_parameters(router, WebhookListQuery)
+    return webhooks.list_logs(current_merchant(router), query)
+
+
+@router.get("/<webhook_id>")
+def get_webhook_log(webhook_id: str) -> WebhookLogDetail:
+    return webhooks.get_log(current_merchant(router), webhook_id)
+
+
+@router.post("/<webhook_id>/retry")
+def retry_webhook(webhook_id: str) -> WebhookRetryReply:
+    return webhooks.retry(current_merchant(router), webhook_id)
