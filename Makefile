@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap lint typecheck unit integration e2e bench bench-payments
+.PHONY: dev test bootstrap lint typecheck unit integration e2e bench bench-payments bench-webhooks
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -37,3 +37,6 @@ bench: bootstrap
 
 bench-payments: bootstrap
 	$(BIN)/python benchmarks/bench_payments.py
+
+bench-webhooks: bootstrap
+	$(BIN)/python benchmarks/bench_webhooks.py

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,16 @@ def set_local_credentials() -> None:
     os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
 
 
+def ensure_port_free(port: int, what: str) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise SystemExit(
+                f"devstack: port {port} for the {what} is in use ({exc.strerror}); stop what holds it"
+            ) from exc
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -32,25 +45,48 @@ def free_port() -> int:
 
 
 class EmbeddedEmulator:
-    """moto in server mode on loopback: a real HTTP SQS/Scheduler API, in this process."""
+    """moto in server mode on loopback: a real HTTP SQS/Scheduler API, in its own process (so its
+    CPU work does not compete with the runtime's pollers for one interpreter lock)."""
 
     def __init__(self, port: int) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per SQS call is noise
-
         self.port = port
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        self._server.start()
+    def start(self, timeout: float = 30) -> None:
+        ensure_port_free(self.port, "SQS/Scheduler emulator")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Ctrl-C reaches the whole process group; the runtime stops the emulator in order.
+            preexec_fn=_ignore_sigint,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"devstack: the SQS/Scheduler emulator did not start on port {self.port}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass

@@ -11,9 +11,11 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,13 @@ def _ready() -> bool:
 class FunctionPool:
     def __init__(self, spec: FunctionSpec, root: Path, environment: dict[str, str], concurrency: int) -> None:
         self.spec = spec
-        self._executor = ProcessPoolExecutor(
+        self._settings = (spec, root, environment, concurrency)
+        self._lock = threading.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        spec, root, environment, concurrency = self._settings
+        return ProcessPoolExecutor(
             max_workers=concurrency,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
@@ -89,7 +97,16 @@ class FunctionPool:
         return self._executor.submit(_invoke, event)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return self.submit(event).result()
+        executor = self._executor
+        try:
+            return executor.submit(_invoke, event).result()
+        except BrokenProcessPool:
+            # A worker died (crash, kill): like Lambda, this invocation fails and the next one
+            # gets fresh execution environments.
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = self._new_executor()
+            raise
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -181,6 +181,14 @@ class LocalRuntime:
 
     def start(self) -> float:
         started = time.perf_counter()
+        ports = {
+            "API": self.options.api_port,
+            "dashboard": self.options.dashboard_port,
+            "checkout": self.options.checkout_port,
+        }
+        for what, port in ports.items():
+            if port > 0:
+                aws.ensure_port_free(port, what)
         self._start_postgres()
         self._start_aws_endpoint()
         queues = aws.create_queues(self.topology, self.options.stack_name)

@@ -43,6 +43,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             "TEST_MODE": "true",
             "TEST_PROCESSING_DELAY": "500",
             "TEST_PAYMENT_SUCCESS": "true",
+            "WEBHOOK_RETRY_INTERVALS_TEST": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}",
         }

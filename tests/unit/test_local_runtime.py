@@ -56,3 +56,18 @@ def test_intrinsics_resolve_against_local_values() -> None:
     assert resolve({"Fn::GetAtt": ["Queue", "Arn"]}) == "arn:q"
     assert resolve({"Fn::Sub": "${AWS::StackName}-x-${Queue.Arn}"}) == "s-x-arn:q"
     assert resolve("plain") == "plain"
+
+
+def test_a_taken_port_is_a_clear_error_not_a_silent_fallback() -> None:
+    import socket
+
+    import pytest
+
+    from devstack.aws import ensure_port_free
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"port {port} for the API is in use"):
+            ensure_port_free(port, "API")

@@ -1,0 +1,87 @@
+"""Webhook deliveries per second through the local stack, beside bare httpx posting the same bodies.
+
+The gateway path: SQS message → deliver_webhook (batches of 10, records sent in parallel) → lock
+the log, sign, POST, record the attempt. The bare path: an httpx loop POSTing the same bodies to
+the same receiver, sequentially and from 10 threads.
+
+Run: make bench-webhooks
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import httpx
+import psycopg
+
+from benchmarks.harness import local_runtime
+from tests.support import TEST_MERCHANT_ID, WebhookReceiver
+
+COUNT = int(os.environ.get("BENCH_WEBHOOKS", "1000"))
+BODY = '{"id":"evt_%d","event":"payment.success","timestamp":1795424623,"data":{"payment":{"id":"pay_%d"}}}'
+
+
+def bare(url: str, threads: int) -> float:
+    def post(chunk: range) -> None:
+        with httpx.Client() as client:
+            for n in chunk:
+                client.post(url, content=BODY % (n, n), headers={"Content-Type": "application/json"})
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, [range(n, COUNT, threads) for n in range(threads)]))
+    return COUNT / (time.perf_counter() - started)
+
+
+def through_gateway(database_url: str, queue_url: str, receiver: WebhookReceiver) -> float:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE merchants SET webhook_url = %s WHERE id = %s", (receiver.url, TEST_MERCHANT_ID))
+        ids = [
+            str(row[0])
+            for row in conn.execute(
+                "INSERT INTO webhook_logs (merchant_id, event_id, event, payload)"
+                " SELECT %s, 'evt_bench' || n, 'payment.success', format(%s, n, n) FROM generate_series(1, %s) n"
+                " RETURNING id",
+                (TEST_MERCHANT_ID, BODY.replace("%d", "%s"), COUNT),
+            )
+        ]
+    sqs: Any = boto3.client("sqs")
+    started = time.perf_counter()
+    for first in range(0, COUNT, 10):
+        entries = [
+            {"Id": str(n), "MessageBody": f'{{"webhook_log_id":"{log_id}"}}'}
+            for n, log_id in enumerate(ids[first : first + 10])
+        ]
+        sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    received = receiver.wait_for(COUNT, timeout=600)
+    assert len(received) == COUNT, f"only {len(received)} of {COUNT} delivered"
+    return COUNT / (time.perf_counter() - started)
+
+
+def main() -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        sequential = bare(receiver.url, 1)
+        parallel = bare(receiver.url, 10)
+        receiver.received.clear()
+        with local_runtime() as runtime:
+            queue_url = runtime.function_environment["DeliverWebhookFunction"]["WEBHOOKS_QUEUE_URL"]
+            gateway = through_gateway(runtime.database_url, queue_url, receiver)
+    finally:
+        receiver.stop()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {COUNT} webhooks; receiver in-process")
+    print(f"bare httpx loop, 1 thread      : {sequential:7.0f} posts/s")
+    print(f"bare httpx loop, 10 threads    : {parallel:7.0f} posts/s")
+    print(
+        f"gateway (SQS → deliver_webhook): {gateway:7.0f} deliveries/s"
+        f"  ({gateway / sequential:.0%} of 1-thread bare, {gateway / parallel:.0%} of 10-thread bare)"
+    )
+
+
+if __name__ == "__main__":
+    main()
