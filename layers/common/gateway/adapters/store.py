@@ -154,17 +154,23 @@ def _page(
     params: list[Any],
     limit: int,
     offset: int,
-    cursor: Row | None,
-) -> tuple[list[Row], int, bool]:
-    """One page newest first, the filtered total, and whether more rows follow the page."""
+    starting_after: str | None,
+) -> tuple[list[Row], int, bool] | None:
+    """One page newest first, the filtered total, and whether more rows follow the page.
+
+    None when `starting_after` names no row of this merchant (`where` starts with the merchant)."""
     condition = " AND ".join(where)
-    total_row = tx.one(f"SELECT count(*) AS total FROM {table} WHERE {condition}", params)
-    assert total_row is not None
-    page_where = list(where)
-    page_params = list(params)
-    if cursor is not None:
+    page_where, page_params = list(where), list(params)
+    if starting_after:
+        cursor = tx.one(
+            f"SELECT id, created_at FROM {table} WHERE id = %s AND merchant_id = %s", (starting_after, params[0])
+        )
+        if cursor is None:
+            return None
         page_where.append("(created_at, id) < (%s, %s)")
         page_params += [cursor["created_at"], cursor["id"]]
+    total_row = tx.one(f"SELECT count(*) AS total FROM {table} WHERE {condition}", params)
+    assert total_row is not None
     rows = tx.all(
         f"SELECT {columns} FROM {table} WHERE {' AND '.join(page_where)}"
         " ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
@@ -196,14 +202,7 @@ def list_payments(
     if filters.get("search"):
         where.append("(id = %s OR order_id = %s)")
         params += [filters["search"], filters["search"]]
-    cursor = None
-    if starting_after:
-        cursor = tx.one(
-            "SELECT id, created_at FROM payments WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
-        )
-        if cursor is None:
-            return None
-    return _page(tx, "payments", _PAYMENT_COLUMNS, where, params, limit, offset, cursor)
+    return _page(tx, "payments", _PAYMENT_COLUMNS, where, params, limit, offset, starting_after)
 
 
 def list_orders(
@@ -213,14 +212,7 @@ def list_orders(
     if filters.get("search"):
         where.append("id = %s")
         params.append(filters["search"])
-    cursor = None
-    if starting_after:
-        cursor = tx.one(
-            "SELECT id, created_at FROM orders WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
-        )
-        if cursor is None:
-            return None
-    return _page(tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, cursor)
+    return _page(tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, starting_after)
 
 
 # --- refunds ----------------------------------------------------------------------------------
@@ -289,14 +281,7 @@ def list_refunds(
     if filters.get("search"):
         where.append("(id = %s OR payment_id = %s)")
         params += [filters["search"], filters["search"]]
-    cursor = None
-    if starting_after:
-        cursor = tx.one(
-            "SELECT id, created_at FROM refunds WHERE id = %s AND merchant_id = %s", (starting_after, merchant_id)
-        )
-        if cursor is None:
-            return None
-    return _page(tx, "refunds", _REFUND_COLUMNS, where, params, limit, offset, cursor)
+    return _page(tx, "refunds", _REFUND_COLUMNS, where, params, limit, offset, starting_after)
 
 
 # --- idempotency ------------------------------------------------------------------------------
@@ -441,13 +426,13 @@ def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Ro
 
 
 def list_webhook_logs(
-    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int
-) -> tuple[list[Row], int, bool]:
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> tuple[list[Row], int, bool] | None:
     where, params = _filters(merchant_id, filters)
     if filters.get("event"):
         where.append("event = %s")
         params.append(filters["event"])
-    return _page(tx, "webhook_logs", _WEBHOOK_COLUMNS, where, params, limit, offset, None)
+    return _page(tx, "webhook_logs", _WEBHOOK_COLUMNS, where, params, limit, offset, starting_after)
 
 
 def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[str]:

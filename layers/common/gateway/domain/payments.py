@@ -16,6 +16,7 @@ from gateway.domain import outbox, webhooks
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchants import Merchant
+from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import (
@@ -143,31 +144,13 @@ def capture_payment(merchant: Merchant, payment_id: str, request: CaptureRequest
 def list_payments(merchant: Merchant, query: PaymentListQuery) -> Page:
     with transaction() as tx:
         result = store.list_payments(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
-    if result is None:
-        raise BadRequest("starting_after: no such payment")
-    rows, total, has_more = result
-    return Page(
-        data=[Payment(**row).public_dict() for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-        has_more=has_more,
-    )
+    return to_page(result, query.limit, query.offset, lambda row: Payment(**row).public_dict(), "payment")
 
 
 def list_orders(merchant: Merchant, query: OrderListQuery) -> Page:
     with transaction() as tx:
         result = store.list_orders(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
-    if result is None:
-        raise BadRequest("starting_after: no such order")
-    rows, total, has_more = result
-    return Page(
-        data=[Order(**row).model_dump(mode="json") for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-        has_more=has_more,
-    )
+    return to_page(result, query.limit, query.offset, lambda row: Order(**row).model_dump(mode="json"), "order")
 
 
 SUCCESS_RATE = {"upi": 0.90, "card": 0.95}

@@ -17,6 +17,7 @@ from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox, webhooks
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchants import Merchant
+from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import CreateRefundRequest, Page, Refund, RefundJob, RefundListQuery
@@ -54,16 +55,7 @@ def get_refund(merchant: Merchant, refund_id: str) -> Refund:
 def list_refunds(merchant: Merchant, query: RefundListQuery) -> Page:
     with transaction() as tx:
         result = store.list_refunds(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
-    if result is None:
-        raise BadRequest("starting_after: no such refund")
-    rows, total, has_more = result
-    return Page(
-        data=[Refund(**row).model_dump(mode="json") for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-        has_more=has_more,
-    )
+    return to_page(result, query.limit, query.offset, lambda row: Refund(**row).model_dump(mode="json"), "refund")
 
 
 def refunds_of_payment(merchant: Merchant, payment_id: str) -> Page:

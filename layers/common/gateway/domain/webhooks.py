@@ -26,6 +26,7 @@ from gateway.adapters import scheduler, store, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant
+from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import (
@@ -208,14 +209,10 @@ def requeue_lost_retries(older_than_seconds: int = 120, limit: int = 100) -> int
 
 def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
     with transaction() as tx:
-        rows, total, has_more = store.list_webhook_logs(tx, merchant.id, query.filters(), query.limit, query.offset)
-    return Page(
-        data=[WebhookLog(**row).model_dump(mode="json") for row in rows],
-        total=total,
-        limit=query.limit,
-        offset=query.offset,
-        has_more=has_more,
-    )
+        result = store.list_webhook_logs(
+            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
+        )
+    return to_page(result, query.limit, query.offset, lambda row: WebhookLog(**row).model_dump(mode="json"), "log")
 
 
 def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
