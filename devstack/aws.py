@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,8 @@ def set_local_credentials() -> None:
 
 def ensure_port_free(port: int, what: str) -> None:
     with socket.socket() as probe:
+        # As servers do: a port whose old connections linger in TIME_WAIT is free to listen on.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -62,8 +63,9 @@ class EmbeddedEmulator:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            # Ctrl-C reaches the whole process group; the runtime stops the emulator in order.
-            preexec_fn=_ignore_sigint,
+            # Its own session: Ctrl-C reaches the runtime's process group, and the runtime stops
+            # the emulator after its pollers.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -83,10 +85,6 @@ class EmbeddedEmulator:
             except subprocess.TimeoutExpired:
                 self._process.kill()
         self._process = None
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass
