@@ -14,6 +14,7 @@ dev: bootstrap
 	$(BIN)/python -m devstack
 
 test: bootstrap lint typecheck
+	@scripts/bootstrap-browser.sh
 	$(BIN)/pytest
 
 lint: bootstrap
@@ -30,6 +31,7 @@ integration: bootstrap
 	$(BIN)/pytest tests/integration
 
 e2e: bootstrap
+	@scripts/bootstrap-browser.sh
 	$(BIN)/pytest tests/e2e
 
 bench: bootstrap

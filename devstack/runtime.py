@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from devstack import aws
+from devstack.checkout_site import CheckoutSite
 from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
@@ -22,6 +25,7 @@ from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
 from devstack.static_sites import StaticSite
 from devstack.template import Topology, load_template, make_resolver, read_topology
+from gateway.adapters.migrations import TEST_MERCHANT
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "000000000000"
@@ -107,6 +111,9 @@ class LocalRuntime:
             attributes[(logical_id, "Arn")] = queues.arns[logical_id]
             attributes[(logical_id, "QueueName")] = queues.names[logical_id]
         for logical_id, resource in self._resources().items():
+            if resource.get("Type") == "AWS::CloudFront::Distribution":
+                # Locally the checkout site stands in for the CDN (its origins are set below).
+                attributes[(logical_id, "DomainName")] = f"127.0.0.1:{self.options.checkout_port}"
             if resource.get("Type") == "AWS::IAM::Role":
                 attributes[(logical_id, "Arn")] = (
                     f"arn:aws:iam::{ACCOUNT_ID}:role/{self.options.stack_name}-{logical_id}"
@@ -121,6 +128,8 @@ class LocalRuntime:
             # What Lambda's environment would carry, pointed at the local endpoints.
             environment.update(
                 {
+                    "CHECKOUT_ORIGINS": f"http://127.0.0.1:{self.options.checkout_port},"
+                    f"http://localhost:{self.options.checkout_port}",
                     "DATABASE_URL": self.database_url,
                     "STAGE": "local",
                     "AWS_ENDPOINT_URL": self.endpoint_url,
@@ -174,6 +183,21 @@ class LocalRuntime:
             runner.start()
             self._schedules.append(runner)
 
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.options.api_port}"
+
+    def _create_demo_order(self) -> str:
+        """What a merchant's server does before opening the checkout (it holds the API secret)."""
+        response = httpx.post(
+            f"{self.api_base}/api/v1/orders",
+            json={"amount": 49_900, "receipt": "demo"},
+            headers={"X-Api-Key": TEST_MERCHANT["api_key"], "X-Api-Secret": TEST_MERCHANT["api_secret"]},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return str(response.json()["id"])
+
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         return self._pools[function_id].invoke(event)
 
@@ -202,17 +226,20 @@ class LocalRuntime:
         api.start()
         self._servers.append(api)
         root = self.options.root
-        sites = {
-            "dashboard": (root / "dashboard", self.options.dashboard_port),
-            "checkout": (root / "sdk", self.options.checkout_port),
-        }
         site_urls = []
-        for name, (folder, port) in sites.items():
-            if port >= 0:
-                site = StaticSite(folder, port)
-                site.start()
-                self._servers.append(site)
-                site_urls.append(f"{name:<10} http://127.0.0.1:{site.port}")
+        if self.options.dashboard_port >= 0:
+            dashboard = StaticSite(root / "dashboard", self.options.dashboard_port)
+            dashboard.start()
+            self._servers.append(dashboard)
+            site_urls.append(f"dashboard  http://127.0.0.1:{dashboard.port}")
+        if self.options.checkout_port >= 0:
+            checkout = CheckoutSite(root / "sdk", self.options.checkout_port, self.api_base, self._create_demo_order)
+            checkout.start()
+            self._servers.append(checkout)
+            site_urls.append(
+                f"checkout   http://127.0.0.1:{checkout.port}/checkout.js  (demo shop: "
+                f"http://127.0.0.1:{checkout.port}/demo)"
+            )
         elapsed = time.perf_counter() - started
         self.log(
             f"API        http://127.0.0.1:{api.port}  (routes from template.yaml: "

@@ -24,6 +24,7 @@ class LocalStack:
     process: subprocess.Popen[bytes]
     log_path: Path
     startup_seconds: float
+    checkout_origin: str
 
     @property
     def database_url(self) -> str:
@@ -36,7 +37,7 @@ class LocalStack:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     folder = Path(tmp_path_factory.mktemp("stack"))
-    api_port = free_port()
+    api_port, checkout_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
     env.update(
         {
@@ -58,9 +59,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         "--dashboard-port",
         "-1",
         "--checkout-port",
-        "-1",
+        str(checkout_port),
         "--emulator-port",
         "0",
+        "--api-concurrency",
+        "8",
         "--data-dir",
         str(folder / "data"),
     ]
@@ -68,7 +71,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{api_port}"
-    stack = LocalStack(url, process, log_path, 0.0)
+    stack = LocalStack(url, process, log_path, 0.0, f"http://127.0.0.1:{checkout_port}")
     deadline = time.monotonic() + 90
     while True:
         if process.poll() is not None:

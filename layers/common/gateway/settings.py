@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     refunds_dlq_url: str = ""
     webhooks_dlq_url: str = ""
 
+    # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
+    checkout_origins: str = ""
+
     test_mode: bool = False
     test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
     test_payment_success: bool = True
@@ -52,6 +55,10 @@ class Settings(BaseSettings):
     @property
     def allows_private_webhook_urls(self) -> bool:
         return self.is_local
+
+    @property
+    def checkout_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.checkout_origins.split(",") if origin.strip()]
 
     def queue_url(self, queue: str) -> str:
         urls = {

@@ -1,0 +1,86 @@
+"""The checkout origin (:3001): checkout.js, the hosted checkout page, and a demo merchant page.
+
+In AWS these are static files behind CloudFront; locally one server adds what the CDN would: the
+checkout's Content-Security-Policy, the API base URL as /config.js, and a demo that creates an order
+server-side the way a merchant's server would.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack.loopback_server import LoopbackServer
+
+# Any merchant site may embed the checkout; local pages are http.
+FRAME_ANCESTORS = "'self' https: http://localhost:* http://127.0.0.1:*"
+
+
+def checkout_csp(api_base: str) -> str:
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' {api_base}; "
+        f"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors {FRAME_ANCESTORS}"
+    )
+
+
+class _CheckoutHandler(SimpleHTTPRequestHandler):
+    api_base = ""
+    create_demo_order: Callable[[], str] | None = None
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/config.js":
+            config = {"apiBase": self.api_base, "checkoutOrigin": f"http://127.0.0.1:{self._port()}"}
+            body = f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
+            self._send(200, "application/javascript", body)
+            return
+        if path in ("/demo", "/demo/") and "order_id=" not in self.path and self.create_demo_order:
+            # The demo lives on another origin (localhost) than the checkout (127.0.0.1).
+            port = self._port()
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{port}/demo/index.html?order_id={self.create_demo_order()}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path in ("/checkout", "/checkout/"):
+            query = urlsplit(self.path).query
+            self.path = "/checkout/index.html" + (f"?{query}" if query else "")
+        super().do_GET()
+
+    def end_headers(self) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/checkout/"):
+            self.send_header("Content-Security-Policy", checkout_csp(self.api_base))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def _port(self) -> int:
+        address = self.server.server_address
+        assert isinstance(address, tuple)
+        return int(address[1])
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class CheckoutSite(LoopbackServer):
+    def __init__(self, folder: Path, port: int, api_base: str, create_demo_order: Callable[[], str] | None) -> None:
+        handler_class = type(
+            "CheckoutHandler",
+            (_CheckoutHandler,),
+            {"api_base": api_base, "create_demo_order": staticmethod(create_demo_order) if create_demo_order else None},
+        )
+        super().__init__(port, functools.partial(handler_class, directory=str(folder)), f"checkout-{port}")
