@@ -51,8 +51,10 @@ def _chromium() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: sync Playwright runs an event loop on this thread while it is alive, which
+    the in-process async batch handler in later tests must not find."""
     executable = _chromium()
     if executable is None:
         message = "NO CHROMIUM: browser tests SKIPPED (install Debian's chromium, or set CHROMIUM_PATH)"
