@@ -12,7 +12,7 @@ import pytest
 
 from devstack import aws
 from devstack.database import EmbeddedPostgres, prepare
-from tests.support import ROOT, TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
+from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
 
 
 def reset_gateway_caches() -> None:
@@ -112,6 +112,3 @@ def setting(gateway: Gateway, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
         reset_gateway_caches()
 
     return change
-
-
-__all__ = ["ROOT"]
