@@ -130,6 +130,8 @@ class LocalRuntime:
                 {
                     "CHECKOUT_ORIGINS": f"http://127.0.0.1:{self.options.checkout_port},"
                     f"http://localhost:{self.options.checkout_port}",
+                    "DASHBOARD_ORIGINS": f"http://127.0.0.1:{self.options.dashboard_port},"
+                    f"http://localhost:{self.options.dashboard_port}",
                     "DATABASE_URL": self.database_url,
                     "STAGE": "local",
                     "AWS_ENDPOINT_URL": self.endpoint_url,

@@ -1,4 +1,5 @@
-"""CORS for the public checkout endpoints only: the checkout's origins, nothing private."""
+"""CORS, per route family: the checkout's origins on the public checkout endpoints, the dashboard's
+origins on the routes the dashboard uses (Bearer sessions). Nothing else is reachable cross-origin."""
 
 from __future__ import annotations
 
@@ -8,36 +9,46 @@ from typing import Any
 from gateway.settings import get_settings
 
 PUBLIC_PATH = re.compile(r"^/api/v1/(orders/[^/]+/public|payments/public|payments/[^/]+/public)$")
-ALLOWED_HEADERS = "Content-Type, X-Api-Key, Idempotency-Key"
+DASHBOARD_PATH = re.compile(
+    r"^/api/v1/(auth/login|merchant(/.*)?|payments(/.*)?|orders(/.*)?|refunds(/.*)?|webhooks(/.*)?)$"
+)
 
 
-def _allowed_origin(event: dict[str, Any]) -> str | None:
+def _policy(event: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     origin = (event.get("headers") or {}).get("origin")
-    if not origin or not PUBLIC_PATH.match(event.get("rawPath") or ""):
+    path = event.get("rawPath") or ""
+    if not origin:
         return None
-    return origin if origin in get_settings().checkout_origin_list else None
+    settings = get_settings()
+    if PUBLIC_PATH.match(path) and origin in settings.checkout_origin_list:
+        return origin, {
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, X-Api-Key, Idempotency-Key",
+        }
+    if DASHBOARD_PATH.match(path) and not PUBLIC_PATH.match(path) and origin in settings.dashboard_origin_list:
+        return origin, {
+            "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, Authorization, Idempotency-Key",
+        }
+    return None
+
+
+def cors_headers(origin: str, extra: dict[str, str]) -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", **extra}
 
 
 def preflight(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The answer to an OPTIONS preflight for a public endpoint, or None to route normally."""
+    """The answer to an OPTIONS preflight the policy allows, or None to route normally."""
     if event.get("requestContext", {}).get("http", {}).get("method") != "OPTIONS":
         return None
-    origin = _allowed_origin(event)
-    if origin is None:
+    policy = _policy(event)
+    if policy is None:
         return None
-    return {"statusCode": 204, "headers": {**cors_headers(origin), "Access-Control-Max-Age": "600"}, "body": ""}
-
-
-def cors_headers(origin: str) -> dict[str, str]:
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-        "Vary": "Origin",
-    }
+    headers = {**cors_headers(*policy), "Access-Control-Max-Age": "600"}
+    return {"statusCode": 204, "headers": headers, "body": ""}
 
 
 def add_headers(event: dict[str, Any], response: dict[str, Any]) -> None:
-    origin = _allowed_origin(event)
-    if origin is not None:
-        response.setdefault("headers", {}).update(cors_headers(origin))
+    policy = _policy(event)
+    if policy is not None:
+        response.setdefault("headers", {}).update(cors_headers(*policy))

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import current_merchant
 from gateway.domain import merchants, webhooks
-from gateway.models import WebhookConfig, WebhookConfigRequest, WebhookRetryReply
+from gateway.models import MerchantStats, Session, SignInRequest, WebhookConfig, WebhookConfigRequest, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
 
@@ -29,3 +29,17 @@ def rotate_webhook_secret() -> WebhookConfig:
 @router.post("/webhook/test")
 def send_test_webhook() -> WebhookRetryReply:
     return webhooks.send_test_event(current_merchant(router))
+
+
+@router.get("/stats")
+def merchant_stats() -> MerchantStats:
+    return merchants.stats(current_merchant(router))
+
+
+# Mounted at /api/v1/auth: sign-in needs no credentials but the operator's email and password.
+auth_router = APIGatewayHttpRouter()
+
+
+@auth_router.post("/login")
+def sign_in(body: SignInRequest) -> Session:
+    return merchants.sign_in(body)

@@ -113,6 +113,11 @@ class Page(BaseModel):
     has_more: bool
 
 
+class SignInRequest(_Request):
+    email: Annotated[StrictStr, Field(min_length=3, max_length=255)]
+    password: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+
+
 class WebhookConfigRequest(_Request):
     webhook_url: Annotated[StrictStr, Field(max_length=2048)] | None
 
@@ -228,6 +233,26 @@ class WebhookRetryReply(BaseModel):
     id: str
     status: str
     message: str
+
+
+class SessionMerchant(BaseModel):
+    id: str
+    name: str
+    email: str
+    api_key: str
+
+
+class Session(BaseModel):
+    token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_at: datetime
+    merchant: SessionMerchant
+
+
+class MerchantStats(BaseModel):
+    total_transactions: int
+    total_amount: int = Field(description="paise, successful payments")
+    success_rate: float = Field(description="percent of finished payments that succeeded")
 
 
 class WebhookConfig(BaseModel):

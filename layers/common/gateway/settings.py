@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
     checkout_origins: str = ""
 
+    # Signs dashboard session tokens; local/test mode has a fixed development key.
+    session_signing_key: str = ""
+    session_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Origins of the operator dashboard, comma-separated (CORS for the dashboard's routes).
+    dashboard_origins: str = ""
+
     test_mode: bool = False
     test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
     test_payment_success: bool = True
@@ -59,6 +65,16 @@ class Settings(BaseSettings):
     @property
     def checkout_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.checkout_origins.split(",") if origin.strip()]
+
+    @property
+    def dashboard_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.dashboard_origins.split(",") if origin.strip()]
+
+    @property
+    def session_key(self) -> str | None:
+        if self.session_signing_key:
+            return self.session_signing_key
+        return "local-development-session-key-not-for-production" if self.is_local else None
 
     def queue_url(self, queue: str) -> str:
         urls = {

@@ -47,6 +47,7 @@ TEST_MERCHANT = {
     "api_secret": "secret_test_xyz789",
     "webhook_secret": "whsec_test_abc123",
 }
+TEST_MERCHANT_PASSWORD = "password123"  # noqa: S105 - the documented local test login
 
 
 def seed_test_merchant(database_url: str) -> None:
@@ -58,3 +59,13 @@ def seed_test_merchant(database_url: str) -> None:
             " ON CONFLICT (id) DO NOTHING",
             TEST_MERCHANT,
         )
+        if "password_hash" in {
+            row[0]
+            for row in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'merchants'")
+        }:
+            from gateway.adapters.passwords import hash_password
+
+            conn.execute(
+                "UPDATE merchants SET password_hash = %s WHERE id = %s AND password_hash IS NULL",
+                (hash_password(TEST_MERCHANT_PASSWORD), TEST_MERCHANT["id"]),
+            )

@@ -23,6 +23,23 @@ def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE api_key = %s", (api_key,))
 
 
+def merchant_by_email(tx: Tx, email: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS}, password_hash FROM merchants WHERE lower(email) = lower(%s)", (email,))
+
+
+def merchant_stats(tx: Tx, merchant_id: str) -> Row:
+    row = tx.one(
+        "SELECT count(*) AS total_transactions,"
+        " coalesce(sum(amount) FILTER (WHERE status = 'success'), 0) AS total_amount,"
+        " count(*) FILTER (WHERE status = 'success') AS successful,"
+        " count(*) FILTER (WHERE status IN ('success', 'failed')) AS finished"
+        " FROM payments WHERE merchant_id = %s",
+        (merchant_id,),
+    )
+    assert row is not None
+    return row
+
+
 def merchant_by_id(tx: Tx, merchant_id: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE id = %s", (merchant_id,))
 

@@ -6,13 +6,22 @@ import base64
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from gateway.adapters import store, webhook_http
+from gateway.adapters import passwords, session_tokens, store, webhook_http
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, transaction
-from gateway.errors import AuthenticationFailed, BadRequest, NotFound
-from gateway.models import TestMerchant, WebhookConfig, WebhookConfigRequest
+from gateway.errors import AuthenticationFailed, BadRequest, NotFound, ServiceUnavailable
+from gateway.models import (
+    MerchantStats,
+    Session,
+    SessionMerchant,
+    SignInRequest,
+    TestMerchant,
+    WebhookConfig,
+    WebhookConfigRequest,
+)
 from gateway.settings import get_settings
 
 
@@ -50,6 +59,44 @@ def authenticate_public(api_key: str | None) -> Merchant:
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Invalid API key")
     return Merchant.from_row(row)
+
+
+def sign_in(request: SignInRequest) -> Session:
+    """Email and password for the dashboard; the API secret never reaches the browser."""
+    key = get_settings().session_key
+    if key is None:
+        raise ServiceUnavailable("Dashboard sign-in is not configured (SESSION_SIGNING_KEY)")
+    with transaction() as tx:
+        row = store.merchant_by_email(tx, request.email)
+    # verify_password does the same slow work for an unknown email.
+    if not passwords.verify_password(row["password_hash"] if row else None, request.password) or row is None:
+        raise AuthenticationFailed("Invalid email or password")
+    if not row["is_active"]:
+        raise AuthenticationFailed("Invalid email or password")
+    token, expires_at = session_tokens.issue(key, row["id"], timedelta(minutes=get_settings().session_minutes))
+    merchant = SessionMerchant(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
+    return Session(token=token, expires_at=expires_at, merchant=merchant)
+
+
+def authenticate_session(token: str) -> Merchant:
+    key = get_settings().session_key
+    merchant_id = session_tokens.merchant_id_of(key, token) if key else None
+    if merchant_id is None:
+        raise AuthenticationFailed("Session expired or invalid; sign in again")
+    with transaction() as tx:
+        row = store.merchant_by_id(tx, merchant_id)
+    if row is None or not row["is_active"]:
+        raise AuthenticationFailed("Session expired or invalid; sign in again")
+    return Merchant.from_row(row)
+
+
+def stats(merchant: Merchant) -> MerchantStats:
+    with transaction() as tx:
+        row = store.merchant_stats(tx, merchant.id)
+    rate = round(100 * row["successful"] / row["finished"], 1) if row["finished"] else 0.0
+    return MerchantStats(
+        total_transactions=row["total_transactions"], total_amount=row["total_amount"], success_rate=rate
+    )
 
 
 def webhook_config(merchant: Merchant) -> WebhookConfig:
