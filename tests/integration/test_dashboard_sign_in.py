@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from gateway.adapters import session_tokens
-from gateway.domain import payments
+from gateway.domain import merchants, payments
 from gateway.models import PaymentJob
-from gateway.settings import get_settings
 from tests.support import TEST_MERCHANT_ID, Gateway
 
 NO_KEYS = {"x-api-key": None, "x-api-secret": None}
@@ -63,7 +62,7 @@ def test_invalid_tokens_are_401(gateway: Gateway, token: str) -> None:
 
 
 def test_expired_and_foreign_tokens_are_refused(gateway: Gateway) -> None:
-    key = get_settings().session_key
+    key = merchants.session_key()
     assert key is not None
     expired, _ = session_tokens.issue(key, TEST_MERCHANT_ID, timedelta(seconds=-5))
     forged, _ = session_tokens.issue("some-other-key-of-32-bytes-or-more!!", TEST_MERCHANT_ID, timedelta(minutes=5))

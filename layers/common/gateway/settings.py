@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     # Signs dashboard session tokens; local/test mode has a fixed development key.
     session_signing_key: str = ""
+    session_signing_secret_arn: str = ""
     session_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # Origins of the operator dashboard, comma-separated (CORS for the dashboard's routes).
     dashboard_origins: str = ""
@@ -71,7 +72,8 @@ class Settings(BaseSettings):
         return [origin.strip() for origin in self.dashboard_origins.split(",") if origin.strip()]
 
     @property
-    def session_key(self) -> str | None:
+    def local_session_key(self) -> str | None:
+        """The key set directly, or the fixed development key in local/test mode."""
         if self.session_signing_key:
             return self.session_signing_key
         return "local-development-session-key-not-for-production" if self.is_local else None

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from urllib.parse import quote
 
 import boto3
 
 
+@lru_cache(maxsize=8)
+def secret_string(secret_arn: str) -> str:
+    return str(boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+
+
 def database_url_from_secret(secret_arn: str) -> str:
-    secret = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    secret = json.loads(secret_string(secret_arn))
     user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
     host, port, name = secret["host"], secret.get("port", 5432), secret.get("dbname", "postgres")
     return f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode=require"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from gateway.adapters import passwords, session_tokens, store, webhook_http
+from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, transaction
 from gateway.errors import AuthenticationFailed, BadRequest, NotFound, ServiceUnavailable
@@ -61,9 +62,16 @@ def authenticate_public(api_key: str | None) -> Merchant:
     return Merchant.from_row(row)
 
 
+def session_key() -> str | None:
+    settings = get_settings()
+    if settings.session_signing_secret_arn and not settings.session_signing_key:
+        return secrets_adapter.secret_string(settings.session_signing_secret_arn)
+    return settings.local_session_key
+
+
 def sign_in(request: SignInRequest) -> Session:
     """Email and password for the dashboard; the API secret never reaches the browser."""
-    key = get_settings().session_key
+    key = session_key()
     if key is None:
         raise ServiceUnavailable("Dashboard sign-in is not configured (SESSION_SIGNING_KEY)")
     with transaction() as tx:
@@ -79,7 +87,7 @@ def sign_in(request: SignInRequest) -> Session:
 
 
 def authenticate_session(token: str) -> Merchant:
-    key = get_settings().session_key
+    key = session_key()
     merchant_id = session_tokens.merchant_id_of(key, token) if key else None
     if merchant_id is None:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
