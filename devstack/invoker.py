@@ -93,9 +93,6 @@ class FunctionPool:
     def warm(self) -> Future[bool]:
         return self._executor.submit(_ready)
 
-    def submit(self, event: dict[str, Any]) -> Future[Any]:
-        return self._executor.submit(_invoke, event)
-
     def invoke(self, event: dict[str, Any]) -> Any:
         executor = self._executor
         try:

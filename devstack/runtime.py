@@ -56,7 +56,8 @@ class LocalRuntime:
     def __init__(self, options: RuntimeOptions, log: Callable[[str], None] = _log) -> None:
         self.options = options
         self.log = log
-        self.topology: Topology = read_topology(load_template(options.root / "template.yaml"))
+        self.template = load_template(options.root / "template.yaml")
+        self.topology: Topology = read_topology(self.template)
         self._postgres: EmbeddedPostgres | None = None
         self._emulator: aws.EmbeddedEmulator | None = None
         self._pools: dict[str, FunctionPool] = {}
@@ -110,7 +111,7 @@ class LocalRuntime:
         for logical_id in queues.urls:
             attributes[(logical_id, "Arn")] = queues.arns[logical_id]
             attributes[(logical_id, "QueueName")] = queues.names[logical_id]
-        for logical_id, resource in self._resources().items():
+        for logical_id, resource in self.template.get("Resources", {}).items():
             if resource.get("Type") == "AWS::CloudFront::Distribution":
                 # Locally the checkout site stands in for the CDN (its origins are set below).
                 attributes[(logical_id, "DomainName")] = f"127.0.0.1:{self.options.checkout_port}"
@@ -145,9 +146,6 @@ class LocalRuntime:
                 if key in os.environ:
                     environment[key] = os.environ[key]
             self.function_environment[logical_id] = environment
-
-    def _resources(self) -> dict[str, Any]:
-        return dict(load_template(self.options.root / "template.yaml").get("Resources", {}))
 
     def _workers_for(self, logical_id: str) -> int:
         """Worker processes per function: a consumer's MaximumConcurrency (capped locally), one per

@@ -139,10 +139,6 @@ def capture_payment(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
     )
 
 
-def payment_by_id(tx: Tx, payment_id: str) -> Row | None:
-    return tx.one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s", (payment_id,))
-
-
 def stuck_payments(tx: Tx, stuck_after_seconds: int, lease_seconds: int, limit: int) -> list[str]:
     """Payments no consumer is working on: pending too long, or processing past the lease.
 
@@ -413,10 +409,6 @@ def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
         "UPDATE webhook_logs SET status = 'skipped', last_error = %s, next_retry_at = NULL WHERE id = %s",
         (reason, webhook_log_id),
     )
-
-
-def webhook_log(tx: Tx, webhook_log_id: str) -> Row | None:
-    return tx.one("SELECT * FROM webhook_logs WHERE id = %s", (webhook_log_id,))
 
 
 def webhook_log_of_merchant(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
