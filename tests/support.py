@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -78,7 +78,8 @@ class Gateway:
         assert found is not None, f"template has no route for {method} {path}"
         route, params = found
         event = build_event(route, params, method, path, all_headers, payload, "127.0.0.1")
-        result = api_handler.lambda_handler(event, lambda_context("ApiFunction"))
+        # LocalContext duck-types Powertools' LambdaContext.
+        result = api_handler.lambda_handler(event, cast(Any, lambda_context("ApiFunction")))
         return ApiResponse(result["statusCode"], result.get("headers", {}), result.get("body", ""))
 
     def create_order(self, amount: int = 50_000, **extra: Any) -> dict[str, Any]:
@@ -100,11 +101,11 @@ class Gateway:
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row) as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchall()
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            conn.execute(sql, params)  # type: ignore[arg-type]
+            conn.execute(sql, params)
 
     def count(self, table: str) -> int:
         return int(self.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])

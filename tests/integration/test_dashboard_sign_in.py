@@ -116,3 +116,25 @@ def test_dashboard_cors_covers_dashboard_routes_only(gateway: Gateway, setting: 
         not in gateway.api("GET", "/api/v1/orders/order_x/public", headers={**dashboard, "x-api-secret": None}).headers
     )
     assert "Access-Control-Allow-Origin" not in gateway.api("GET", "/api/v1/test/merchant", headers=dashboard).headers
+
+
+def test_credentials_reveal_the_secret_to_a_session_and_are_never_cached(gateway: Gateway) -> None:
+    # Given a signed-in operator
+    bearer = {**NO_KEYS, "authorization": f"Bearer {_login(gateway).json['token']}"}
+    # When the dashboard asks to reveal the credentials
+    response = gateway.api("GET", "/api/v1/merchant/credentials", headers=bearer)
+    # Then it gets the real pair, marked uncacheable
+    assert response.status == 200
+    assert response.json == {"api_key": "key_test_abc123", "api_secret": "secret_test_xyz789"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert gateway.api("GET", "/api/v1/merchant/credentials", headers=NO_KEYS).status == 401
+    assert (
+        gateway.api("GET", "/api/v1/merchant/credentials", headers={**NO_KEYS, "authorization": "Bearer x"}).status
+        == 401
+    )
+
+
+def test_dashboard_cors_exposes_the_request_id(gateway: Gateway, setting: Any) -> None:
+    setting("DASHBOARD_ORIGINS", "http://127.0.0.1:3000")
+    response = gateway.api("GET", "/api/v1/payments", headers={"origin": "http://127.0.0.1:3000"})
+    assert response.headers["Access-Control-Expose-Headers"] == "X-Request-Id"

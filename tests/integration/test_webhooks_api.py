@@ -31,6 +31,7 @@ def test_list_and_filter_webhook_logs(gateway: Gateway, receiver: WebhookReceive
         "id",
         "event_id",
         "event",
+        "payment_id",
         "status",
         "attempts",
         "created_at",
@@ -44,6 +45,31 @@ def test_list_and_filter_webhook_logs(gateway: Gateway, receiver: WebhookReceive
     pending = gateway.api("GET", "/api/v1/webhooks?status=pending").json
     assert pending["total"] == 1 and pending["data"][0]["next_retry_at"] is not None
     assert gateway.api("GET", "/api/v1/webhooks?status=lost").status == 400
+
+
+def test_a_payments_deliveries_are_found_by_payment_or_event_id(gateway: Gateway, receiver: WebhookReceiver) -> None:
+    # Given deliveries for one payment and one for another payment
+    _delivered_logs(gateway, receiver)
+    mine = gateway.rows("SELECT payment_id, event_id FROM webhook_logs ORDER BY created_at")
+    payment_id = mine[0]["payment_id"]
+    assert payment_id and {row["payment_id"] for row in mine} == {payment_id}
+    other = gateway.create_payment(gateway.create_order()["id"])
+    # When the dashboard asks for the first payment's events
+    page = gateway.api("GET", f"/api/v1/webhooks?payment_id={payment_id}").json
+    # Then it gets exactly those, and `search` finds one by its event id or all by the payment id
+    assert page["total"] == 3 and {row["payment_id"] for row in page["data"]} == {payment_id}
+    # payment.created and payment.pending
+    assert gateway.api("GET", f"/api/v1/webhooks?payment_id={other['id']}").json["total"] == 2
+    assert gateway.api("GET", f"/api/v1/webhooks?search={mine[0]['event_id']}").json["total"] == 1
+    assert gateway.api("GET", f"/api/v1/webhooks?search={payment_id}").json["total"] == 3
+
+
+def test_refund_events_belong_to_their_payment(gateway: Gateway, receiver: WebhookReceiver) -> None:
+    _delivered_logs(gateway, receiver)
+    payment_id = gateway.rows("SELECT payment_id FROM webhook_logs")[0]["payment_id"]
+    assert gateway.api("POST", f"/api/v1/payments/{payment_id}/refunds", {"amount": 100}).status == 201
+    events = gateway.api("GET", f"/api/v1/webhooks?payment_id={payment_id}&event=refund.created").json
+    assert events["total"] == 1
 
 
 def test_log_detail_has_the_payload_and_every_attempt(gateway: Gateway, receiver: WebhookReceiver) -> None:

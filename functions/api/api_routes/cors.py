@@ -29,6 +29,7 @@ def _policy(event: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, Authorization, Idempotency-Key",
+            "Access-Control-Expose-Headers": "X-Request-Id",
         }
     return None
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import current_merchant
+from api_routes.replies import documented
 from gateway.domain import merchants, webhooks
-from gateway.models import MerchantStats, Session, SignInRequest, WebhookConfig, WebhookConfigRequest, WebhookRetryReply
+from gateway.models import (
+    ApiCredentials,
+    MerchantStats,
+    Session,
+    SignInRequest,
+    WebhookConfig,
+    WebhookConfigRequest,
+    WebhookRetryReply,
+)
 
 router = APIGatewayHttpRouter()
 
@@ -29,6 +39,18 @@ def rotate_webhook_secret() -> WebhookConfig:
 @router.post("/webhook/test")
 def send_test_webhook() -> WebhookRetryReply:
     return webhooks.send_test_event(current_merchant(router))
+
+
+@router.get("/credentials", responses=documented(200, ApiCredentials, "The API key and secret"))
+def get_credentials() -> Response[str]:
+    credentials = merchants.credentials(current_merchant(router))
+    # A secret must not linger in a browser or proxy cache.
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=credentials.model_dump_json(),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/stats")

@@ -68,7 +68,8 @@ class _ListQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=100_000)
     starting_after: Annotated[str, Field(max_length=64)] | None = None
     search: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
-        default=None, description="exact payment or order id"
+        default=None,
+        description="an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)",  # noqa: E501
     )
     created_from: datetime | None = Field(default=None, alias="from", description="ISO 8601 or unix seconds")
     created_to: datetime | None = Field(default=None, alias="to", description="ISO 8601 or unix seconds")
@@ -103,6 +104,7 @@ class RefundListQuery(_ListQuery):
 class WebhookListQuery(_ListQuery):
     status: Literal["pending", "success", "failed", "skipped"] | None = None
     event: Annotated[str, Field(max_length=50)] | None = None
+    payment_id: Annotated[str, Field(max_length=64)] | None = None
 
 
 class Page(BaseModel):
@@ -207,6 +209,7 @@ class WebhookLog(BaseModel):
     id: str
     event_id: str
     event: str
+    payment_id: str | None = None
     status: str
     attempts: int
     created_at: datetime
@@ -247,6 +250,11 @@ class Session(BaseModel):
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name, not a secret
     expires_at: datetime
     merchant: SessionMerchant
+
+
+class ApiCredentials(BaseModel):
+    api_key: str
+    api_secret: str
 
 
 class MerchantStats(BaseModel):

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
     test_payment_success: bool = True
     webhook_retry_intervals_test: bool = False
+    # Local/test only: explicit waits before attempts 2..5, e.g. "1,1,1,1" for tests of failed deliveries.
+    webhook_retry_delays_test: str = Field(default="", pattern=r"^(\d+,){3}\d+$|^$")
 
     webhooks_queue_arn: str = ""
     webhook_schedule_group: str = ""
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     @property
     def webhook_retry_delays(self) -> tuple[int, ...]:
         """Seconds before attempts 2..5, each counted from the failure before it."""
+        if self.webhook_retry_delays_test and self.is_local:
+            return tuple(int(part) for part in self.webhook_retry_delays_test.split(","))
         return (5, 10, 15, 20) if self.webhook_retry_intervals_test else (60, 300, 1800, 7200)
 
     @property

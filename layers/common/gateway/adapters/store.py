@@ -352,14 +352,18 @@ def purge_expired_idempotency_keys(tx: Tx, limit: int) -> int:
 # --- webhook logs -----------------------------------------------------------------------------
 
 _WEBHOOK_COLUMNS = (
-    "id, event_id, merchant_id, event, status, attempts, created_at, last_attempt_at, next_retry_at, response_code"
+    "id, event_id, merchant_id, payment_id, event, status, attempts, created_at, last_attempt_at, next_retry_at,"
+    " response_code"
 )
 
 
-def insert_webhook_log(tx: Tx, merchant_id: str, event_id: str, event: str, payload: str) -> str:
+def insert_webhook_log(
+    tx: Tx, merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None
+) -> str:
     row = tx.one(
-        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload) VALUES (%s, %s, %s, %s) RETURNING id",
-        (merchant_id, event_id, event, payload),
+        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload, payment_id)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (merchant_id, event_id, event, payload, payment_id),
     )
     assert row is not None
     return str(row["id"])
@@ -441,6 +445,9 @@ def list_webhook_logs(
     if filters.get("event"):
         where.append("event = %s")
         params.append(filters["event"])
+    if filters.get("search"):
+        where.append("(event_id = %s OR payment_id = %s)")
+        params += [filters["search"], filters["search"]]
     return _page(tx, "webhook_logs", _WEBHOOK_COLUMNS, where, params, limit, offset, starting_after)
 
 

@@ -15,6 +15,7 @@ from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, transaction
 from gateway.errors import AuthenticationFailed, BadRequest, NotFound, ServiceUnavailable
 from gateway.models import (
+    ApiCredentials,
     MerchantStats,
     Session,
     SessionMerchant,
@@ -96,6 +97,15 @@ def authenticate_session(token: str) -> Merchant:
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
     return Merchant.from_row(row)
+
+
+def credentials(merchant: Merchant) -> ApiCredentials:
+    """The merchant's own key and secret, for the dashboard's reveal/copy (never kept in the browser)."""
+    with transaction() as tx:
+        row = store.merchant_by_id(tx, merchant.id)
+    if row is None:
+        raise NotFound("Merchant not found")
+    return ApiCredentials(api_key=row["api_key"], api_secret=row["api_secret"])
 
 
 def stats(merchant: Merchant) -> MerchantStats:

@@ -97,8 +97,17 @@ def record_event(tx: Tx, merchant: Row, event: str, data: dict[str, Any]) -> out
         return None
     event_id = new_id("evt_")
     payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
-    log_id = store.insert_webhook_log(tx, merchant["id"], event_id, event, payload)
+    log_id = store.insert_webhook_log(tx, merchant["id"], event_id, event, payload, _payment_of(data))
     return outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=log_id))
+
+
+def _payment_of(data: dict[str, Any]) -> str | None:
+    """The payment an event is about, so a payment's page can list its deliveries."""
+    if "payment" in data:
+        return str(data["payment"]["id"])
+    if "refund" in data:
+        return str(data["refund"]["payment_id"])
+    return None
 
 
 def send_test_event(merchant: Merchant) -> WebhookRetryReply:
