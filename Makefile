@@ -5,15 +5,20 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap lint typecheck unit integration e2e bench bench-payments bench-webhooks
+.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e bench bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-dev: bootstrap
+# The operator dashboard: npm ci when the lock changed, vite build when sources changed.
+dashboard:
+	@scripts/build-dashboard.sh
+
+dev: bootstrap dashboard
 	$(BIN)/python -m devstack
 
 test: bootstrap lint typecheck
+	@scripts/build-dashboard.sh --test
 	@scripts/bootstrap-browser.sh
 	$(BIN)/pytest
 
@@ -30,7 +35,7 @@ unit: bootstrap
 integration: bootstrap
 	$(BIN)/pytest tests/integration
 
-e2e: bootstrap
+e2e: bootstrap dashboard
 	@scripts/bootstrap-browser.sh
 	$(BIN)/pytest tests/e2e
 
@@ -42,3 +47,7 @@ bench-payments: bootstrap
 
 bench-webhooks: bootstrap
 	$(BIN)/python benchmarks/bench_webhooks.py
+
+bench-dashboard: bootstrap dashboard
+	@scripts/bootstrap-browser.sh
+	$(BIN)/python benchmarks/bench_dashboard.py

@@ -18,8 +18,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def local_runtime(api_concurrency: int = 4) -> Iterator[LocalRuntime]:
-    """Its own embedded Postgres and emulator in a temp folder; TEST_MODE with no processing delay."""
+def local_runtime(api_concurrency: int = 4, sites: bool = False) -> Iterator[LocalRuntime]:
+    """Its own embedded Postgres and emulator in a temp folder; TEST_MODE with no processing delay.
+    `sites` also serves the dashboard and checkout on free ports."""
     # Set here, not at import: spawned function workers re-import the benchmark module.
     os.environ.update({"TEST_MODE": "true", "TEST_PROCESSING_DELAY": "0", "POWERTOOLS_LOG_LEVEL": "WARNING"})
     os.environ.pop("DATABASE_URL", None)
@@ -27,8 +28,8 @@ def local_runtime(api_concurrency: int = 4) -> Iterator[LocalRuntime]:
     runtime = LocalRuntime(
         RuntimeOptions(
             api_port=free_port(),
-            dashboard_port=-1,
-            checkout_port=-1,
+            dashboard_port=free_port() if sites else -1,
+            checkout_port=free_port() if sites else -1,
             emulator_port=0,
             data_dir=Path(tempfile.mkdtemp(prefix="bench-")),
             stack_name="bench",

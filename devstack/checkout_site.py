@@ -8,14 +8,12 @@ server-side the way a merchant's server would.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
-from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from devstack.loopback_server import LoopbackServer
+from devstack.static_sites import SiteHandler
 
 # Any merchant site may embed the checkout; local pages are http.
 FRAME_ANCESTORS = "'self' https: http://localhost:* http://127.0.0.1:*"
@@ -28,20 +26,18 @@ def checkout_csp(api_base: str) -> str:
     )
 
 
-class _CheckoutHandler(SimpleHTTPRequestHandler):
+class _CheckoutHandler(SiteHandler):
     api_base = ""
     create_demo_order: Callable[[], str] | None = None
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == "/config.js":
-            config = {"apiBase": self.api_base, "checkoutOrigin": f"http://127.0.0.1:{self._port()}"}
-            body = f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
-            self._send(200, "application/javascript", body)
+            self.send_config({"apiBase": self.api_base, "checkoutOrigin": f"http://127.0.0.1:{self.port()}"})
             return
         if path in ("/demo", "/demo/") and "order_id=" not in self.path and self.create_demo_order:
             # The demo lives on another origin (localhost) than the checkout (127.0.0.1).
-            port = self._port()
+            port = self.port()
             self.send_response(302)
             self.send_header("Location", f"http://localhost:{port}/demo/index.html?order_id={self.create_demo_order()}")
             self.send_header("Content-Length", "0")
@@ -59,21 +55,6 @@ class _CheckoutHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
-
-    def _port(self) -> int:
-        address = self.server.server_address
-        assert isinstance(address, tuple)
-        return int(address[1])
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 class CheckoutSite(LoopbackServer):

@@ -17,13 +17,13 @@ import httpx
 
 from devstack import aws
 from devstack.checkout_site import CheckoutSite
+from devstack.dashboard_site import DashboardSite
 from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
 from devstack.pollers import SqsPoller
 from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
-from devstack.static_sites import StaticSite
 from devstack.template import Topology, load_template, make_resolver, read_topology
 from gateway.adapters.migrations import TEST_MERCHANT
 
@@ -113,8 +113,9 @@ class LocalRuntime:
             attributes[(logical_id, "QueueName")] = queues.names[logical_id]
         for logical_id, resource in self.template.get("Resources", {}).items():
             if resource.get("Type") == "AWS::CloudFront::Distribution":
-                # Locally the checkout site stands in for the CDN (its origins are set below).
-                attributes[(logical_id, "DomainName")] = f"127.0.0.1:{self.options.checkout_port}"
+                # Locally the dashboard and checkout sites stand in for the CDN (origins are set below).
+                port = self.options.dashboard_port if "Dashboard" in logical_id else self.options.checkout_port
+                attributes[(logical_id, "DomainName")] = f"127.0.0.1:{port}"
             if resource.get("Type") == "AWS::IAM::Role":
                 attributes[(logical_id, "Arn")] = (
                     f"arn:aws:iam::{ACCOUNT_ID}:role/{self.options.stack_name}-{logical_id}"
@@ -227,18 +228,26 @@ class LocalRuntime:
         self._servers.append(api)
         root = self.options.root
         site_urls = []
-        if self.options.dashboard_port >= 0:
-            dashboard = StaticSite(root / "dashboard", self.options.dashboard_port)
-            dashboard.start()
-            self._servers.append(dashboard)
-            site_urls.append(f"dashboard  http://127.0.0.1:{dashboard.port}")
+        checkout_origin = ""
         if self.options.checkout_port >= 0:
             checkout = CheckoutSite(root / "sdk", self.options.checkout_port, self.api_base, self._create_demo_order)
             checkout.start()
+            checkout_origin = f"http://127.0.0.1:{checkout.port}"
             self._servers.append(checkout)
             site_urls.append(
                 f"checkout   http://127.0.0.1:{checkout.port}/checkout.js  (demo shop: "
                 f"http://127.0.0.1:{checkout.port}/demo)"
+            )
+        if self.options.dashboard_port >= 0:
+            build = root / "dashboard" / "dist"
+            dashboard = DashboardSite(build, self.options.dashboard_port, self.api_base, checkout_origin)
+            dashboard.start()
+            self._servers.append(dashboard)
+            built = (build / "index.html").is_file()
+            site_urls.append(
+                f"dashboard  http://127.0.0.1:{dashboard.port}  (sign in: test@example.com / password123)"
+                if built
+                else f"dashboard  NOT BUILT: run scripts/build-dashboard.sh ({build} is missing)"
             )
         elapsed = time.perf_counter() - started
         self.log(

@@ -1,8 +1,9 @@
-"""Static file servers for the dashboard and the checkout/SDK (what S3 + CloudFront serve in AWS)."""
+"""Static file servers: what S3 + CloudFront serve in AWS, with the headers CloudFront would add."""
 
 from __future__ import annotations
 
 import functools
+import json
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,30 @@ from typing import Any
 from devstack.loopback_server import LoopbackServer
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Quiet, with helpers for generated responses (config.js, redirects, error pages)."""
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def port(self) -> int:
+        address = self.server.server_address
+        assert isinstance(address, tuple)
+        return int(address[1])
+
+    def send_body(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_config(self, config: dict[str, str]) -> None:
+        """/config.js: the API base URL and friends, configuration rather than compiled-in constants."""
+        body = f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
+        self.send_body(200, "application/javascript", body)
 
 
 class StaticSite(LoopbackServer):
     def __init__(self, folder: Path, port: int) -> None:
-        super().__init__(port, functools.partial(_QuietHandler, directory=str(folder)), f"static-{port}")
+        super().__init__(port, functools.partial(SiteHandler, directory=str(folder)), f"static-{port}")

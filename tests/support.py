@@ -224,3 +224,32 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15, interval: floa
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def insert_settled_payments(database_url: str, count: int, merchant_id: str = TEST_MERCHANT_ID) -> str:
+    """Bulk history in one statement: `count` finished payments a minute apart, newest first,
+    a third of them cards and a tenth failed. Returns the id prefix they share."""
+    prefix = uuid.uuid4().hex[:6]
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        conn.execute(
+            "INSERT INTO orders (id, merchant_id, amount, status, created_at)"
+            " SELECT 'order_' || %(p)s || lpad(g::text, 10, '0'), %(m)s, 10000 + (g * 137) %% 90000,"
+            "  CASE WHEN g %% 10 = 0 THEN 'attempted' ELSE 'paid' END, now() - make_interval(mins => g)"
+            " FROM generate_series(1, %(n)s) AS g",
+            {"p": prefix, "m": merchant_id, "n": count},
+        )
+        conn.execute(
+            "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, status, vpa, card_network,"
+            " card_last4, error_code, error_description, created_at, updated_at)"
+            " SELECT 'pay_' || %(p)s || lpad(g::text, 10, '0'), 'order_' || %(p)s || lpad(g::text, 10, '0'), %(m)s,"
+            "  10000 + (g * 137) %% 90000, 'INR',"
+            "  CASE WHEN g %% 3 = 0 THEN 'card' ELSE 'upi' END,"
+            "  CASE WHEN g %% 10 = 0 THEN 'failed' ELSE 'success' END,"
+            "  CASE WHEN g %% 3 = 0 THEN NULL ELSE 'shopper' || g || '@okhdfc' END,"
+            "  CASE WHEN g %% 3 = 0 THEN 'visa' END, CASE WHEN g %% 3 = 0 THEN lpad((g %% 10000)::text, 4, '0') END,"
+            "  CASE WHEN g %% 10 = 0 THEN 'PAYMENT_FAILED' END, CASE WHEN g %% 10 = 0 THEN 'Declined by the bank' END,"
+            "  now() - make_interval(mins => g), now() - make_interval(mins => g)"
+            " FROM generate_series(1, %(n)s) AS g",
+            {"p": prefix, "m": merchant_id, "n": count},
+        )
+    return prefix

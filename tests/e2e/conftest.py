@@ -1,21 +1,35 @@
-"""Starts the whole local stack exactly as `make dev` does (`python -m devstack`), on free ports."""
+"""Starts the whole local stack exactly as `make dev` does (`python -m devstack`), on free ports,
+and a headless Chromium for the browser tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from devstack.aws import free_port
 from tests.support import ROOT
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -25,6 +39,7 @@ class LocalStack:
     log_path: Path
     startup_seconds: float
     checkout_origin: str
+    dashboard_origin: str = ""
 
     @property
     def database_url(self) -> str:
@@ -34,10 +49,10 @@ class LocalStack:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    folder = Path(tmp_path_factory.mktemp("stack"))
+@contextmanager
+def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool = False) -> Iterator[LocalStack]:
     api_port, checkout_port = free_port(), free_port()
+    dashboard_port = free_port() if dashboard else -1
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
     env.update(
         {
@@ -47,6 +62,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             "WEBHOOK_RETRY_INTERVALS_TEST": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}",
+            **env_overrides,
         }
     )
     log_path = folder / "devstack.log"
@@ -57,7 +73,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         "--api-port",
         str(api_port),
         "--dashboard-port",
-        "-1",
+        str(dashboard_port),
         "--checkout-port",
         str(checkout_port),
         "--emulator-port",
@@ -71,7 +87,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{api_port}"
-    stack = LocalStack(url, process, log_path, 0.0, f"http://127.0.0.1:{checkout_port}")
+    stack = LocalStack(
+        url,
+        process,
+        log_path,
+        0.0,
+        f"http://127.0.0.1:{checkout_port}",
+        f"http://127.0.0.1:{dashboard_port}" if dashboard else "",
+    )
     deadline = time.monotonic() + 90
     while True:
         if process.poll() is not None:
@@ -97,3 +120,30 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         pytest.fail(f"local stack ignored Ctrl-C for 30 s:\n{stack.log()}")
     assert code == 0, stack.log()
     assert "stopped" in stack.log()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with running_stack(Path(tmp_path_factory.mktemp("stack")), {}) as stack:
+        yield stack
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Module-scoped: sync Playwright runs an event loop on this thread while it is alive, which
+    the in-process async batch handler in later tests must not find."""
+    executable = chromium_path()
+    if executable is None:
+        message = "NO CHROMIUM: browser tests SKIPPED (install Debian's chromium, or set CHROMIUM_PATH)"
+        print(f"\n{'!' * 80}\n{message}\n{'!' * 80}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

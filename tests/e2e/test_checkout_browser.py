@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,6 @@ from tests.e2e.conftest import LocalStack
 from tests.support import AUTH, ROOT
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 MERCHANT_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Merchant</title>
@@ -45,27 +34,6 @@ window.openCheckout = function (orderId) {{
   window.checkout.open();
 }};
 </script></body></html>"""
-
-
-def _chromium() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Module-scoped: sync Playwright runs an event loop on this thread while it is alive, which
-    the in-process async batch handler in later tests must not find."""
-    executable = _chromium()
-    if executable is None:
-        message = "NO CHROMIUM: browser tests SKIPPED (install Debian's chromium, or set CHROMIUM_PATH)"
-        print(f"\n{'!' * 80}\n{message}\n{'!' * 80}")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from gateway.settings import Settings
 
 
 def test_production_retry_waits_are_1_5_30_120_minutes() -> None:
-    assert Settings(stage="prod").webhook_retry_delays == (60, 300, 1800, 7200)
+    assert Settings(stage="prod", test_mode=False).webhook_retry_delays == (60, 300, 1800, 7200)
 
 
 def test_test_interval_switch_and_explicit_test_waits() -> None:
@@ -18,7 +18,12 @@ def test_test_interval_switch_and_explicit_test_waits() -> None:
 
 
 def test_explicit_test_waits_are_ignored_outside_local_and_test_mode() -> None:
-    assert Settings(stage="prod", webhook_retry_delays_test="1,1,1,1").webhook_retry_delays == (60, 300, 1800, 7200)
+    assert Settings(stage="prod", test_mode=False, webhook_retry_delays_test="1,1,1,1").webhook_retry_delays == (
+        60,
+        300,
+        1800,
+        7200,
+    )
 
 
 @pytest.mark.parametrize("value", ["1,1,1", "1,1,1,1,1", "a,b,c,d", "1, 1,1,1"])

@@ -71,3 +71,20 @@ def test_sam_validate_lint_passes() -> None:
     result = _run(str(BIN / "sam"), "validate", "--lint", "--template-file", "template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_dashboard_is_static_hosting_whose_origin_alone_gets_private_cors() -> None:
+    resources = TEMPLATE["Resources"]
+    distribution = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    assert distribution["Origins"][0]["DomainName"] == {"Fn::GetAtt": ["DashboardBucket", "RegionalDomainName"]}
+    bucket = resources["DashboardBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(bucket.values())  # private: only CloudFront reads it
+    spa = resources["DashboardSpaFunction"]["Properties"]["FunctionCode"]
+    assert "/index.html" in spa
+    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["DASHBOARD_ORIGINS"] == {"Fn::Sub": "https://${DashboardDistribution.DomainName}"}
+    headers = resources["DashboardHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    assert (
+        "frame-ancestors 'none'"
+        in headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    )

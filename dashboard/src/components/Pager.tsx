@@ -1,0 +1,33 @@
+export function Pager({
+  from,
+  count,
+  total,
+  hasPrevious,
+  hasMore,
+  onPrevious,
+  onNext,
+  loading,
+}: {
+  from: number;
+  count: number;
+  total: number;
+  hasPrevious: boolean;
+  hasMore: boolean;
+  onPrevious: () => void;
+  onNext: () => void;
+  loading: boolean;
+}) {
+  const summary = count === 0 ? `0 of ${total.toLocaleString()}` : `${(from + 1).toLocaleString()}–${(from + count).toLocaleString()} of ${total.toLocaleString()}`;
+  return (
+    <div className="pager" data-test-id="pager">
+      <span data-test-id="page-summary">{summary}</span>
+      {loading ? <span className="spinner spinner-small" aria-label="Refreshing" /> : null}
+      <button type="button" className="button button-small" disabled={!hasPrevious} onClick={onPrevious} data-test-id="previous-page">
+        ← Previous
+      </button>
+      <button type="button" className="button button-small" disabled={!hasMore} onClick={onNext} data-test-id="next-page">
+        Next →
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+const TONES: Record<string, string> = {
+  success: "good",
+  processed: "good",
+  failed: "bad",
+  pending: "wait",
+  processing: "wait",
+  skipped: "muted",
+};
+
+export function StatusBadge({ status, testId = "status" }: { status: string; testId?: string }) {
+  return (
+    <span className={`badge badge-${TONES[status] ?? "muted"}`} data-test-id={testId} data-status={status}>
+      {status}
+    </span>
+  );
+}

@@ -1,0 +1,65 @@
+"""The dashboard origin (:3000): the built React app (`dashboard/dist`), as CloudFront serves it.
+
+A single-page app: any path that is not a file gets index.html (CloudFront: a viewer-request
+function). /config.js carries the API base URL, so the same build runs against any API.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from devstack.loopback_server import LoopbackServer
+from devstack.static_sites import SiteHandler
+
+NOT_BUILT = b"""<!doctype html><meta charset="utf-8"><title>Dashboard not built</title>
+<h1>The dashboard is not built</h1><p>Run <code>make dev</code> (it builds <code>dashboard/</code> when its
+sources change), or <code>scripts/build-dashboard.sh</code>.</p>"""
+
+
+def dashboard_csp(api_base: str) -> str:
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' {api_base}; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class _DashboardHandler(SiteHandler):
+    api_base = ""
+    checkout_origin = ""
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/config.js":
+            self.send_config({"apiBase": self.api_base, "checkoutOrigin": self.checkout_origin})
+            return
+        root = Path(self.directory)
+        if not (root / "index.html").is_file():
+            self.send_body(503, "text/html; charset=utf-8", NOT_BUILT)
+            return
+        last_segment = path.rsplit("/", 1)[-1]
+        if "." not in last_segment:  # a client-side route, not a file
+            self.path = "/index.html"
+        super().do_GET()
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def end_headers(self) -> None:
+        path = urlsplit(self.path).path
+        # Hashed assets never change; the page and its config must never be stale.
+        immutable = path.startswith("/assets/")
+        self.send_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-store")
+        self.send_header("Content-Security-Policy", dashboard_csp(self.api_base))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        super().end_headers()
+
+
+class DashboardSite(LoopbackServer):
+    def __init__(self, folder: Path, port: int, api_base: str, checkout_origin: str) -> None:
+        handler_class = type(
+            "DashboardHandler", (_DashboardHandler,), {"api_base": api_base, "checkout_origin": checkout_origin}
+        )
+        super().__init__(port, functools.partial(handler_class, directory=str(folder)), f"dashboard-{port}")

@@ -1,0 +1,385 @@
+"""The operator dashboard in real headless Chromium against the running local stack.
+
+Its own stack: the dashboard on a free port, payments that take 5 s to process (so a live status
+change can be watched) and webhook retries 1 s apart (so a delivery fails within seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import LocalStack, running_stack
+from tests.support import AUTH, ROOT, WebhookReceiver, insert_settled_payments, wait_until
+
+pytestmark = pytest.mark.e2e
+
+EMAIL, PASSWORD = "test@example.com", "password123"
+PROCESSING_SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    if not (ROOT / "dashboard" / "dist" / "index.html").is_file():
+        pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
+    overrides = {"TEST_PROCESSING_DELAY": str(PROCESSING_SECONDS * 1000), "WEBHOOK_RETRY_DELAYS_TEST": "1,1,1,1"}
+    with running_stack(Path(tmp_path_factory.mktemp("dashboard-stack")), overrides, dashboard=True) as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url, headers=AUTH, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def _tid(name: str) -> str:
+    return f'[data-test-id="{name}"]'
+
+
+def sign_in(page: Any, stack: LocalStack, path: str = "/dashboard") -> None:
+    page.goto(f"{stack.dashboard_origin}{path}")
+    page.locator(_tid("login-form")).wait_for()
+    page.fill(_tid("email-input"), EMAIL)
+    page.fill(_tid("password-input"), PASSWORD)
+    page.click(_tid("login-button"))
+    page.locator(_tid("dashboard")).wait_for()
+
+
+def paid(api: httpx.Client, amount: int = 50_000) -> dict[str, Any]:
+    order = api.post("/api/v1/orders", json={"amount": amount}).json()
+    payment = api.post("/api/v1/payments", json={"order_id": order["id"], "method": "upi", "vpa": "ops@okhdfc"})
+    assert payment.status_code == 201, payment.text
+    return dict(payment.json())
+
+
+def wait_for_status(api: httpx.Client, payment_id: str, status: str) -> None:
+    assert wait_until(lambda: api.get(f"/api/v1/payments/{payment_id}").json()["status"] == status, timeout=30)
+
+
+def indian_rupees(paise: int) -> str:
+    """₹ with Indian digit grouping (12,34,567.89), computed independently of the app's code."""
+    rupees, fraction = divmod(paise, 100)
+    digits = str(rupees)
+    head, tail = digits[:-3], digits[-3:]
+    groups = [head[max(0, i - 2) : i] for i in range(len(head), 0, -2)][::-1]
+    return "₹" + ",".join([*groups, tail]) + f".{fraction:02d}"
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+def test_a_wrong_password_is_refused(page: Any, stack: LocalStack) -> None:
+    page.goto(f"{stack.dashboard_origin}/dashboard/transactions")
+    # Signed out, a dashboard URL leads to the sign-in form.
+    page.locator(_tid("login-form")).wait_for()
+    assert "/login" in page.url
+    page.fill(_tid("email-input"), EMAIL)
+    page.fill(_tid("password-input"), "not-the-password")
+    page.click(_tid("login-button"))
+    error = page.locator(_tid("form-error"))
+    error.wait_for()
+    assert error.inner_text().startswith("Invalid email or password")
+    assert page.locator(_tid("dashboard")).count() == 0
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_sign_in_shows_credentials_and_stats_from_the_api_then_sign_out(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    sign_in(page, stack)
+    assert page.locator(_tid("api-key")).inner_text() == "key_test_abc123"
+    secret = page.locator(_tid("api-secret"))
+    assert "secret_test" not in secret.inner_text()  # masked until revealed
+    # The secret is nowhere in the browser's storage; only the signed session token is.
+    storage = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
+    assert "secret_test_xyz789" not in storage and "token" in storage
+    page.click(_tid("reveal-secret-button"))
+    expect(secret).to_have_text("secret_test_xyz789")
+
+    stats = api.get("/api/v1/merchant/stats").json()
+    page.locator(_tid("stats-container")).wait_for()
+    assert page.locator(_tid("total-transactions")).inner_text() == f"{stats['total_transactions']:,}"
+    assert page.locator(_tid("total-amount")).inner_text() == indian_rupees(stats["total_amount"])
+    assert page.locator(_tid("success-rate")).inner_text() == f"{stats['success_rate']:.1f}%"
+
+    page.click(_tid("logout-button"))
+    page.locator(_tid("login-form")).wait_for()
+    assert page.evaluate("sessionStorage.length") == 0
+    page.goto(f"{stack.dashboard_origin}/dashboard")
+    page.locator(_tid("login-form")).wait_for()
+
+
+def test_an_expired_or_rejected_session_signs_out(page: Any, stack: LocalStack) -> None:
+    sign_in(page, stack)
+    # The client-side clock: a session whose expiry passes while the page is open ends by itself.
+    page.evaluate(
+        """() => {
+        const s = JSON.parse(sessionStorage.getItem('gateway.session'));
+        s.expires_at = new Date(Date.now() + 2000).toISOString();
+        sessionStorage.setItem('gateway.session', JSON.stringify(s));
+    }"""
+    )
+    page.reload()
+    page.locator(_tid("dashboard")).wait_for()
+    page.locator(_tid("login-notice")).wait_for(timeout=10_000)
+    assert "expired" in page.locator(_tid("login-notice")).inner_text()
+    # The API's verdict: a token it refuses (401) signs the operator out too.
+    sign_in(page, stack)
+    page.evaluate(
+        """() => {
+        const s = JSON.parse(sessionStorage.getItem('gateway.session'));
+        s.token = s.token.slice(0, -4) + 'AAAA';
+        sessionStorage.setItem('gateway.session', JSON.stringify(s));
+    }"""
+    )
+    page.reload()
+    page.locator(_tid("login-notice")).wait_for()
+    assert "expired" in page.locator(_tid("login-notice")).inner_text()
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+
+def test_a_new_payment_appears_and_turns_success_without_reload(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    # Given the transactions page is open
+    sign_in(page, stack, "/dashboard/transactions")
+    page.locator(f"{_tid('transactions-table')}, {_tid('empty-state')}").first.wait_for()
+    page.evaluate("window.__sameDocument = true")
+    # When a payment is created through the API
+    payment = paid(api, 12_345)
+    row = page.locator(f'{_tid("transaction-row")}[data-payment-id="{payment["id"]}"]')
+    # Then it appears while still processing, in rupees, and turns success by itself
+    row.wait_for(timeout=10_000)
+    first_status = row.locator(_tid("status")).inner_text()
+    assert first_status in ("pending", "processing")
+    assert row.locator(_tid("amount")).inner_text().startswith("₹123.45")
+    assert row.locator(_tid("order-id")).inner_text() == payment["order_id"]
+    assert row.locator(_tid("method")).inner_text() == "UPI ops@okhdfc"
+    expect(row.locator(_tid("status"))).to_have_text("success", timeout=30_000)
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+
+
+def test_search_filters_and_cursor_paging(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    # History written straight to the database: 27 payments through a 5 s processor would take minutes.
+    prefix = insert_settled_payments(stack.database_url, 27)
+    payments = api.get("/api/v1/payments", params={"limit": 27}).json()["data"]
+    assert all(p["id"].startswith(f"pay_{prefix}") for p in payments[-20:])
+    sign_in(page, stack, "/dashboard/transactions")
+    rows = page.locator(_tid("transaction-row"))
+    rows.first.wait_for()
+    total = api.get("/api/v1/payments", params={"limit": 1}).json()["total"]
+    assert rows.count() == 25
+    summary = page.locator(_tid("page-summary"))
+    expect(summary).to_have_text(f"1\u201325 of {total}")
+    first_page = rows.evaluate_all("rows => rows.map(r => r.dataset.paymentId)")
+    page.click(_tid("next-page"))
+    expect(summary).to_have_text(re.compile("^26\u2013"))
+    second_page = rows.evaluate_all("rows => rows.map(r => r.dataset.paymentId)")
+    assert not set(first_page) & set(second_page)
+    page.click(_tid("previous-page"))
+    expect(summary).to_have_text(re.compile("^1\u2013"))
+
+    page.fill(_tid("search-input"), payments[3]["order_id"])
+    page.click(_tid("apply-filters"))
+    expect(rows).to_have_count(1)
+    assert rows.first.get_attribute("data-payment-id") == payments[3]["id"]
+
+    page.fill(_tid("search-input"), "")
+    page.select_option(_tid("status-filter"), "failed")
+    page.select_option(_tid("method-filter"), "upi")
+    page.click(_tid("apply-filters"))
+    # The seeded history has two failed UPI payments (every tenth fails, every third is a card).
+    expect(rows).to_have_count(2)
+    assert rows.locator(_tid("status")).all_inner_texts() == ["failed", "failed"]
+    assert all(method.startswith("UPI ") for method in rows.locator(_tid("method")).all_inner_texts())
+
+    page.fill(_tid("search-input"), "pay_doesnotexist")
+    page.click(_tid("apply-filters"))
+    page.locator(_tid("empty-state")).wait_for()
+    assert "No payments match" in page.locator(_tid("empty-state")).inner_text()
+
+
+def test_partial_refund_from_the_payment_detail(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    receiver = WebhookReceiver().start()
+    assert api.put("/api/v1/merchant/webhook", json={"webhook_url": receiver.url}).status_code == 200
+    payment = paid(api, 50_000)
+    wait_for_status(api, payment["id"], "success")
+    sign_in(page, stack, f"/dashboard/transactions?payment={payment['id']}")
+    detail = page.locator(_tid("payment-detail"))
+    detail.locator(_tid("detail-status")).wait_for()
+    detail.locator(_tid("refund-button")).click()
+    amount = detail.locator(_tid("refund-amount-input"))
+    assert amount.input_value() == "500.00"  # the full refundable amount to start with
+
+    # More than the payment, or sub-paise: refused in the browser, nothing sent
+    amount.fill("500.01")
+    detail.locator(_tid("refund-submit-button")).click()
+    assert detail.locator(_tid("form-error")).inner_text() == "At most ₹500.00 can be refunded"
+    amount.fill("12.345")
+    detail.locator(_tid("refund-submit-button")).click()
+    assert "at most 2 decimals" in detail.locator(_tid("form-error")).inner_text()
+    assert api.get(f"/api/v1/payments/{payment['id']}/refunds").json()["total"] == 0
+
+    # A partial refund: created, then processed without reload
+    amount.fill("150.50")
+    detail.locator(_tid("refund-submit-button")).click()
+    detail.locator(_tid("refund-created")).wait_for()
+    refund_row = detail.locator(_tid("refund-row"))
+    refund_row.wait_for()
+    assert refund_row.locator(_tid("refund-amount")).inner_text() == "₹150.50"
+    expect(refund_row.locator(_tid("refund-status"))).to_have_text("processed", timeout=30_000)
+    refunds = api.get(f"/api/v1/payments/{payment['id']}/refunds").json()["data"]
+    assert [(r["amount"], r["status"]) for r in refunds] == [(15_050, "processed")]
+    assert detail.locator(_tid("detail-refunded")).inner_text() == "₹150.50"
+    # Its refund events are listed with the payment's other webhook events
+    expect(detail.locator(_tid("webhook-event")).filter(has_text="refund.processed")).to_have_count(1)
+
+    # The Refunds page lists it; looking the payment up there offers what is left
+    page.click(_tid("nav-refunds"))
+    listed = page.locator(f'{_tid("refunds-table")} [data-refund-id="{refunds[0]["id"]}"]')
+    listed.wait_for()
+    assert listed.locator(_tid("refund-status")).inner_text() == "processed"
+    page.fill(_tid("refund-payment-id-input"), payment["id"])
+    page.click(_tid("find-payment-button"))
+    page.locator(_tid("found-payment")).wait_for()
+    assert page.locator(_tid("refund-amount-input")).input_value() == "349.50"
+
+
+def test_an_api_error_on_refund_is_shown(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    payment = paid(api, 20_000)
+    wait_for_status(api, payment["id"], "success")
+    sign_in(page, stack, "/dashboard/refunds")
+    page.fill(_tid("refund-payment-id-input"), payment["id"])
+    page.click(_tid("find-payment-button"))
+    page.locator(_tid("refund-amount-input")).wait_for()
+    # Meanwhile the merchant's server refunds most of it through the API
+    assert api.post(f"/api/v1/payments/{payment['id']}/refunds", json={"amount": 15_000}).status_code == 201
+    page.fill(_tid("refund-amount-input"), "100")
+    page.click(_tid("refund-submit-button"))
+    error = page.locator(_tid("form-error"))
+    error.wait_for()
+    assert error.inner_text().startswith("Refund amount exceeds available amount (request ")
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+def test_a_failed_delivery_is_retried_from_the_ui(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    # Given a receiver that is down (500) configured from the dashboard
+    receiver = WebhookReceiver(default_status=500).start()
+    sign_in(page, stack, "/dashboard/webhooks")
+    page.locator(_tid("webhook-config-form")).wait_for()
+    page.fill(_tid("webhook-url-input"), "not a url")
+    page.click(_tid("save-webhook-button"))
+    assert "absolute http(s) URL" in page.locator(_tid("form-error")).inner_text()
+    page.fill(_tid("webhook-url-input"), receiver.url)
+    page.click(_tid("save-webhook-button"))
+    page.locator(_tid("webhook-message")).wait_for()
+    assert api.get("/api/v1/merchant/webhook").json()["webhook_url"] == receiver.url
+
+    # When a test event is sent, it fails five times (retries 1 s apart here)
+    page.click(_tid("test-webhook-button"))
+    page.locator(_tid("webhook-message")).filter(has_text="Test event queued").wait_for()
+    item = page.locator(_tid("webhook-log-item")).filter(has_text="webhook.test").first
+    item.wait_for()
+    expect(item.locator(_tid("webhook-status"))).to_have_text("failed", timeout=40_000)
+    assert item.locator(_tid("webhook-attempts")).inner_text() == "5/5"
+    assert item.locator(_tid("webhook-response-code")).inner_text() == "500"
+    assert item.locator(_tid("webhook-last-attempt")).inner_text() != "—"
+    item.click()
+    attempts = page.locator(_tid("webhook-attempt"))
+    attempts.first.wait_for()
+    assert attempts.count() == 5
+    assert attempts.locator(_tid("attempt-response-code")).all_inner_texts() == ["500"] * 5
+    event_id = item.get_attribute("data-event-id")
+
+    # Then, with the receiver fixed, Retry delivers it
+    receiver.default_status = 200
+    delivered_before = len(receiver.received)
+    item.locator(_tid("retry-webhook-button")).click()
+    item = page.locator(f'[data-event-id="{event_id}"]').first
+    expect(item.locator(_tid("webhook-status"))).to_have_text("success", timeout=30_000)
+    assert item.locator(_tid("webhook-response-code")).inner_text() == "200"
+    assert item.locator(_tid("webhook-attempts")).inner_text() == "1/5"
+    retried = [h for h in receiver.received[delivered_before:] if h.headers["webhook-id"] == event_id]
+    assert retried and all(h.json["id"] == event_id for h in retried)
+
+
+def test_rotating_the_secret_needs_a_confirmation(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    before = api.get("/api/v1/merchant/webhook").json()["webhook_secret"]
+    sign_in(page, stack, "/dashboard/webhooks")
+    page.click(_tid("regenerate-secret-button"))
+    assert api.get("/api/v1/merchant/webhook").json()["webhook_secret"] == before  # not yet
+    page.click(_tid("confirm-regenerate-button"))
+    page.locator(_tid("webhook-message")).filter(has_text="New secret").wait_for()
+    after = api.get("/api/v1/merchant/webhook").json()["webhook_secret"]
+    assert after != before and after.startswith("whsec_")
+    expect(page.locator(_tid("webhook-secret"))).to_have_text(after)
+
+
+# --- docs ---------------------------------------------------------------------------------------
+
+
+def _snippet(page: Any, name: str) -> str:
+    return str(page.locator(_tid(f"code-snippet-{name}")).inner_text())
+
+
+def test_docs_snippets_work_against_the_real_api(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    sign_in(page, stack, "/dashboard/docs")
+    page.locator(_tid("api-docs")).wait_for()
+    for section in ("section-create-order", "section-sdk-integration", "section-webhook-verification"):
+        assert page.locator(_tid(section)).is_visible()
+
+    # The order snippet, run as shown with the secret in $API_SECRET, creates an order.
+    order_snippet = _snippet(page, "create-order")
+    result = subprocess.run(
+        ["bash", "-c", order_snippet],
+        env={"API_SECRET": AUTH["x-api-secret"], "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    order = json.loads(result.stdout)
+    assert order["id"].startswith("order_") and order["amount"] == 50_000 and order["receipt"] == "r1001"
+
+    assert f'src="{stack.checkout_origin}/checkout.js"' in _snippet(page, "sdk")
+    assert 'key: "key_test_abc123"' in _snippet(page, "sdk")
+
+    # The verification snippet accepts a real signed delivery and rejects a tampered one.
+    secret = api.get("/api/v1/merchant/webhook").json()["webhook_secret"]
+    receiver = WebhookReceiver().start()
+    assert api.put("/api/v1/merchant/webhook", json={"webhook_url": receiver.url}).status_code == 200
+    assert api.post("/api/v1/merchant/webhook/test").status_code == 200
+    [hook] = receiver.wait_for(1)
+    namespace: dict[str, Any] = {}
+    exec(_snippet(page, "webhook"), namespace)  # noqa: S102 - the page's own snippet, under test
+    verify = namespace["verify_webhook"]
+    assert verify(hook.body, hook.headers, secret) is True
+    assert verify(hook.body.replace(b"Test", b"Fake"), hook.headers, secret) is False
+    stale = {**hook.headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+    assert verify(hook.body, stale, secret) is False
