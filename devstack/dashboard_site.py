@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from devstack.loopback_server import LoopbackServer
@@ -34,17 +35,16 @@ class _DashboardHandler(SiteHandler):
         if path == "/config.js":
             self.send_config({"apiBase": self.api_base, "checkoutOrigin": self.checkout_origin})
             return
-        root = Path(self.directory)
-        if not (root / "index.html").is_file():
+        if not (Path(self.directory) / "index.html").is_file():
             self.send_body(503, "text/html; charset=utf-8", NOT_BUILT)
             return
-        last_segment = path.rsplit("/", 1)[-1]
-        if "." not in last_segment:  # a client-side route, not a file
-            self.path = "/index.html"
         super().do_GET()
 
-    def do_HEAD(self) -> None:
-        self.do_GET()
+    def send_head(self) -> Any:
+        """Shared by GET and HEAD: a path whose last segment has no dot is a client-side route."""
+        if "." not in urlsplit(self.path).path.rsplit("/", 1)[-1]:
+            self.path = "/index.html"
+        return super().send_head()
 
     def end_headers(self) -> None:
         path = urlsplit(self.path).path

@@ -73,17 +73,14 @@ export function App() {
   }
 
   const Page = PAGES[location.path];
-  if (!session || location.path === "/login" || !Page) {
-    if (session && location.path !== "/login") {
-      return <Redirect to="/dashboard" />;
-    }
-    if (!session && location.path.startsWith("/dashboard")) {
+  if (!session) {
+    if (location.path.startsWith("/dashboard")) {
       return <Redirect to={`/login?next=${encodeURIComponent(location.path + window.location.search)}`} />;
     }
-    if (session) return <Redirect to="/dashboard" />;
     if (location.path !== "/login") return <Redirect to="/login" />;
     return <LoginPage api={api} onSignedIn={signIn} notice={notice} />;
   }
+  if (!Page) return <Redirect to="/dashboard" />; // signed in: /, /login or an unknown path
 
   return (
     <Dashboard.Provider value={{ api, session, config }}>

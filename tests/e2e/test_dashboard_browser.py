@@ -47,6 +47,8 @@ def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # expect() has its own 5 s default; a request that lands on a cold worker process can take longer.
+    expect.set_options(timeout=20_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page

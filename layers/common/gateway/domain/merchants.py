@@ -99,12 +99,18 @@ def authenticate_session(token: str) -> Merchant:
     return Merchant.from_row(row)
 
 
-def credentials(merchant: Merchant) -> ApiCredentials:
-    """The merchant's own key and secret, for the dashboard's reveal/copy (never kept in the browser)."""
+def _own_row(merchant: Merchant) -> Row:
+    """The caller's full row, secrets included: only ever returned to that merchant."""
     with transaction() as tx:
         row = store.merchant_by_id(tx, merchant.id)
     if row is None:
         raise NotFound("Merchant not found")
+    return row
+
+
+def credentials(merchant: Merchant) -> ApiCredentials:
+    """The merchant's own key and secret, for the dashboard's reveal/copy (never kept in the browser)."""
+    row = _own_row(merchant)
     return ApiCredentials(api_key=row["api_key"], api_secret=row["api_secret"])
 
 
@@ -118,10 +124,7 @@ def stats(merchant: Merchant) -> MerchantStats:
 
 
 def webhook_config(merchant: Merchant) -> WebhookConfig:
-    with transaction() as tx:
-        row = store.merchant_by_id(tx, merchant.id)
-    if row is None:
-        raise NotFound("Merchant not found")
+    row = _own_row(merchant)
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 
