@@ -16,6 +16,7 @@ def main() -> None:
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--dashboard-port", type=int, default=3000, help="-1 to disable")
     parser.add_argument("--checkout-port", type=int, default=3001, help="-1 to disable")
+    parser.add_argument("--lambda-port", type=int, default=8001, help="Lambda Invoke API; -1 to disable")
     parser.add_argument("--emulator-port", type=int, default=4566, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
     parser.add_argument("--api-concurrency", type=int, default=4, help="API worker processes")
@@ -27,6 +28,7 @@ def main() -> None:
             api_port=args.api_port,
             dashboard_port=args.dashboard_port,
             checkout_port=args.checkout_port,
+            lambda_port=args.lambda_port,
             emulator_port=args.emulator_port,
             data_dir=args.data_dir,
             schedule_seconds=args.schedule_seconds,

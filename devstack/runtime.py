@@ -21,16 +21,22 @@ from devstack.dashboard_site import DashboardSite
 from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
+from devstack.lambda_api import LambdaInvokeServer
 from devstack.pollers import SqsPoller
 from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
-from devstack.template import Topology, load_template, make_resolver, read_topology
+from devstack.template import Topology, evaluate_conditions, load_template, make_resolver, read_topology
 from gateway.adapters.migrations import TEST_MERCHANT
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "000000000000"
 # Settings a developer may set for a local run; they win over the template's values.
 DEVELOPER_SETTINGS = ("POWERTOOLS_LOG_LEVEL",)
+# Resource types the runtime stands up locally; references to any other resource (a secret, RDS
+# Proxy) resolve to "" and the runtime sets what they stand for itself (DATABASE_URL).
+EMULATED_TYPES = frozenset(
+    {"AWS::SQS::Queue", "AWS::CloudFront::Distribution", "AWS::IAM::Role", "AWS::Scheduler::ScheduleGroup"}
+)
 
 
 @dataclass
@@ -39,6 +45,8 @@ class RuntimeOptions:
     api_port: int = 8000
     dashboard_port: int = 3000
     checkout_port: int = 3001
+    # Lambda's Invoke API for directly invoked functions (scripts/create-merchant); -1: not served.
+    lambda_port: int = -1
     emulator_port: int = 4566
     data_dir: Path = field(default_factory=lambda: ROOT / ".data")
     stack_name: str = "gateway-local"
@@ -120,7 +128,13 @@ class LocalRuntime:
                 attributes[(logical_id, "Arn")] = (
                     f"arn:aws:iam::{ACCOUNT_ID}:role/{self.options.stack_name}-{logical_id}"
                 )
-        resolve = make_resolver(values, attributes)
+        conditions = evaluate_conditions(self.template, values)
+        not_emulated = frozenset(
+            logical_id
+            for logical_id, resource in self.template.get("Resources", {}).items()
+            if resource.get("Type") not in EMULATED_TYPES and logical_id not in values
+        )
+        resolve = make_resolver(values, attributes, conditions, not_emulated)
         for logical_id, name in self.topology.schedule_groups.items():
             values[logical_id] = str(resolve(name))
             aws.create_schedule_group(values[logical_id])
@@ -163,8 +177,12 @@ class LocalRuntime:
             self._pools[logical_id] = FunctionPool(
                 spec, self.options.root, self.function_environment[logical_id], self._workers_for(logical_id)
             )
-        # One warm worker per function, in parallel, so the first request is not a cold start.
-        wait([pool.warm() for pool in self._pools.values()])
+        # One warm worker per triggered function, in parallel, so the first request is not a cold
+        # start; directly invoked ones (admin, migrate) start on their first invocation.
+        triggered = {route.function_id for route in self.topology.routes}
+        triggered |= {mapping.function_id for mapping in self.topology.sqs_mappings}
+        triggered |= {schedule.function_id for schedule in self.topology.schedules}
+        wait([pool.warm() for logical_id, pool in self._pools.items() if logical_id in triggered])
 
     def _start_pollers(self, queues: aws.QueueSet) -> None:
         for mapping in self.topology.sqs_mappings:
@@ -210,6 +228,7 @@ class LocalRuntime:
             "API": self.options.api_port,
             "dashboard": self.options.dashboard_port,
             "checkout": self.options.checkout_port,
+            "Lambda invoke API": self.options.lambda_port,
         }
         for what, port in ports.items():
             if port > 0:
@@ -221,13 +240,20 @@ class LocalRuntime:
         self._start_functions()
         self._start_pollers(queues)
         self._start_schedules()
+        site_urls: list[str] = []
         self._scheduler_emulator = SchedulerEmulator(log=self.log)
         self._scheduler_emulator.start()
         api = HttpApiServer(self.topology, self.invoke, self.options.api_port, self.log)
         api.start()
         self._servers.append(api)
+        if self.options.lambda_port >= 0:
+            lambda_api = LambdaInvokeServer(self._pools.keys(), self.invoke, self.options.lambda_port, self.log)
+            lambda_api.start()
+            self._servers.append(lambda_api)
+            site_urls.append(
+                f"lambda     http://127.0.0.1:{lambda_api.port}  (Invoke API: scripts/create-merchant --local)"
+            )
         root = self.options.root
-        site_urls = []
         checkout_origin = ""
         if self.options.checkout_port >= 0:
             checkout = CheckoutSite(root / "sdk", self.options.checkout_port, self.api_base, self._create_demo_order)

@@ -216,25 +216,74 @@ def read_topology(template: dict[str, Any]) -> Topology:
 Resolver = Callable[[Any], Any]
 
 
-def make_resolver(values: Mapping[str, str], attributes: Mapping[tuple[str, str], str]) -> Resolver:
-    """Resolves !Ref, !GetAtt and !Sub against local values (queue URLs, parameters, pseudo parameters)."""
+def evaluate_conditions(template: dict[str, Any], parameters: Mapping[str, str]) -> dict[str, bool]:
+    """The template's Conditions for the given parameter values (Equals/Not/And/Or/Condition/Ref)."""
+    conditions: dict[str, Any] = template.get("Conditions", {})
+    results: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((name, arg),) = node.items()
+            if name == "Ref":
+                return parameters[arg]
+            if name == "Condition":
+                return condition(arg)
+            if name == "Fn::Equals":
+                return str(value(arg[0])) == str(value(arg[1]))
+            if name == "Fn::Not":
+                return not value(arg[0])
+            if name == "Fn::And":
+                return all(value(item) for item in arg)
+            if name == "Fn::Or":
+                return any(value(item) for item in arg)
+            raise ValueError(f"cannot evaluate {name} in a condition locally")
+        return node
+
+    def condition(name: str) -> bool:
+        if name not in results:
+            results[name] = bool(value(conditions[name]))
+        return results[name]
+
+    for name in conditions:
+        condition(name)
+    return results
+
+
+def make_resolver(
+    values: Mapping[str, str],
+    attributes: Mapping[tuple[str, str], str],
+    conditions: Mapping[str, bool] | None = None,
+    not_emulated: frozenset[str] = frozenset(),
+) -> Resolver:
+    """Resolves !Ref, !GetAtt, !Sub and !If against local values (queue URLs, parameters, pseudo
+    parameters). Resources in `not_emulated` (a secret, RDS Proxy) have no local counterpart and
+    resolve to "": the local runtime configures what they stand for directly (DATABASE_URL)."""
+    conditions = conditions or {}
+
+    def ref(name: str) -> str:
+        return "" if name in not_emulated else values[name]
+
+    def attribute(resource: str, name: str) -> str:
+        return "" if resource in not_emulated else attributes[(resource, name)]
 
     def resolve(value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
             ((name, arg),) = value.items()
             if name == "Ref":
-                return values[arg]
+                return ref(arg)
             if name == "Fn::GetAtt":
-                return attributes[(arg[0], arg[1])]
+                return attribute(arg[0], arg[1])
+            if name == "Fn::If":
+                return resolve(arg[1] if conditions[arg[0]] else arg[2])
             if name == "Fn::Sub":
                 text = arg if isinstance(arg, str) else arg[0]
 
                 def substitute(found: re.Match[str]) -> str:
                     key = found.group(1)
                     if "." in key:
-                        resource, attribute = key.split(".", 1)
-                        return attributes[(resource, attribute)]
-                    return values[key]
+                        resource, attribute_name = key.split(".", 1)
+                        return attribute(resource, attribute_name)
+                    return ref(key)
 
                 return re.sub(r"\$\{([^}!]+)\}", substitute, text)
         if isinstance(value, (dict, list)):

@@ -23,7 +23,9 @@ from gateway.models import WebhookJob
 logger = Logger(service="deliver_webhook")
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 # Lives with the container, so each thread keeps its database connection between invocations.
-senders = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook-sender")
+# Each thread holds one connection: deploy/connections.py counts them (10 threads x 10 containers).
+WEBHOOK_SENDER_THREADS = 10
+senders = ThreadPoolExecutor(max_workers=WEBHOOK_SENDER_THREADS, thread_name_prefix="webhook-sender")
 
 
 def deliver_record(record: SQSRecord) -> None:

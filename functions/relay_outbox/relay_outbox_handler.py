@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import store
@@ -17,8 +18,11 @@ from gateway.adapters.postgres import transaction
 from gateway.domain import outbox, payments, webhooks
 
 logger = Logger(service="relay_outbox")
+# CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
+metrics = Metrics(service="relay_outbox", namespace="PaymentGateway")
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = {
@@ -28,6 +32,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)
+    metrics.add_metric("OutboxOldestUnsentSeconds", MetricUnit.Seconds, outbox.oldest_unsent_age_seconds())
+    metrics.add_metric("StuckPaymentsRequeued", MetricUnit.Count, report["requeued_payments"])
     if any(report.values()):
         logger.info("relay run", extra=report)
     return report

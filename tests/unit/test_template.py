@@ -1,17 +1,24 @@
 """The template is the single description of the topology: check its promises and lint it."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import deliver_webhook_handler
 import pytest
 
+from deploy.connections import CONNECTIONS_PER_CONTAINER, aurora_max_connections, budgets
+from deploy.graph import dependency_problems
+from deploy.translate import translate, translate_file
 from devstack.template import load_template, read_topology
 from tests.support import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 TOPOLOGY = read_topology(TEMPLATE)
+TRANSLATED = translate(TEMPLATE)
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 BIN = Path(sys.executable).parent
 
 
@@ -73,18 +80,131 @@ def test_sam_validate_lint_passes() -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-def test_dashboard_is_static_hosting_whose_origin_alone_gets_private_cors() -> None:
+def test_dashboard_reaches_the_api_through_its_own_origin_and_talks_only_to_itself() -> None:
     resources = TEMPLATE["Resources"]
     distribution = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
-    assert distribution["Origins"][0]["DomainName"] == {"Fn::GetAtt": ["DashboardBucket", "RegionalDomainName"]}
+    origins = {origin["Id"]: origin for origin in distribution["Origins"]}
+    assert origins["dashboard-bucket"]["DomainName"] == {"Fn::GetAtt": ["DashboardBucket", "RegionalDomainName"]}
+    assert "${GatewayHttpApi}.execute-api" in origins["api"]["DomainName"]["Fn::Sub"]
+    api_behaviour = next(b for b in distribution["CacheBehaviors"] if b["PathPattern"] == "/api/*")
+    assert api_behaviour["TargetOriginId"] == "api"
+    assert "Compress" not in api_behaviour and "POST" in api_behaviour["AllowedMethods"]
     bucket = resources["DashboardBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     assert all(bucket.values())  # private: only CloudFront reads it
-    spa = resources["DashboardSpaFunction"]["Properties"]["FunctionCode"]
-    assert "/index.html" in spa
-    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    assert env["DASHBOARD_ORIGINS"] == {"Fn::Sub": "https://${DashboardDistribution.DomainName}"}
-    headers = resources["DashboardHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
-    assert (
-        "frame-ancestors 'none'"
-        in headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
-    )
+    assert "/index.html" in resources["DashboardSpaFunction"]["Properties"]["FunctionCode"]
+    csp = resources["DashboardHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"
+    ]["ContentSecurityPolicy"]
+    assert "frame-ancestors 'none'" in csp and "connect-src 'self';" in csp
+    # No resource-to-resource loop: the API function does not name the dashboard distribution.
+    assert "DashboardDistribution" not in json.dumps(resources["ApiFunction"])
+
+
+def test_config_js_is_never_cached_at_the_edge() -> None:
+    resources = TEMPLATE["Resources"]
+    checkout = resources["CheckoutDistribution"]["Properties"]["DistributionConfig"]
+    config = next(b for b in checkout["CacheBehaviors"] if b["PathPattern"] == "/config.js")
+    assert config["CachePolicyId"] == CACHING_DISABLED
+    dashboard = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    # The dashboard's default behaviour (index.html, config.js) is uncached; only hashed assets are.
+    assert dashboard["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
+
+
+@pytest.mark.timeout(300)
+def test_translated_template_passes_cfn_lint(tmp_path: Path) -> None:
+    translated = tmp_path / "translated.json"
+    translated.write_text(json.dumps(TRANSLATED))
+    result = _run(str(BIN / "cfn-lint"), str(translated))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_translated_template_has_no_cycle_and_no_unresolved_reference() -> None:
+    assert dependency_problems(TRANSLATED) == []
+
+
+def test_cycle_check_rejects_the_cycle_the_template_once_had() -> None:
+    problems = dependency_problems(translate_file(ROOT / "tests/fixtures/cyclic-template.yaml"))
+    assert problems == ["dependency cycle: Api -> ApiFunction -> Distribution -> HeadersPolicy -> Api"]
+
+
+def test_reference_check_rejects_unknown_names() -> None:
+    template = {
+        "Conditions": {"Always": {"Fn::Equals": ["a", "a"]}},
+        "Resources": {
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "DependsOn": "Missing",
+                "Properties": {
+                    "QueueName": {"Fn::Sub": "${AWS::StackName}-${NoSuchParameter}"},
+                    "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["NoSuchQueue", "Arn"]}},
+                    "Tags": [{"Key": "k", "Value": {"Fn::If": ["NoSuchCondition", "a", "b"]}}],
+                },
+            }
+        },
+    }
+    assert dependency_problems(template) == [
+        "Resources.Queue: Sub to unknown name 'NoSuchParameter'",
+        "Resources.Queue: Fn::GetAtt of unknown resource 'NoSuchQueue'",
+        "Resources.Queue: unknown condition 'NoSuchCondition'",
+        "Resources.Queue: DependsOn unknown resource 'Missing'",
+    ]
+
+
+def test_database_connections_stay_bounded_at_full_concurrency() -> None:
+    """Every function's containers are bounded, and together they fit in Aurora's max_connections
+    at the template's default size (RDS Proxy may use 80 % of it)."""
+    rows = budgets(TEMPLATE)
+    assert {row.function_id for row in rows} == set(TOPOLOGY.functions)
+    unbounded = [row.function_id for row in rows if row.connections is None]
+    assert unbounded == []
+    max_acu = TEMPLATE["Parameters"]["DatabaseMaxCapacity"]["Default"]
+    assert sum(row.connections or 0 for row in rows) <= 0.8 * aurora_max_connections(max_acu)
+    # The count per webhook container is the handler's real thread pool.
+    assert deliver_webhook_handler.senders._max_workers == CONNECTIONS_PER_CONTAINER["DeliverWebhookFunction"]
+
+
+def test_dead_letter_queues_raise_alarms_to_the_topic() -> None:
+    resources = TEMPLATE["Resources"]
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in resources.values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" and alarm["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    dead_letter_queues = {spec.dead_letter_queue_id for spec in TOPOLOGY.queues.values()} - {None}
+    assert alarmed == dead_letter_queues
+    for alarm in resources.values():
+        if alarm["Type"] == "AWS::CloudWatch::Alarm":
+            assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_every_function_logs_to_a_group_with_retention() -> None:
+    resources = TEMPLATE["Resources"]
+    for function_id in TOPOLOGY.functions:
+        group = resources[function_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    access_logs = resources["GatewayHttpApi"]["Properties"]["AccessLogSettings"]["DestinationArn"]
+    assert access_logs == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+
+
+def test_functions_that_need_the_schema_wait_for_the_migrations() -> None:
+    resources = TEMPLATE["Resources"]
+    assert resources["DatabaseSchema"]["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    # A new layer version (the migrations live in it) changes the custom resource, so it runs again.
+    assert resources["DatabaseSchema"]["Properties"]["LayerVersion"] == {"Ref": "CommonLayer"}
+    for function_id in set(TOPOLOGY.functions) - {"MigrateFunction"}:
+        assert resources[function_id]["DependsOn"] == "DatabaseSchema", function_id
+    # In the translated template the event-source mappings and routes hang off those functions.
+    for logical_id, resource in TRANSLATED["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            function_id = resource["Properties"]["FunctionName"]["Ref"]
+            assert TRANSLATED["Resources"][function_id]["DependsOn"] in ("DatabaseSchema", ["DatabaseSchema"]), (
+                logical_id
+            )
+
+
+def test_database_is_never_publicly_reachable() -> None:
+    resources = TEMPLATE["Resources"]
+    assert resources["DatabaseInstance"]["Properties"]["PubliclyAccessible"] is False
+    assert resources["DatabaseProxy"]["Properties"]["RequireTLS"] is True
+    ingress = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    assert all("CidrIp" not in rule and "SourceSecurityGroupId" in rule for rule in ingress)

@@ -51,6 +51,11 @@ class IdempotencyKeyReused(GatewayError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class MerchantExists(GatewayError):
+    status_code = 409
+    code = "MERCHANT_EXISTS"
+
+
 class ServiceUnavailable(GatewayError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"

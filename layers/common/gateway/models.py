@@ -303,3 +303,41 @@ class WebhookJob(BaseModel):
 
 class RefundJob(BaseModel):
     refund_id: str
+
+
+# --- Operator and deploy events (direct Lambda invocations) -----------------------------------
+
+
+class CreateMerchantCommand(_Request):
+    """What `scripts/create-merchant` sends to the admin function."""
+
+    action: Literal["create_merchant"]
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    email: Annotated[StrictStr, Field(min_length=3, max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    password: Annotated[StrictStr, Field(min_length=12, max_length=1024)]
+
+
+class NewMerchant(BaseModel):
+    """Shown once, to the operator who created the merchant: the secret is not retrievable later
+    except by signing in to the dashboard as that merchant."""
+
+    id: str
+    name: str
+    email: str
+    api_key: str
+    api_secret: str
+    webhook_secret: str
+
+
+class CustomResourceEvent(BaseModel):
+    """A CloudFormation custom resource request (the fields this gateway uses)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    RequestType: Literal["Create", "Update", "Delete"]
+    ResponseURL: str
+    StackId: str
+    RequestId: str
+    LogicalResourceId: str
+    PhysicalResourceId: str | None = None
+    ResourceProperties: dict[str, Any] = Field(default_factory=dict)

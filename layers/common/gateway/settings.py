@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     # Either a full URL (local runtime, tests) or a Secrets Manager secret (AWS).
     database_url: str | None = None
     database_secret_arn: str | None = None
+    # With the secret: connect here instead of the secret's host (RDS Proxy in front of Aurora).
+    database_host: str = ""
 
     payments_queue_url: str = ""
     refunds_queue_url: str = ""

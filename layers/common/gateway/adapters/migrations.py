@@ -17,9 +17,12 @@ def migration_files() -> list[tuple[str, str]]:
 
 
 def migrate(database_url: str) -> list[str]:
-    """Applies pending migrations; returns the versions applied by this call."""
-    applied_now: list[str] = []
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    """Applies pending migrations in one transaction; returns the versions applied by this call.
+
+    All or nothing: a migration that fails rolls back every migration of this call, so a failed
+    deploy leaves the schema exactly as the previous release knew it.
+    """
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
         try:
             conn.execute(
@@ -27,16 +30,23 @@ def migrate(database_url: str) -> list[str]:
                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for version, sql in migration_files():
-                if version in done:
-                    continue
-                with conn.transaction():
-                    conn.execute(sql.encode())
+            pending = [(version, sql) for version, sql in migration_files() if version not in done]
+            with conn.transaction():
+                for version, sql in pending:
+                    try:
+                        conn.execute(sql.encode())
+                    except psycopg.Error as exc:
+                        raise MigrationFailed(version, exc) from exc
                     conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
-                applied_now.append(version)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
-    return applied_now
+    return [version for version, _ in pending]
+
+
+class MigrationFailed(Exception):
+    def __init__(self, version: str, cause: Exception) -> None:
+        super().__init__(f"migration {version} failed: {type(cause).__name__}: {cause}; nothing was applied")
+        self.version = version
 
 
 TEST_MERCHANT = {

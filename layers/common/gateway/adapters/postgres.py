@@ -40,7 +40,7 @@ def database_url() -> str:
     if settings.database_secret_arn:
         from gateway.adapters.secrets import database_url_from_secret
 
-        return database_url_from_secret(settings.database_secret_arn)
+        return database_url_from_secret(settings.database_secret_arn, settings.database_host)
     raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
 
 

@@ -14,8 +14,12 @@ def secret_string(secret_arn: str) -> str:
     return str(boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
 
 
-def database_url_from_secret(secret_arn: str) -> str:
+def database_url_from_secret(secret_arn: str, host: str = "") -> str:
+    """`host` (RDS Proxy's endpoint) replaces the secret's own host (the cluster's writer) when set.
+    TLS is required unless the secret itself says otherwise (`sslmode`, for a local test secret)."""
     secret = json.loads(secret_string(secret_arn))
     user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
-    host, port, name = secret["host"], secret.get("port", 5432), secret.get("dbname", "postgres")
-    return f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode=require"
+    host = host or secret["host"]
+    port, name = secret.get("port", 5432), secret.get("dbname", "postgres")
+    sslmode = quote(str(secret.get("sslmode", "require")), safe="")
+    return f"postgresql://{user}:{password}@{host}:{port}/{name}?sslmode={sslmode}"

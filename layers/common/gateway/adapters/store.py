@@ -27,6 +27,17 @@ def merchant_by_email(tx: Tx, email: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS}, password_hash FROM merchants WHERE lower(email) = lower(%s)", (email,))
 
 
+def insert_merchant(tx: Tx, merchant: dict[str, Any]) -> Row | None:
+    """The new merchant, or None when the email is taken (case-insensitively)."""
+    return tx.one(
+        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret, password_hash)"
+        " SELECT %(name)s, %(email)s, %(api_key)s, %(api_secret)s, %(webhook_secret)s, %(password_hash)s"
+        " WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE lower(email) = lower(%(email)s))"
+        f" ON CONFLICT DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
+        merchant,
+    )
+
+
 def merchant_stats(tx: Tx, merchant_id: str) -> Row:
     row = tx.one(
         "SELECT count(*) AS total_transactions,"
@@ -496,6 +507,15 @@ def lock_unsent_outbox(tx: Tx, older_than_seconds: int, limit: int) -> list[Row]
         " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
         (older_than_seconds, limit),
     )
+
+
+def oldest_unsent_outbox_age_seconds(tx: Tx) -> float:
+    """0 when everything was sent: what the relay reports to the outbox alarm each run."""
+    row = tx.one(
+        "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age"
+        " FROM outbox WHERE sent_at IS NULL"
+    )
+    return float(row["age"]) if row else 0.0
 
 
 # --- operations -------------------------------------------------------------------------------

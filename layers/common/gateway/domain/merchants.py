@@ -13,10 +13,12 @@ from gateway.adapters import passwords, session_tokens, store, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, transaction
-from gateway.errors import AuthenticationFailed, BadRequest, NotFound, ServiceUnavailable
+from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
 from gateway.models import (
     ApiCredentials,
+    CreateMerchantCommand,
     MerchantStats,
+    NewMerchant,
     Session,
     SessionMerchant,
     SignInRequest,
@@ -157,6 +159,31 @@ def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
     with transaction() as tx:
         row = store.set_webhook_secret(tx, merchant.id, new_webhook_secret())
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+
+
+def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
+    """Onboarding by an operator: fresh API credentials and webhook secret, the password hashed."""
+    prefix = "live" if get_settings().stage == "prod" else "test"
+    fields = {
+        "name": command.name,
+        "email": command.email,
+        "api_key": f"key_{prefix}_{secrets.token_hex(12)}",
+        "api_secret": f"secret_{prefix}_{secrets.token_urlsafe(32)}",
+        "webhook_secret": new_webhook_secret(),
+        "password_hash": passwords.hash_password(command.password),
+    }
+    with transaction() as tx:
+        row = store.insert_merchant(tx, fields)
+    if row is None:
+        raise MerchantExists(f"A merchant with email {command.email} already exists")
+    return NewMerchant(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        api_key=row["api_key"],
+        api_secret=row["api_secret"],
+        webhook_secret=row["webhook_secret"],
+    )
 
 
 def test_merchant() -> TestMerchant:

@@ -64,3 +64,8 @@ def relay_unsent(grace_seconds: int = 10, limit: int = 100) -> int:
         if sent:
             store.mark_outbox_sent(tx, sent)
     return len(sent)
+
+
+def oldest_unsent_age_seconds() -> float:
+    with transaction() as tx:
+        return store.oldest_unsent_outbox_age_seconds(tx)

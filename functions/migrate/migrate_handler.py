@@ -1,0 +1,36 @@
+"""CloudFormation custom resource `DatabaseSchema`: applies pending migrations at every deploy.
+
+Create and Update run the migrations (all pending ones in one transaction); a failure answers
+FAILED, so the deploy stops and rolls back with the schema untouched. Delete keeps the data.
+The reply is always sent: a handler that died without one would hold the stack for an hour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gateway.adapters import cloudformation, migrations, postgres
+from gateway.models import CustomResourceEvent
+
+logger = Logger(service="migrate")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = CustomResourceEvent.model_validate(event)
+    physical_id = request.PhysicalResourceId or f"{request.LogicalResourceId}-schema"
+    if request.RequestType == "Delete":
+        cloudformation.respond(request, "SUCCESS", physical_id, reason="The schema and its data are kept")
+        return {"status": "SUCCESS"}
+    try:
+        applied = migrations.migrate(postgres.database_url())
+    except Exception as exc:
+        logger.exception("migrations failed; nothing was applied")
+        cloudformation.respond(request, "FAILED", physical_id, reason=str(exc))
+        return {"status": "FAILED"}
+    logger.info("migrations applied", extra={"applied": applied})
+    cloudformation.respond(request, "SUCCESS", physical_id, data={"Applied": ",".join(applied) or "none"})
+    return {"status": "SUCCESS", "applied": applied}
