@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e bench bench-payments bench-webhooks bench-dashboard
+.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e rehearse deploy bench bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -20,6 +20,7 @@ dev: bootstrap dashboard
 test: bootstrap lint typecheck
 	@scripts/build-dashboard.sh --test
 	@scripts/bootstrap-browser.sh
+	@scripts/bootstrap-localstack.sh
 	$(BIN)/pytest
 
 lint: bootstrap
@@ -33,7 +34,13 @@ unit: bootstrap
 	$(BIN)/pytest tests/unit
 
 integration: bootstrap
+	@scripts/bootstrap-localstack.sh
 	$(BIN)/pytest tests/integration
+
+# The deploy rehearsal alone: the translated template through CloudFormation on LocalStack (~15 s).
+rehearse: bootstrap
+	@scripts/bootstrap-localstack.sh
+	$(BIN)/python -m deploy.rehearsal
 
 e2e: bootstrap dashboard
 	@scripts/bootstrap-browser.sh

@@ -216,6 +216,8 @@ def main() -> int:
             result = rehearse(endpoint, translated, parameters, name)
             ok = ok and result.status == "CREATE_COMPLETE"
             print(f"{name}: {result.status} in {result.seconds:.1f} s, {len(result.resources)} resources")
+            mocked = sorted({r["ResourceType"] for r in result.resources if r.get("PhysicalResourceId") == "unknown"})
+            print(f"  accepted as no-ops (no LocalStack community provider): {', '.join(mocked) or 'none'}")
             for failure in result.failures:
                 print(f"  FAILED {failure}")
     print(f"rehearsal {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")

@@ -194,6 +194,9 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            # CloudFormation's custom resource replies are PUTs to a presigned URL.
+            do_PUT = do_POST
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 

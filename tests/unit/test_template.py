@@ -202,6 +202,24 @@ def test_functions_that_need_the_schema_wait_for_the_migrations() -> None:
             )
 
 
+def test_private_subnets_leave_through_the_nat_gateway() -> None:
+    resources = TEMPLATE["Resources"]
+    route = resources["PrivateDefaultRoute"]["Properties"]
+    assert route == {
+        "RouteTableId": {"Ref": "PrivateRouteTable"},
+        "DestinationCidrBlock": "0.0.0.0/0",
+        "NatGatewayId": {"Ref": "NatGateway"},
+    }
+    associated = {
+        r["Properties"]["SubnetId"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+        and r["Properties"]["RouteTableId"] == {"Ref": "PrivateRouteTable"}
+    }
+    vpc_config = TEMPLATE["Globals"]["Function"]["VpcConfig"]["SubnetIds"]["Fn::If"]
+    assert associated == {ref["Ref"] for ref in vpc_config[1]} == {"PrivateSubnetA", "PrivateSubnetB"}
+
+
 def test_database_is_never_publicly_reachable() -> None:
     resources = TEMPLATE["Resources"]
     assert resources["DatabaseInstance"]["Properties"]["PubliclyAccessible"] is False
