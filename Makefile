@@ -46,6 +46,15 @@ e2e: bootstrap dashboard
 	@scripts/bootstrap-browser.sh
 	$(BIN)/pytest tests/e2e
 
+# Deploy to AWS (credentials from the environment): build, deploy the stack, then publish the
+# dashboard and checkout SDK with their config.js. Create the first merchant with scripts/create-merchant.
+STACK ?= payment-gateway
+REGION ?= ap-south-1
+deploy: bootstrap dashboard
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam deploy --stack-name $(STACK) --region $(REGION)
+	$(BIN)/python -m deploy.publish_sites --stack $(STACK) --region $(REGION)
+
 bench: bootstrap
 	$(BIN)/python benchmarks/bench_api.py
 

@@ -11,6 +11,12 @@ from typing import Any
 from devstack.loopback_server import LoopbackServer
 
 
+def config_script(config: dict[str, str]) -> bytes:
+    """/config.js: the API base URL and friends, configuration rather than compiled-in constants.
+    The same file the deploy writes to the S3 buckets (deploy/publish_sites.py)."""
+    return f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
+
+
 class SiteHandler(SimpleHTTPRequestHandler):
     """Quiet, with helpers for generated responses (config.js, redirects, error pages)."""
 
@@ -30,9 +36,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
     def send_config(self, config: dict[str, str]) -> None:
-        """/config.js: the API base URL and friends, configuration rather than compiled-in constants."""
-        body = f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
-        self.send_body(200, "application/javascript", body)
+        self.send_body(200, "application/javascript", config_script(config))
 
 
 class StaticSite(LoopbackServer):

@@ -255,7 +255,7 @@ def make_resolver(
     conditions: Mapping[str, bool] | None = None,
     not_emulated: frozenset[str] = frozenset(),
 ) -> Resolver:
-    """Resolves !Ref, !GetAtt, !Sub and !If against local values (queue URLs, parameters, pseudo
+    """Resolves !Ref, !GetAtt, !Sub, !Join and !If against local values (queue URLs, parameters, pseudo
     parameters). Resources in `not_emulated` (a secret, RDS Proxy) have no local counterpart and
     resolve to "": the local runtime configures what they stand for directly (DATABASE_URL)."""
     conditions = conditions or {}
@@ -275,11 +275,16 @@ def make_resolver(
                 return attribute(arg[0], arg[1])
             if name == "Fn::If":
                 return resolve(arg[1] if conditions[arg[0]] else arg[2])
+            if name == "Fn::Join":
+                return str(arg[0]).join(str(resolve(item)) for item in arg[1])
             if name == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+                local = {key: str(resolve(item)) for key, item in variables.items()}
 
                 def substitute(found: re.Match[str]) -> str:
                     key = found.group(1)
+                    if key in local:
+                        return local[key]
                     if "." in key:
                         resource, attribute_name = key.split(".", 1)
                         return attribute(resource, attribute_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
+
+    # Settings whose empty default is a valid value in AWS, so a deployed function may lack them:
+    # the URL and key alternatives to their Secrets Manager secrets, no cross-origin dashboard (it
+    # is served under the API's origin), the secret's own host (an existing database without a
+    # proxy), and test-only knobs. Every other setting a function reads must be in its environment
+    # in template.yaml; tests/integration/test_aws_parity.py checks that against real reads.
+    EMPTY_IS_VALID: ClassVar[frozenset[str]] = frozenset(
+        {"database_url", "session_signing_key", "dashboard_origins", "database_host", "webhook_retry_delays_test"}
+    )
 
     stage: str = "local"
     # Either a full URL (local runtime, tests) or a Secrets Manager secret (AWS).
