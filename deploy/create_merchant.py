@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from devstack.aws import set_local_credentials
+
 LOCAL_LAMBDA_ENDPOINT = "http://127.0.0.1:8001"
 _NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=60, connect_timeout=5)
 
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     password = read_password(args.password_stdin)
     payload = {"action": "create_merchant", "name": args.name, "email": args.email, "password": password}
     if args.local:
+        set_local_credentials()  # the local Invoke API accepts any signature, but boto3 must sign
         result = invoke("AdminFunction", payload, args.region or "us-east-1", args.lambda_endpoint)
     else:
         result = invoke(admin_function_name(args.stack, args.region), payload, args.region, None)

@@ -40,6 +40,7 @@ class LocalStack:
     startup_seconds: float
     checkout_origin: str
     dashboard_origin: str = ""
+    lambda_endpoint: str = ""
 
     @property
     def database_url(self) -> str:
@@ -51,7 +52,7 @@ class LocalStack:
 
 @contextmanager
 def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool = False) -> Iterator[LocalStack]:
-    api_port, checkout_port = free_port(), free_port()
+    api_port, checkout_port, lambda_port = free_port(), free_port(), free_port()
     dashboard_port = free_port() if dashboard else -1
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
     env.update(
@@ -76,6 +77,8 @@ def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool =
         str(dashboard_port),
         "--checkout-port",
         str(checkout_port),
+        "--lambda-port",
+        str(lambda_port),
         "--emulator-port",
         "0",
         "--api-concurrency",
@@ -94,6 +97,7 @@ def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool =
         0.0,
         f"http://127.0.0.1:{checkout_port}",
         f"http://127.0.0.1:{dashboard_port}" if dashboard else "",
+        f"http://127.0.0.1:{lambda_port}",
     )
     deadline = time.monotonic() + 90
     while True:
