@@ -44,6 +44,7 @@ TEMPLATE = load_template(ROOT / "template.yaml")
 TRANSLATED = translate(TEMPLATE)
 REGION, ACCOUNT = "us-east-1", "123456789012"  # moto's account: its queue ARNs carry it
 SETTING_NAMES = frozenset(Settings.model_fields)
+SCHEDULE_GROUP = "parity-webhook-retries"
 SETTING_VARIABLES = {name.upper() for name in SETTING_NAMES}
 
 
@@ -88,7 +89,7 @@ def local_values(queues: QueueSet, database_secret: str, session_secret: str, pr
         "Stage": "prod",
         "DatabaseSecret": database_secret,
         "SessionSigningSecret": session_secret,
-        "WebhookRetryScheduleGroup": "parity-webhook-retries",
+        "WebhookRetryScheduleGroup": SCHEDULE_GROUP,
         **queues.urls,
     }
     attributes = {
@@ -144,7 +145,7 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
     suffix = uuid.uuid4().hex[:8]
     database_arn = secretsmanager.create_secret(Name=f"db-{suffix}", SecretString=json.dumps(database))["ARN"]
     session_arn = secretsmanager.create_secret(Name=f"session-{suffix}", SecretString="s" * 64)["ARN"]
-    create_schedule_group("parity-webhook-retries")
+    create_schedule_group(SCHEDULE_GROUP)
     resolve = local_values(gateway.queues, database_arn, session_arn, quote(str(info.get("host", "")), safe=""))
     environments = {
         function_id: {name: str(resolve(value)) for name, value in spec.environment.items()}
@@ -215,6 +216,10 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
         }
         assert migrate_handler.lambda_handler(event, lambda_context())["status"] == "SUCCESS"
     yield run
+    # The emulator is shared: leave no schedule for other tests' scheduler emulators to fire.
+    scheduler = boto3.client("scheduler")
+    for schedule in scheduler.list_schedules(GroupName=SCHEDULE_GROUP)["Schedules"]:
+        scheduler.delete_schedule(Name=schedule["Name"], GroupName=SCHEDULE_GROUP)
 
 
 def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenario) -> None:
