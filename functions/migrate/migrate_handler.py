@@ -16,6 +16,8 @@ from gateway.adapters import cloudformation, migrations, postgres
 from gateway.models import CustomResourceEvent
 
 logger = Logger(service="migrate")
+# Seconds kept back to run the migrations and send the reply after the database answers.
+REPLY_MARGIN_SECONDS = 60
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -25,8 +27,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if request.RequestType == "Delete":
         cloudformation.respond(request, "SUCCESS", physical_id, reason="The schema and its data are kept")
         return {"status": "SUCCESS"}
+    # Wait for the database as long as the invocation allows, keeping time to reply.
+    wait_seconds = max(0.0, context.get_remaining_time_in_millis() / 1000 - REPLY_MARGIN_SECONDS)
     try:
-        applied = migrations.migrate(postgres.database_url())
+        applied = migrations.migrate(postgres.database_url(), wait_seconds)
     except Exception as exc:
         logger.exception("migrations failed; nothing was applied")
         cloudformation.respond(request, "FAILED", physical_id, reason=str(exc))

@@ -5,6 +5,7 @@ the relay's metrics behind the outbox alarms."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -184,3 +185,19 @@ def test_the_relay_reports_the_outbox_age_and_stuck_payments_the_alarms_watch(
     setting("AWS_ENDPOINT_URL", aws_endpoint)
     relay_outbox_handler.lambda_handler({"detail-type": "Scheduled Event"}, lambda_context())
     assert emf_metrics(capsys.readouterr().out)["OutboxOldestUnsentSeconds"][0] == [0]
+
+
+def test_an_unreachable_database_is_retried_then_fails_the_deploy(
+    gateway: Gateway, setting: Setting, receiver: WebhookReceiver
+) -> None:
+    # Given a database nobody answers on (as RDS Proxy before its target registers)...
+    setting("DATABASE_URL", "postgresql://gateway@127.0.0.1:9/gateway")
+    context = lambda_context()
+    context.deadline_ms = int(time.time() * 1000) + (migrate_handler.REPLY_MARGIN_SECONDS + 4) * 1000
+    started = time.monotonic()
+    migrate_handler.lambda_handler(custom_resource_event("Create", receiver.url), context)
+    # ...the handler kept trying for the time the invocation had left, then failed the deploy.
+    waited = time.monotonic() - started
+    body = json.loads(receiver.wait_for(1)[0].body)
+    assert body["Status"] == "FAILED" and "database not reachable within 4 s" in body["Reason"]
+    assert 2.5 < waited < 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 
 import psycopg
@@ -16,13 +17,28 @@ def migration_files() -> list[tuple[str, str]]:
     return [(entry.name.removesuffix(".sql"), entry.read_text()) for entry in files]
 
 
-def migrate(database_url: str) -> list[str]:
+def _connect(database_url: str, wait_seconds: float) -> psycopg.Connection[tuple[object, ...]]:
+    """Connects, retrying for up to `wait_seconds`: on a first deploy RDS Proxy registers its
+    target some time after CloudFormation reports it created."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 1.0
+    while True:
+        try:
+            return psycopg.connect(database_url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + delay > deadline:
+                raise DatabaseNotReachable(wait_seconds, exc) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def migrate(database_url: str, wait_seconds: float = 0) -> list[str]:
     """Applies pending migrations in one transaction; returns the versions applied by this call.
 
     All or nothing: a migration that fails rolls back every migration of this call, so a failed
     deploy leaves the schema exactly as the previous release knew it.
     """
-    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+    with _connect(database_url, wait_seconds) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
         try:
             conn.execute(
@@ -41,6 +57,11 @@ def migrate(database_url: str) -> list[str]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
     return [version for version, _ in pending]
+
+
+class DatabaseNotReachable(Exception):
+    def __init__(self, waited: float, cause: Exception) -> None:
+        super().__init__(f"database not reachable within {waited:.0f} s ({type(cause).__name__}); nothing was applied")
 
 
 class MigrationFailed(Exception):
