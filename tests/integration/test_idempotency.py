@@ -118,3 +118,38 @@ def test_expired_keys_are_free_again(gateway: Gateway) -> None:
 def test_malformed_keys_are_400(gateway: Gateway, key: str) -> None:
     response = gateway.api("POST", "/api/v1/orders", {"amount": 5000}, headers={"idempotency-key": key})
     assert response.status == 400 and gateway.count("orders") == 0
+
+
+def test_nothing_stored_for_a_card_payment_key_is_derivable_from_the_card(gateway: Gateway) -> None:
+    """PCI: the stored fingerprint must not be a hash over the PAN, expiry or CVV (brute-forcible)."""
+    import hashlib
+    import json
+
+    from gateway.domain.idempotency import Request
+
+    order = gateway.create_order()
+    card = {"number": "4000 0000 0000 0002", "expiry_month": "07", "expiry_year": "2031", "cvv": "947"}
+    body = {"order_id": order["id"], "method": "card", "card": card}
+    first = gateway.api("POST", "/api/v1/payments", body, headers={"idempotency-key": "card-1"})
+    assert first.status == 201, first.body
+    (stored,) = gateway.rows("SELECT request_fingerprint, response_body FROM idempotency_keys WHERE key = 'card-1'")
+
+    # The hash the gateway used to store, over the whole body, is not what is stored now...
+    whole = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    assert stored["request_fingerprint"] != hashlib.sha256(f"POST\n/api/v1/payments\n{whole}".encode()).hexdigest()
+    # ...and what is stored is the same whatever the expiry and CVV were: it holds nothing of them.
+    other_secrets = {**card, "expiry_month": "01", "expiry_year": "2040", "cvv": "000"}
+    other = Request("POST", "/api/v1/payments", {**body, "card": other_secrets})
+    assert stored["request_fingerprint"] == other.fingerprint
+    for secret in ("4000000000000002", "4000 0000 0000 0002", "947"):
+        assert secret not in stored["response_body"]
+    # A retry under the key replays the first reply; a different card (other last four) is refused.
+    retry = gateway.api(
+        "POST", "/api/v1/payments", {**body, "card": other_secrets}, headers={"idempotency-key": "card-1"}
+    )
+    assert retry.status == 201 and retry.headers.get("Idempotent-Replayed") == "true"
+    different = {**card, "number": "4111 1111 1111 1111"}
+    refused = gateway.api(
+        "POST", "/api/v1/payments", {**body, "card": different}, headers={"idempotency-key": "card-1"}
+    )
+    assert refused.status == 422

@@ -16,6 +16,7 @@ from typing import Any
 from gateway.adapters import store
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox
+from gateway.domain.instruments import without_card_secrets
 from gateway.errors import BadRequest, IdempotencyKeyInProgress, IdempotencyKeyReused
 
 KEY_TTL_SECONDS = 24 * 3600
@@ -30,7 +31,10 @@ class Request:
 
     @property
     def fingerprint(self) -> str:
-        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
+        """Tells a retry from a different request under the same key. Card secrets are left out, so
+        the stored value says nothing about them: a retry that differs only in the card's expiry or
+        CVV (same last four digits) replays the first reply."""
+        canonical = json.dumps(without_card_secrets(self.body), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(f"{self.method}\n{self.path}\n{canonical}".encode()).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from gateway.errors import ExpiredCard, InvalidCard, InvalidVpa
 
@@ -51,6 +52,20 @@ def normalize_card_number(number: str) -> str:
     if not luhn_valid(digits):
         raise InvalidCard("Card number is invalid")
     return digits
+
+
+def without_card_secrets(body: Any) -> Any:
+    """A request body as it may be kept: a card is reduced to its last four digits and network;
+    the rest of the number, the expiry and the CVV are dropped (PCI DSS: nothing derived from them
+    is stored). Everything else is unchanged."""
+    if not isinstance(body, dict) or not isinstance(body.get("card"), dict):
+        return body
+    card = body["card"]
+    digits = _SEPARATORS.sub("", str(card.get("number", "")))
+    kept = {"last4": digits[-4:], "network": card_network(digits) if digits.isdigit() and len(digits) >= 4 else ""}
+    if "holder_name" in card:
+        kept["holder_name"] = card["holder_name"]
+    return {**body, "card": kept}
 
 
 def _as_int(value: str | int, what: str) -> int:
