@@ -72,6 +72,31 @@ def test_expired_and_foreign_tokens_are_refused(gateway: Gateway) -> None:
         assert response.json["error"]["description"] == "Session expired or invalid; sign in again"
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": TEST_MERCHANT_ID, "aud": "dashboard"},  # no exp: would never expire
+        {"sub": "not-a-uuid", "aud": "dashboard", "exp": 4_102_444_800},
+        {"sub": 42, "aud": "dashboard", "exp": 4_102_444_800},
+        {"sub": ["x"], "aud": "dashboard", "exp": 4_102_444_800},
+        {"aud": "dashboard", "exp": 4_102_444_800},
+        {"sub": TEST_MERCHANT_ID, "exp": 4_102_444_800},  # no audience
+    ],
+    ids=["no-exp", "sub-not-uuid", "sub-number", "sub-list", "no-sub", "no-aud"],
+)
+def test_signed_tokens_without_expiry_or_a_merchant_id_are_401_not_500(
+    gateway: Gateway, claims: dict[str, Any]
+) -> None:
+    import jwt
+
+    key = merchants.session_key()
+    assert key is not None
+    token = jwt.encode(claims, key, algorithm="HS256")
+    response = gateway.api("GET", "/api/v1/payments", headers={**NO_KEYS, "authorization": f"Bearer {token}"})
+    assert response.status == 401, response.body
+    assert response.json["error"]["code"] == "AUTHENTICATION_ERROR"
+
+
 def test_without_a_signing_key_outside_local_mode_sign_in_says_so(gateway: Gateway, setting: Any) -> None:
     setting("STAGE", "prod")
     setting("TEST_MODE", "false")

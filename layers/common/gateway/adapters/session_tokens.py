@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -16,10 +17,12 @@ def issue(key: str, merchant_id: str, lifetime: timedelta) -> tuple[str, datetim
 
 
 def merchant_id_of(key: str, token: str) -> str | None:
-    """The merchant a valid, unexpired token names, else None."""
+    """The merchant a valid, unexpired token names, else None. A token must carry `exp` (one without
+    would never expire) and name a merchant id (a UUID), whoever signed it."""
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience="dashboard")
-    except jwt.PyJWTError:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience="dashboard", options={"require": ["exp", "sub", "aud"]}
+        )
+        return str(uuid.UUID(claims["sub"]))
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) else None
