@@ -207,3 +207,24 @@ def test_outside_local_mode_a_private_destination_is_refused_when_sending(gatewa
     webhooks.deliver(WebhookJob(webhook_log_id=log_id))
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::127.0.0.1]:9/x",
+        "http://[64:ff9b::7f00:1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:7f00:1::]/",
+    ],
+)
+def test_the_guard_switched_on_locally_refuses_embedded_loopback_at_save_and_at_send(
+    gateway: Gateway, setting: Any, url: str
+) -> None:
+    log_id = _success_event(gateway, url)  # saved while the guard is off (local mode)
+    setting("WEBHOOK_URL_GUARD", "true")
+    saved = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
+    assert saved.status == 400 and "public address" in saved.json["error"]["description"]
+    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
+    assert row["response_code"] is None and "BlockedDestination" in row["last_error"]

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
     processing_lease_seconds: int = 90  # > ProcessPaymentFunction's 60 s timeout
     webhook_timeout_seconds: float = 5.0
+    # Local/test runs allow webhooks to loopback and private addresses; true turns AWS's guard on.
+    webhook_url_guard: bool = False
 
     @property
     def webhook_retry_delays(self) -> tuple[int, ...]:
@@ -77,7 +79,7 @@ class Settings(BaseSettings):
 
     @property
     def allows_private_webhook_urls(self) -> bool:
-        return self.is_local
+        return self.is_local and not self.webhook_url_guard
 
     @property
     def checkout_origin_list(self) -> list[str]:
