@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_routes import cors, errors, merchant, orders, payments, refunds, system, webhooks
+from api_routes import cors, errors, merchant, orders, payments, refunds, request_guard, system, webhooks
 
 logger = Logger(service="api")
 
@@ -47,7 +47,8 @@ def openapi_document() -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
-    response = cors.preflight(event) or app.resolve(event, context)
+    refused = request_guard.check(event)
+    response = cors.preflight(event) or (errors.as_event_response(refused) if refused else app.resolve(event, context))
     cors.add_headers(event, response)
     request_id = logger.get_correlation_id() or context.aws_request_id
     response.setdefault("headers", {})["X-Request-Id"] = request_id

@@ -21,6 +21,12 @@ def error_response(error: GatewayError) -> Response[str]:
     )
 
 
+def as_event_response(error: GatewayError) -> dict[str, Any]:
+    """The same envelope as a payload-2.0 reply, for requests refused before routing."""
+    body = json.dumps(error.envelope(), separators=(",", ":"))
+    return {"statusCode": error.status_code, "headers": {"Content-Type": content_types.APPLICATION_JSON}, "body": body}
+
+
 def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     """Names the offending fields; never echoes input values (they may be card numbers)."""
     parts = []

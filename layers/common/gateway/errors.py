@@ -51,6 +51,11 @@ class IdempotencyKeyReused(GatewayError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class UnsupportedMediaType(GatewayError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class MerchantExists(GatewayError):
     status_code = 409
     code = "MERCHANT_EXISTS"

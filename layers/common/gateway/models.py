@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 Paise = Annotated[StrictInt, Field(ge=100, le=10**12, description="amount in paise (integer)")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
@@ -15,11 +15,22 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Razorpay's limits: at most 15 flat key-value pairs, values up to 256 characters.
+NoteKey = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+NoteValue = Annotated[StrictStr, Field(max_length=256)] | StrictInt | StrictBool | None
+Notes = Annotated[
+    dict[NoteKey, NoteValue],
+    Field(
+        max_length=15, description="up to 15 key-value pairs; values are strings (256 characters), integers or booleans"
+    ),
+]
+
+
 class CreateOrderRequest(_Request):
     amount: Paise
     currency: Currency = "INR"
     receipt: Annotated[StrictStr, Field(max_length=255)] | None = None
-    notes: dict[str, Any] | None = None
+    notes: Notes | None = None
 
 
 class CardDetails(_Request):

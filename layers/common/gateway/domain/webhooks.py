@@ -217,6 +217,8 @@ def requeue_lost_retries(older_than_seconds: int = 120, limit: int = 100) -> int
 
 
 def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
+    if query.starting_after is not None and not _is_uuid(query.starting_after):
+        return to_page(None, query.limit, query.offset, dict, "log")  # names no log: a 400 like the others
     with transaction() as tx:
         result = store.list_webhook_logs(
             tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
