@@ -18,6 +18,7 @@ from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
 def reset_gateway_caches() -> None:
     """Settings, the database URL and clients are cached per container; tests change them."""
     from gateway.adapters import postgres, sqs, webhook_http
+    from gateway.domain import outbox
     from gateway.settings import get_settings
 
     get_settings.cache_clear()
@@ -25,6 +26,7 @@ def reset_gateway_caches() -> None:
     postgres.close_connection()
     sqs._client.cache_clear()
     webhook_http._client.cache_clear()
+    outbox.close_circuit()
 
 
 @pytest.fixture(scope="session")

@@ -256,3 +256,36 @@ def insert_settled_payments(database_url: str, count: int, merchant_id: str = TE
             {"p": prefix, "m": merchant_id, "n": count},
         )
     return prefix
+
+
+class FrozenEndpoint:
+    """A loopback TCP server that accepts connections and never answers: a hung dependency (the
+    process stopped, not refusing). Holds what it accepted until stopped."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(128)
+        self._held: list[Any] = []
+        self._stopping = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._listener.close()
+        for connection in self._held:
+            connection.close()

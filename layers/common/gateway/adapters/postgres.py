@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from gateway.adapters import time_bounds
 from gateway.errors import ServiceUnavailable
 from gateway.settings import get_settings
 
@@ -45,19 +46,27 @@ def database_url() -> str:
 
 
 def _connect() -> psycopg.Connection[Row]:
-    conn = psycopg.connect(database_url(), autocommit=True, row_factory=dict_row, connect_timeout=5)
+    conn = psycopg.connect(
+        database_url(), autocommit=True, row_factory=dict_row, connect_timeout=time_bounds.DATABASE_CONNECT_SECONDS
+    )
     conn.adapters.register_loader("uuid", _UuidAsText)
     return conn
 
 
 def _connection() -> psycopg.Connection[Row]:
     conn: psycopg.Connection[Row] | None = getattr(_local, "conn", None)
+    # A thread's connection is dropped when the configured database changes (a long-lived worker
+    # thread, such as a health checker, must not keep talking to the old one).
+    if conn is not None and getattr(_local, "url", None) != database_url():
+        conn.close()
+        conn = None
     if conn is None or conn.closed or conn.broken:
         try:
             conn = _connect()
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable("Database is unavailable") from exc
         _local.conn = conn
+        _local.url = database_url()
     return conn
 
 

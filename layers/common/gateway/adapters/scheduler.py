@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from gateway.adapters import time_bounds
 from gateway.errors import ServiceUnavailable
 
 
@@ -18,7 +19,7 @@ class SchedulerUnavailable(ServiceUnavailable):
 
 @lru_cache(maxsize=1)
 def _client() -> Any:
-    return boto3.client("scheduler")
+    return boto3.client("scheduler", config=time_bounds.SCHEDULER.boto_config())
 
 
 def schedule_sqs_message(name: str, at: datetime, group: str, queue_arn: str, role_arn: str, body: str) -> None:

@@ -8,10 +8,13 @@ from urllib.parse import quote
 
 import boto3
 
+from gateway.adapters import time_bounds
+
 
 @lru_cache(maxsize=8)
 def secret_string(secret_arn: str) -> str:
-    return str(boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    client = boto3.client("secretsmanager", config=time_bounds.SECRETS_MANAGER.boto_config())
+    return str(client.get_secret_value(SecretId=secret_arn)["SecretString"])
 
 
 def database_url_from_secret(secret_arn: str, host: str = "") -> str:

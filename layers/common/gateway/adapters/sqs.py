@@ -7,9 +7,9 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from gateway.adapters import time_bounds
 from gateway.errors import ServiceUnavailable
 
 
@@ -20,26 +20,26 @@ class QueueUnavailable(ServiceUnavailable):
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _client() -> Any:
+@lru_cache(maxsize=2)
+def _client(bound: time_bounds.Bound) -> Any:
     with _lock:
-        return boto3.client(
-            "sqs", config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10)
-        )
+        return boto3.client("sqs", config=bound.boto_config())
 
 
-def send(queue_url: str, body: str, delay_seconds: int = 0) -> str:
+def send(
+    queue_url: str, body: str, delay_seconds: int = 0, bound: time_bounds.Bound = time_bounds.QUEUE_BACKGROUND
+) -> str:
     try:
-        response = _client().send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
+        response = _client(bound).send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay_seconds)
     except (BotoCoreError, ClientError) as exc:
         raise QueueUnavailable(f"Queue send failed: {type(exc).__name__}") from exc
     return str(response["MessageId"])
 
 
-def depth(queue_url: str) -> dict[str, int]:
+def depth(queue_url: str, bound: time_bounds.Bound = time_bounds.QUEUE_BACKGROUND) -> dict[str, int]:
     """Visible, in-flight and delayed message counts (approximate, as SQS reports them)."""
     try:
-        attributes = _client().get_queue_attributes(
+        attributes = _client(bound).get_queue_attributes(
             QueueUrl=queue_url,
             AttributeNames=[
                 "ApproximateNumberOfMessages",

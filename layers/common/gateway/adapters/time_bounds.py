@@ -1,0 +1,46 @@
+"""Every outbound call's time bound, in one place (README, "Time bounds").
+
+A request must answer within a second whatever a dependency does: a queue send after the commit may
+fail fast, because the outbox row it announces is already committed and the relay sends it later.
+Background work (the relay, consumers' retries) may wait longer, as nobody waits on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.config import Config
+
+
+@dataclass(frozen=True)
+class Bound:
+    connect_seconds: float
+    read_seconds: float
+    attempts: int
+
+    @property
+    def worst_case_seconds(self) -> float:
+        return self.attempts * (self.connect_seconds + self.read_seconds)
+
+    def boto_config(self) -> Config:
+        return Config(
+            connect_timeout=self.connect_seconds,
+            read_timeout=self.read_seconds,
+            retries={"total_max_attempts": self.attempts, "mode": "standard"},
+        )
+
+
+# A queue send right after a commit, on a request's path: one try; the outbox keeps what fails.
+QUEUE_SEND_AFTER_COMMIT = Bound(connect_seconds=0.25, read_seconds=0.5, attempts=1)
+# After a failed send, requests skip the queue for this long and leave their messages to the relay,
+# so a dead endpoint costs one request its bound, not every request.
+QUEUE_CIRCUIT_OPEN_SECONDS = 5.0
+# The relay's sends and every other queue call off the request path.
+QUEUE_BACKGROUND = Bound(connect_seconds=2, read_seconds=5, attempts=3)
+# /health: each dependency is checked concurrently and reported down past this.
+HEALTH_CHECK_SECONDS = 0.8
+SCHEDULER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
+# Read once per cold start (database credentials, session signing key).
+SECRETS_MANAGER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
+DATABASE_CONNECT_SECONDS = 3
+# Webhook HTTP: Settings.webhook_timeout_seconds (5 s) for the whole exchange; redirects not followed.
