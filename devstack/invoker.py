@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -67,7 +68,17 @@ def _invoke(event: dict[str, Any]) -> Any:
         aws_request_id=str(uuid.uuid4()),
         deadline_ms=int(time.time() * 1000) + _spec.timeout * 1000,
     )
-    return _handler(event, context)
+    try:
+        return _handler(event, context)
+    except Exception as exc:
+        # As Lambda does: the traceback goes to the function's log, the caller gets the error. Many
+        # exceptions (psycopg's among them) cannot be pickled back to the runtime, so it gets text.
+        traceback.print_exc()
+        raise FunctionError(f"{type(exc).__name__}: {exc}") from None
+
+
+class FunctionError(Exception):
+    """An invocation's unhandled error, as the invoking side sees it."""
 
 
 def _ready() -> bool:

@@ -1,8 +1,11 @@
 """Pieces of the local runtime that need no servers: event shapes and Lambda's batch rules."""
 
+import pytest
+
 from devstack.http_api import build_event
 from devstack.pollers import failed_ids
 from devstack.template import HttpRoute, make_resolver
+from tests.support import ROOT
 
 
 def test_http_event_is_payload_format_2() -> None:
@@ -71,3 +74,20 @@ def test_a_taken_port_is_a_clear_error_not_a_silent_fallback() -> None:
         port = holder.getsockname()[1]
         with pytest.raises(SystemExit, match=f"port {port} for the API is in use"):
             ensure_port_free(port, "API")
+
+
+def test_a_function_error_reaches_the_runtime_as_its_message_even_when_unpicklable() -> None:
+    """Before: `TypeError: cannot pickle 'traceback' object` replaced the real error in the logs."""
+    from devstack.invoker import FunctionError, FunctionPool
+    from devstack.template import FunctionSpec
+
+    spec = FunctionSpec("Failing", "tests/fixtures/failing_function", "failing_handler.lambda_handler", 3)
+    pool = FunctionPool(spec, ROOT, {}, 1)
+    try:
+        with pytest.raises(FunctionError, match="UnpicklableError: the database connection was lost"):
+            pool.invoke({})
+        # The worker survived: the next invocation runs (and fails the same way), no broken pool.
+        with pytest.raises(FunctionError):
+            pool.invoke({})
+    finally:
+        pool.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -93,16 +93,31 @@ class Tx:
         return self._conn.execute(sql, params).rowcount
 
 
+def _begin(stack: ExitStack) -> Tx:
+    conn = _connection()
+    stack.enter_context(conn.transaction())
+    return Tx(conn)
+
+
 @contextmanager
 def transaction() -> Iterator[Tx]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    conn = _connection()
-    try:
-        with conn.transaction():
-            yield Tx(conn)
-    except psycopg.OperationalError as exc:
-        close_connection()
-        raise DatabaseUnavailable("Database is unavailable") from exc
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    A connection the server dropped while it sat idle (a restart, a failover, a proxy's idle
+    timeout) fails at BEGIN, before anything ran: it is replaced and the transaction starts on a
+    new one, so the request that finds it dead does not fail. Failures later in the transaction
+    are a DatabaseUnavailable (nothing is retried behind the caller's back)."""
+    with ExitStack() as stack:
+        try:
+            try:
+                tx = _begin(stack)
+            except psycopg.OperationalError:
+                close_connection()
+                tx = _begin(stack)
+            yield tx
+        except psycopg.OperationalError as exc:
+            close_connection()
+            raise DatabaseUnavailable("Database is unavailable") from exc
 
 
 def as_json(value: Any) -> Jsonb | None:
