@@ -80,19 +80,76 @@ def _make_handler(topology: Topology, invoke: Invoke, log: Callable[[str], None]
     class ApiRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "devstack-httpapi"
+        # A request line that cannot be parsed still gets a status line in the reply.
+        default_request_version = "HTTP/1.1"
 
         def setup(self) -> None:
             super().setup()
             # Headers and body go out in separate writes; without this, Nagle + delayed ACK add 40 ms.
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        def _read_body(self) -> bytes | None:
+            """The request body (Content-Length or chunked, as API Gateway takes both); None when an
+            error reply was sent instead (the connection is then closed: its framing is unknown)."""
+            if "chunked" in self.headers.get("transfer-encoding", "").lower():
+                return self._read_chunked()
+            declared = self.headers.get("content-length")
+            if declared is None:
+                return b""
+            if not declared.strip().isdigit():
+                self.close_connection = True
+                self.send_error(400, "Content-Length must be a non-negative integer")
+                return None
+            length = int(declared)
+            if length > MAX_BODY_BYTES:
+                self.close_connection = True
+                self.send_error(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
+                return None
+            return self.rfile.read(length) if length else b""
+
+        def _read_chunked(self) -> bytes | None:
+            body = bytearray()
+            while True:
+                size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    size = -1
+                if size < 0:
+                    self.close_connection = True
+                    self.send_error(400, "Malformed chunked body")
+                    return None
+                if len(body) + size > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    self.send_error(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+                        pass
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline(1024)  # the CRLF after each chunk
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Protocol errors (bad framing, 413, 431, 501) in the API's error envelope, not HTML."""
+            codes = {413: "REQUEST_TOO_LARGE", 431: "HEADERS_TOO_LARGE", 501: "METHOD_NOT_SUPPORTED"}
+            description = message or self.responses.get(code, ("Error",))[0]
+            error = {"error": {"code": codes.get(code, "BAD_REQUEST_ERROR"), "description": description}}
+            payload = json.dumps(error).encode()
+            self.send_response(code)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
         def _handle(self) -> None:
             started = time.perf_counter()
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._reply(413, {"content-type": "application/json"}, b'{"message":"Request Entity Too Large"}')
+            body = self._read_body()
+            if body is None:
                 return
-            body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
             found = topology.route_for(self.command, path)
             if found is None:
