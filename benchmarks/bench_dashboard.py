@@ -173,8 +173,7 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
 
     page.goto(f"{dashboard}/dashboard")
     page.locator('[data-test-id="stats-container"]').wait_for()
-    page.click('[data-test-id="reveal-secret-button"]')
-    page.locator('[data-test-id="api-secret"][data-revealed="true"]').wait_for()
+    page.locator('[data-test-id="roll-secret-button"]').wait_for()
     page.screenshot(path=str(folder / "dashboard-home.png"))
 
     page.goto(f"{dashboard}/dashboard/transactions?payment={payments[0]['id']}")

@@ -93,6 +93,12 @@ export interface WebhookConfig {
 
 export interface Credentials {
   api_key: string;
+  /** The secret's last four characters: the secret itself is stored only as a hash. */
+  api_secret_hint: string;
+}
+
+export interface NewApiSecret {
+  api_key: string;
   api_secret: string;
 }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import expect
 
@@ -112,13 +113,11 @@ def test_sign_in_shows_credentials_and_stats_from_the_api_then_sign_out(
 ) -> None:
     sign_in(page, stack)
     assert page.locator(_tid("api-key")).inner_text() == "key_test_abc123"
-    secret = page.locator(_tid("api-secret"))
-    assert "secret_test" not in secret.inner_text()  # masked until revealed
-    # The secret is nowhere in the browser's storage; only the signed session token is.
+    # Only a hint of the secret: the server keeps its hash, so nothing can reveal it.
+    expect(page.locator(_tid("api-secret"))).to_have_text(re.compile(r"^secret_•+z789$"))
+    assert page.locator(_tid("reveal-secret-button")).count() == 0
     storage = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
     assert "secret_test_xyz789" not in storage and "token" in storage
-    page.click(_tid("reveal-secret-button"))
-    expect(secret).to_have_text("secret_test_xyz789")
 
     stats = api.get("/api/v1/merchant/stats").json()
     page.locator(_tid("stats-container")).wait_for()
@@ -341,6 +340,33 @@ def test_rotating_the_secret_needs_a_confirmation(page: Any, stack: LocalStack, 
     after = api.get("/api/v1/merchant/webhook").json()["webhook_secret"]
     assert after != before and after.startswith("whsec_")
     expect(page.locator(_tid("webhook-secret"))).to_have_text(after)
+
+
+def test_rolling_the_api_secret_needs_a_confirmation_and_shows_the_new_one_once(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    sign_in(page, stack)
+    page.click(_tid("roll-secret-button"))
+    assert api.get("/api/v1/merchant/stats").status_code == 200  # not yet: the old secret still works
+    page.click(_tid("confirm-roll-secret-button"))
+    page.locator(_tid("new-secret-notice")).wait_for()
+    shown = page.locator(_tid("api-secret")).inner_text()
+    try:
+        assert shown.startswith("secret_test_") and len(shown) > 40
+        assert api.get("/api/v1/merchant/stats").status_code == 401  # the old one is retired at once
+        assert api.get("/api/v1/merchant/stats", headers={"X-Api-Secret": shown}).status_code == 200
+        # Shown once: after a reload only its last four characters are left.
+        page.reload()
+        expect(page.locator(_tid("api-secret"))).to_have_text(re.compile(rf"^secret_•+{re.escape(shown[-4:])}$"))
+        storage = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
+        assert shown not in storage
+    finally:
+        # The other tests of this stack use the test merchant's known secret.
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE merchants SET api_secret_hash = encode(sha256('secret_test_xyz789'), 'hex'),"
+                " api_secret_hint = 'z789' WHERE api_key = 'key_test_abc123'"
+            )
 
 
 # --- docs ---------------------------------------------------------------------------------------

@@ -115,8 +115,9 @@ def test_unknown_and_foreign_ids_are_404(gateway: Gateway) -> None:
     order = gateway.create_order()
     payment = gateway.create_payment(order["id"])
     gateway.rows(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
-        " VALUES ('Other', 'other@example.com', 'key_other', 'secret_other', 'whsec_other') RETURNING id"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, webhook_secret)"
+        " VALUES ('Other', 'other@example.com', 'key_other', encode(sha256('secret_other'), 'hex'), 'whsec_other')"
+        " RETURNING id"
     )
     other = {"x-api-key": "key_other", "x-api-secret": "secret_other"}
     for path in (

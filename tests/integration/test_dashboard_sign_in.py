@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -143,16 +144,40 @@ def test_dashboard_cors_covers_dashboard_routes_only(gateway: Gateway, setting: 
     assert "Access-Control-Allow-Origin" not in gateway.api("GET", "/api/v1/test/merchant", headers=dashboard).headers
 
 
-def test_credentials_reveal_the_secret_to_a_session_and_are_never_cached(gateway: Gateway) -> None:
-    # Given a signed-in operator
+def test_credentials_show_the_key_and_a_hint_the_secret_itself_is_not_stored(gateway: Gateway) -> None:
     bearer = {**NO_KEYS, "authorization": f"Bearer {_login(gateway).json['token']}"}
-    # When the dashboard asks to reveal the credentials
     response = gateway.api("GET", "/api/v1/merchant/credentials", headers=bearer)
-    # Then it gets the real pair, marked uncacheable
     assert response.status == 200
-    assert response.json == {"api_key": "key_test_abc123", "api_secret": "secret_test_xyz789"}
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {"api_key": "key_test_abc123", "api_secret_hint": "z789"}
+    stored = json.dumps(gateway.rows("SELECT row_to_json(m)::text AS m FROM merchants m"))
+    assert "secret_test_xyz789" not in stored
     assert gateway.api("GET", "/api/v1/merchant/credentials", headers=NO_KEYS).status == 401
+
+
+def test_rotating_the_api_secret_shows_the_new_one_once_and_retires_the_old(gateway: Gateway) -> None:
+    # Given a signed-in operator, when the secret is rotated...
+    bearer = {**NO_KEYS, "authorization": f"Bearer {_login(gateway).json['token']}"}
+    rotated = gateway.api("POST", "/api/v1/merchant/credentials/rotate", headers=bearer)
+    assert rotated.status == 200 and rotated.headers["Cache-Control"] == "no-store"
+    new_secret = rotated.json["api_secret"]
+    assert new_secret.startswith("secret_test_") and len(new_secret) > 40
+    try:
+        # ...the old secret is refused at once, the new one works, and only its hint is shown later.
+        assert gateway.api("GET", "/api/v1/payments").status == 401
+        assert gateway.api("GET", "/api/v1/payments", headers={"x-api-secret": new_secret}).status == 200
+        hint = gateway.api("GET", "/api/v1/merchant/credentials", headers=bearer).json["api_secret_hint"]
+        assert hint == new_secret[-4:]
+        assert new_secret not in json.dumps(gateway.rows("SELECT row_to_json(m)::text AS m FROM merchants m"))
+    finally:
+        seed_known_secret(gateway)
+
+
+def seed_known_secret(gateway: Gateway) -> None:
+    gateway.execute(
+        "UPDATE merchants SET api_secret_hash = encode(sha256('secret_test_xyz789'), 'hex'), api_secret_hint = 'z789'"
+        " WHERE id = %s",
+        (TEST_MERCHANT_ID,),
+    )
     assert (
         gateway.api("GET", "/api/v1/merchant/credentials", headers={**NO_KEYS, "authorization": "Bearer x"}).status
         == 401

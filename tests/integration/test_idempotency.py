@@ -48,8 +48,8 @@ def test_same_key_different_body_or_path_is_422(gateway: Gateway) -> None:
 
 def test_keys_are_scoped_per_merchant(gateway: Gateway) -> None:
     gateway.execute(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
-        " VALUES ('Other', 'o@example.com', 'key_o', 'secret_o', 'whsec_o')"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, webhook_secret)"
+        " VALUES ('Other', 'o@example.com', 'key_o', encode(sha256('secret_o'), 'hex'), 'whsec_o')"
     )
     mine = gateway.api("POST", "/api/v1/orders", {"amount": 5000}, headers={"idempotency-key": "shared"})
     theirs = gateway.api(

@@ -1,3 +1,5 @@
+import hashlib
+
 from gateway.adapters.migrations import TEST_MERCHANT, migrate, migration_files, seed_test_merchant
 from tests.support import Gateway
 
@@ -9,9 +11,12 @@ def test_migrations_and_seed_are_idempotent(gateway: Gateway) -> None:
     seed_test_merchant(gateway.database_url)
     versions = [row["version"] for row in gateway.rows("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == [version for version, _ in migration_files()]
-    merchants = gateway.rows("SELECT id::text, email, api_key, api_secret, webhook_secret FROM merchants")
+    merchants = gateway.rows("SELECT id::text, email, api_key, api_secret_hash, webhook_secret FROM merchants")
     assert merchants == [
-        {key: TEST_MERCHANT[key] for key in ("id", "email", "api_key", "api_secret", "webhook_secret")}
+        {
+            **{key: TEST_MERCHANT[key] for key in ("id", "email", "api_key", "webhook_secret")},
+            "api_secret_hash": hashlib.sha256(TEST_MERCHANT["api_secret"].encode()).hexdigest(),
+        }
     ]
 
 

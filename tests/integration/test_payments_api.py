@@ -136,8 +136,8 @@ def test_list_orders(gateway: Gateway) -> None:
 def test_lists_show_only_the_callers_objects(gateway: Gateway) -> None:
     _make_payments(gateway, 2)
     gateway.execute(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
-        " VALUES ('Other', 'o@example.com', 'key_o', 'secret_o', 'whsec_o')"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, webhook_secret)"
+        " VALUES ('Other', 'o@example.com', 'key_o', encode(sha256('secret_o'), 'hex'), 'whsec_o')"
     )
     other = {"x-api-key": "key_o", "x-api-secret": "secret_o"}
     assert gateway.api("GET", "/api/v1/payments", headers=other).json["total"] == 0

@@ -81,8 +81,8 @@ def test_refund_amount_must_be_a_positive_integer(gateway: Gateway, amount: Any)
 def test_unknown_or_foreign_payment_is_404(gateway: Gateway) -> None:
     payment = _paid(gateway)
     gateway.execute(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
-        " VALUES ('Other', 'o@example.com', 'key_o', 'secret_o', 'whsec_o')"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, webhook_secret)"
+        " VALUES ('Other', 'o@example.com', 'key_o', encode(sha256('secret_o'), 'hex'), 'whsec_o')"
     )
     other = {"x-api-key": "key_o", "x-api-secret": "secret_o"}
     assert (

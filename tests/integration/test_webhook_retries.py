@@ -169,9 +169,9 @@ def test_a_slow_endpoint_does_not_delay_the_rest_of_the_batch(gateway: Gateway) 
         gateway.set_webhook_url(slow.url)
         slow_log = _success_event(gateway, slow.url)
         gateway.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret, webhook_url, webhook_secret) VALUES"
-            " ('11111111-1111-1111-1111-111111111111', 'Fast', 'f@example.com', 'key_f', 'secret_f', %s,"
-            " 'whsec_ZmFzdA==')",
+            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, webhook_url, webhook_secret) VALUES"
+            " ('11111111-1111-1111-1111-111111111111', 'Fast', 'f@example.com', 'key_f',"
+            " encode(sha256('secret_f'), 'hex'), %s, 'whsec_ZmFzdA==')",
             (fast.url,),
         )
         fast_logs = [

@@ -124,8 +124,8 @@ def test_a_test_event_needs_a_webhook_url(gateway: Gateway) -> None:
 def test_other_merchants_logs_are_invisible(gateway: Gateway, receiver: WebhookReceiver) -> None:
     log_id = _delivered_logs(gateway, receiver)[0]
     gateway.execute(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret)"
-        " VALUES ('Other', 'o@example.com', 'key_o', 'secret_o', 'whsec_o')"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, webhook_secret)"
+        " VALUES ('Other', 'o@example.com', 'key_o', encode(sha256('secret_o'), 'hex'), 'whsec_o')"
     )
     other = {"x-api-key": "key_o", "x-api-secret": "secret_o"}
     assert gateway.api("GET", f"/api/v1/webhooks/{log_id}", headers=other).status == 404

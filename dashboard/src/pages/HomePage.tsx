@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Credentials, Page, Payment, Stats } from "../api";
+import type { Credentials, NewApiSecret, Page, Payment, Stats } from "../api";
 import { CopyButton } from "../components/CopyButton";
 import { PaymentsTable } from "../components/PaymentsTable";
 import { Empty, ErrorState, InlineError, Loading } from "../components/States";
@@ -53,32 +53,34 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
   );
 }
 
-const MASK = "•".repeat(24);
-
 function CredentialsPanel() {
   const { api, session } = useDashboard();
-  // The secret is fetched on demand and held only in this component's state while shown.
-  const [secret, setSecret] = useState<string | null>(null);
+  const credentials = useResource(() => api.get<Credentials>("/api/v1/merchant/credentials"), [api]);
+  // A rolled secret is shown once, held only in this component's state; the server keeps its hash.
+  const [rolled, setRolled] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
-  const fetchSecret = async () => (await api.get<Credentials>("/api/v1/merchant/credentials")).api_secret;
-  const toggle = async () => {
+  const roll = async () => {
+    setBusy(true);
     setError(null);
-    if (secret !== null) {
-      setSecret(null);
-      return;
-    }
     try {
-      setSecret(await fetchSecret());
+      setRolled((await api.post<NewApiSecret>("/api/v1/merchant/credentials/rotate")).api_secret);
+      setConfirming(false);
+      credentials.reload();
     } catch (caught) {
       setError(caught as Error);
+    } finally {
+      setBusy(false);
     }
   };
+  const hint = credentials.data ? `secret_${"•".repeat(20)}${credentials.data.api_secret_hint}` : "…";
   return (
     <section className="card" data-test-id="api-credentials" aria-labelledby="credentials-title">
       <h2 id="credentials-title">API credentials</h2>
       <p className="muted">
         Your server sends both as <code>X-Api-Key</code> and <code>X-Api-Secret</code>. The key alone goes to the checkout SDK. Never
-        put the secret in a browser or an app.
+        put the secret in a browser or an app. The secret is stored only as a hash: it is shown once, when it is created or rolled.
       </p>
       <dl className="credentials">
         <dt>API key</dt>
@@ -88,15 +90,32 @@ function CredentialsPanel() {
         </dd>
         <dt>API secret</dt>
         <dd>
-          <code data-test-id="api-secret" data-revealed={secret !== null}>
-            {secret ?? MASK}
+          <code data-test-id="api-secret" data-new={rolled !== null}>
+            {rolled ?? hint}
           </code>
-          <button type="button" className="button button-small" onClick={() => void toggle()} data-test-id="reveal-secret-button">
-            {secret !== null ? "Hide" : "Reveal"}
-          </button>
-          <CopyButton text={secret ?? fetchSecret} testId="copy-api-secret" />
+          {rolled !== null ? <CopyButton text={rolled} testId="copy-api-secret" /> : null}
+          {confirming ? (
+            <span className="confirm" role="group" aria-label="Confirm rolling the secret">
+              The current secret stops working at once.
+              <button type="button" className="button button-small button-danger" disabled={busy} onClick={() => void roll()} data-test-id="confirm-roll-secret-button">
+                Roll now
+              </button>
+              <button type="button" className="button button-small" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="button button-small" onClick={() => setConfirming(true)} data-test-id="roll-secret-button">
+              Roll secret
+            </button>
+          )}
         </dd>
       </dl>
+      {rolled !== null ? (
+        <p className="notice" data-test-id="new-secret-notice" role="status">
+          Copy the new secret now and put it in your server&apos;s configuration: it will not be shown again.
+        </p>
+      ) : null}
       <InlineError error={error} />
     </section>
   );

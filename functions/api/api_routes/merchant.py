@@ -11,6 +11,7 @@ from gateway.domain import merchants, webhooks
 from gateway.models import (
     ApiCredentials,
     MerchantStats,
+    NewApiSecret,
     Session,
     SignInRequest,
     WebhookConfig,
@@ -41,14 +42,19 @@ def send_test_webhook() -> WebhookRetryReply:
     return webhooks.send_test_event(current_merchant(router))
 
 
-@router.get("/credentials", responses=documented(200, ApiCredentials, "The API key and secret"))
-def get_credentials() -> Response[str]:
-    credentials = merchants.credentials(current_merchant(router))
-    # A secret must not linger in a browser or proxy cache.
+@router.get("/credentials")
+def get_credentials() -> ApiCredentials:
+    return merchants.credentials(current_merchant(router))
+
+
+@router.post("/credentials/rotate", responses=documented(200, NewApiSecret, "The new secret, shown this once"))
+def rotate_credentials() -> Response[str]:
+    rotated = merchants.rotate_api_secret(current_merchant(router))
+    # The only time this secret exists outside the caller: no browser or proxy may cache it.
     return Response(
         status_code=200,
         content_type="application/json",
-        body=credentials.model_dump_json(),
+        body=rotated.model_dump_json(),
         headers={"Cache-Control": "no-store"},
     )
 

@@ -264,6 +264,15 @@ class Session(BaseModel):
 
 
 class ApiCredentials(BaseModel):
+    """What the dashboard may show at any time: the key, and the secret's last four characters."""
+
+    api_key: str
+    api_secret_hint: str
+
+
+class NewApiSecret(BaseModel):
+    """A rotated secret, shown once: only its hash is kept."""
+
     api_key: str
     api_secret: str
 

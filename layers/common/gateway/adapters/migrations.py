@@ -84,9 +84,11 @@ TEST_MERCHANT_PASSWORD = "password123"  # noqa: S105 - the documented local test
 def seed_test_merchant(database_url: str) -> None:
     """Idempotent: the test merchant exists afterwards, whatever was there before."""
     with psycopg.connect(database_url, autocommit=True) as conn:
+        # Its known secret keeps working: the hash is SHA-256, as for every merchant.
         conn.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret, webhook_secret)"
-            " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, %(api_secret)s, %(webhook_secret)s)"
+            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret)"
+            " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, encode(sha256(convert_to(%(api_secret)s, 'UTF8')),"
+            " 'hex'), right(%(api_secret)s, 4), %(webhook_secret)s)"
             " ON CONFLICT (id) DO NOTHING",
             TEST_MERCHANT,
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from gateway.adapters.postgres import Row, Tx, as_json
 
-_MERCHANT_COLUMNS = "id, name, email, api_key, api_secret, webhook_url, webhook_secret, is_active"
+_MERCHANT_COLUMNS = "id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_url, webhook_secret, is_active"
 _ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
@@ -30,12 +30,23 @@ def merchant_by_email(tx: Tx, email: str) -> Row | None:
 def insert_merchant(tx: Tx, merchant: dict[str, Any]) -> Row | None:
     """The new merchant, or None when the email is taken (case-insensitively)."""
     return tx.one(
-        "INSERT INTO merchants (name, email, api_key, api_secret, webhook_secret, password_hash)"
-        " SELECT %(name)s, %(email)s, %(api_key)s, %(api_secret)s, %(webhook_secret)s, %(password_hash)s"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret, password_hash)"
+        " SELECT %(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(webhook_secret)s,"
+        " %(password_hash)s"
         " WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE lower(email) = lower(%(email)s))"
         f" ON CONFLICT DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
         merchant,
     )
+
+
+def set_api_secret(tx: Tx, merchant_id: str, secret_hash: str, hint: str) -> Row:
+    row = tx.one(
+        "UPDATE merchants SET api_secret_hash = %s, api_secret_hint = %s, updated_at = now() WHERE id = %s"
+        f" RETURNING {_MERCHANT_COLUMNS}",
+        (secret_hash, hint, merchant_id),
+    )
+    assert row is not None
+    return row
 
 
 def merchant_stats(tx: Tx, merchant_id: str) -> Row:

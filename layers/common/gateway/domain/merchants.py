@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from gateway.models import (
     ApiCredentials,
     CreateMerchantCommand,
     MerchantStats,
+    NewApiSecret,
     NewMerchant,
     Session,
     SessionMerchant,
@@ -48,8 +50,8 @@ def authenticate(api_key: str | None, api_secret: str | None) -> Merchant:
         raise AuthenticationFailed("Invalid API credentials")
     with transaction() as tx:
         row = store.merchant_by_api_key(tx, api_key)
-    # compare_digest keeps the secret check constant-time.
-    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret"], api_secret):
+    # Only the secret's hash is stored; compare_digest keeps the check constant-time.
+    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret_hash"], secret_hash(api_secret)):
         raise AuthenticationFailed("Invalid API credentials")
     return Merchant.from_row(row)
 
@@ -110,10 +112,29 @@ def _own_row(merchant: Merchant) -> Row:
     return row
 
 
+def secret_hash(secret: str) -> str:
+    """SHA-256: API secrets are 32 random bytes, out of reach of any brute force, and every request
+    checks one, so a slow password hash would cost each request tens of milliseconds."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_api_secret() -> str:
+    prefix = "live" if get_settings().stage == "prod" else "test"
+    return f"secret_{prefix}_{secrets.token_urlsafe(32)}"
+
+
 def credentials(merchant: Merchant) -> ApiCredentials:
-    """The merchant's own key and secret, for the dashboard's reveal/copy (never kept in the browser)."""
+    """The key and a hint of the secret: the secret itself is not stored, so it cannot be revealed."""
     row = _own_row(merchant)
-    return ApiCredentials(api_key=row["api_key"], api_secret=row["api_secret"])
+    return ApiCredentials(api_key=row["api_key"], api_secret_hint=row["api_secret_hint"])
+
+
+def rotate_api_secret(merchant: Merchant) -> NewApiSecret:
+    """A new secret, shown this once; the old one stops working at once."""
+    secret = new_api_secret()
+    with transaction() as tx:
+        row = store.set_api_secret(tx, merchant.id, secret_hash(secret), secret[-4:])
+    return NewApiSecret(api_key=row["api_key"], api_secret=secret)
 
 
 def stats(merchant: Merchant) -> MerchantStats:
@@ -164,11 +185,13 @@ def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
 def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
     """Onboarding by an operator: fresh API credentials and webhook secret, the password hashed."""
     prefix = "live" if get_settings().stage == "prod" else "test"
+    api_secret = new_api_secret()
     fields = {
         "name": command.name,
         "email": command.email,
         "api_key": f"key_{prefix}_{secrets.token_hex(12)}",
-        "api_secret": f"secret_{prefix}_{secrets.token_urlsafe(32)}",
+        "api_secret_hash": secret_hash(api_secret),
+        "api_secret_hint": api_secret[-4:],
         "webhook_secret": new_webhook_secret(),
         "password_hash": passwords.hash_password(command.password),
     }
@@ -181,7 +204,7 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
         name=row["name"],
         email=row["email"],
         api_key=row["api_key"],
-        api_secret=row["api_secret"],
+        api_secret=api_secret,
         webhook_secret=row["webhook_secret"],
     )
 
