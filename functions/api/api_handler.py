@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_routes import cors, errors, merchant, orders, payments, refunds, request_guard, system, webhooks
+from api_routes import cors, errors, merchant, openapi, orders, payments, refunds, request_guard, system, webhooks
 
 logger = Logger(service="api")
 
@@ -39,9 +40,15 @@ OPENAPI: dict[str, Any] = {
 app.enable_swagger(path="/api/v1/docs", **OPENAPI)
 
 
+_document: str | None = None
+
+
 @app.get("/api/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema(**OPENAPI))
+    global _document
+    if _document is None:  # once per container: the routes do not change
+        _document = json.dumps(openapi.describe(app.get_openapi_json_schema(**OPENAPI)))
+    return Response(200, content_types.APPLICATION_JSON, _document)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -229,6 +229,29 @@ def test_openapi_document_is_valid_and_covers_the_api(gateway: Gateway) -> None:
     ):
         assert path in paths, path
     assert "CreateOrderRequest" in document["components"]["schemas"]
+    # The statuses the API really answers, in the error envelope; 422 only for a reused key.
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            assert {"400", "404", "503"} <= statuses, (method, path)
+            assert ("422" in statuses) == (
+                method == "post" and path.endswith(("/orders", "/payments", "/public", "/refunds"))
+            )
+            if method in ("post", "put"):
+                assert {"413", "415"} <= statuses, (method, path)
+            error = operation["responses"]["400"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ErrorEnvelope"}
+    # Who needs which credentials.
+    assert paths["/health"]["get"]["security"] == [] and paths["/api/v1/auth/login"]["post"]["security"] == []
+    assert paths["/api/v1/payments/public"]["post"]["security"] == [{"apiKey": []}]
+    assert "security" not in paths["/api/v1/payments"]["post"]  # the document's default: key and secret
+    assert "401" in paths["/api/v1/payments"]["post"]["responses"] and "401" not in paths["/health"]["get"]["responses"]
+    # /health is described by its real schema, and card fields carry their constraints.
+    health = paths["/health"]["get"]["responses"]
+    assert health["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Health"}
+    assert "503" in health
+    card = document["components"]["schemas"]["CardDetails"]["properties"]
+    assert card["number"]["pattern"] and card["cvv"]["pattern"] == "^[0-9]{3,4}$"
     docs = gateway.api("GET", "/api/v1/docs")
     assert docs.status == 200 and "swagger" in docs.body.lower()
 

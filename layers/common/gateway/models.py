@@ -34,10 +34,28 @@ class CreateOrderRequest(_Request):
 
 
 class CardDetails(_Request):
-    number: Annotated[StrictStr, Field(max_length=40)]
-    expiry_month: StrictStr | StrictInt
-    expiry_year: StrictStr | StrictInt
-    cvv: Annotated[StrictStr, Field(max_length=4)]
+    """The constraints in the schema are checked by the gateway (with INVALID_CARD or EXPIRED_CARD),
+    not by the parser, so the reply names the card problem precisely."""
+
+    number: Annotated[
+        StrictStr,
+        Field(
+            max_length=40,
+            description="13 to 19 digits (spaces or dashes allowed), passing the Luhn check",
+            json_schema_extra={"pattern": r"^[0-9][0-9 -]{11,38}[0-9]$"},
+        ),
+    ]
+    expiry_month: Annotated[
+        StrictStr | StrictInt, Field(description="1-12", json_schema_extra={"pattern": r"^(0?[1-9]|1[0-2])$"})
+    ]
+    expiry_year: Annotated[
+        StrictStr | StrictInt,
+        Field(description="4 digits (or 2), not in the past", json_schema_extra={"pattern": r"^[0-9]{2}([0-9]{2})?$"}),
+    ]
+    cvv: Annotated[
+        StrictStr,
+        Field(max_length=4, description="3 digits (4 for Amex)", json_schema_extra={"pattern": r"^[0-9]{3,4}$"}),
+    ]
     holder_name: Annotated[StrictStr, Field(max_length=255)] | None = None
 
 

@@ -1,0 +1,85 @@
+"""The served OpenAPI document, made to describe what the API really answers.
+
+Powertools generates paths and bodies from the routes' types; this adds what it cannot know: every
+error status a route can answer (in the error envelope; its generic 422 only where an idempotency
+key reused with another body gets one), which routes need no credentials or only the public key,
+and the schema of replies routes build themselves (/health).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from gateway.models import Health
+
+ENVELOPE = "#/components/schemas/ErrorEnvelope"
+ERROR_ENVELOPE_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "description"],
+            "additionalProperties": False,
+            "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+        }
+    },
+}
+NO_CREDENTIALS = {"/health", "/api/v1/auth/login", "/api/v1/test/merchant", "/api/v1/test/jobs/status"}
+PUBLIC_KEY_ONLY = re.compile(r"^/api/v1/(orders/\{[^}]+\}/public|payments/public|payments/\{[^}]+\}/public)$")
+IDEMPOTENT_CREATES = {
+    ("post", "/api/v1/orders"),
+    ("post", "/api/v1/payments"),
+    ("post", "/api/v1/payments/public"),
+    ("post", "/api/v1/payments/{payment_id}/refunds"),
+}
+_ERRORS = {
+    "400": "Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...)",
+    "401": "Missing or invalid credentials (AUTHENTICATION_ERROR)",
+    "404": "No such object for this merchant, or no such route (NOT_FOUND_ERROR)",
+    "409": "A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS)",
+    "413": "Request body too large",
+    "415": "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
+    "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
+    "503": "A dependency (database, queue) is unavailable; retry later",
+}
+
+
+def _error(status: str) -> dict[str, Any]:
+    return {"description": _ERRORS[status], "content": {"application/json": {"schema": {"$ref": ENVELOPE}}}}
+
+
+def describe(generated: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(generated)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["ErrorEnvelope"] = ERROR_ENVELOPE_SCHEMA
+    schemas["Health"] = Health.model_json_schema()
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            statuses = ["400", "404", "503"]
+            if path not in NO_CREDENTIALS:
+                statuses.append("401")
+            if method in ("post", "put", "patch"):
+                statuses += ["413", "415"]
+            if (method, path) in IDEMPOTENT_CREATES:
+                statuses += ["409", "422"]
+            for status in statuses:
+                responses.setdefault(status, _error(status))
+            if path in NO_CREDENTIALS:
+                operation["security"] = []
+            elif PUBLIC_KEY_ONLY.match(path):
+                operation["security"] = [{"apiKey": []}]
+    health = document["paths"]["/health"]["get"]["responses"]
+    for status, description in (("200", "Healthy"), ("503", "Unhealthy: a dependency is down")):
+        health[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+        }
+    return document
