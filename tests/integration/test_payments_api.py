@@ -246,6 +246,7 @@ def test_openapi_document_is_valid_and_covers_the_api(gateway: Gateway) -> None:
     assert paths["/api/v1/payments/public"]["post"]["security"] == [{"apiKey": []}]
     assert "security" not in paths["/api/v1/payments"]["post"]  # the document's default: key and secret
     assert "401" in paths["/api/v1/payments"]["post"]["responses"] and "401" not in paths["/health"]["get"]["responses"]
+    assert "401" in paths["/api/v1/auth/login"]["post"]["responses"]  # a wrong password
     # /health is described by its real schema, and card fields carry their constraints.
     health = paths["/health"]["get"]["responses"]
     assert health["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Health"}

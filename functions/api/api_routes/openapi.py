@@ -64,7 +64,7 @@ def describe(generated: str) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             statuses = ["400", "404", "503"]
-            if path not in NO_CREDENTIALS:
+            if path not in NO_CREDENTIALS or path == "/api/v1/auth/login":  # a wrong password is a 401
                 statuses.append("401")
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]
