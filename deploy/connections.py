@@ -48,9 +48,11 @@ def budgets(template: dict[str, Any]) -> list[FunctionBudget]:
         props = template["Resources"][function_id]["Properties"]
         per_container = CONNECTIONS_PER_CONTAINER.get(function_id, 1)
         reserved = props.get("ReservedConcurrentExecutions")
-        mapping = next((m for m in topology.sqs_mappings if m.function_id == function_id), None)
-        if mapping is not None:
-            found.append(FunctionBudget(function_id, mapping.max_concurrency, "SQS MaximumConcurrency", per_container))
+        mappings = [m for m in topology.sqs_mappings if m.function_id == function_id]
+        if mappings:
+            # Each event-source mapping scales on its own: their caps add up.
+            containers = sum(m.max_concurrency for m in mappings)
+            found.append(FunctionBudget(function_id, containers, "SQS MaximumConcurrency", per_container))
         elif reserved is not None:
             containers = int(_parameter_default(template, reserved))
             found.append(FunctionBudget(function_id, containers, "reserved concurrency", per_container))

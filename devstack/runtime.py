@@ -25,7 +25,14 @@ from devstack.lambda_api import LambdaInvokeServer
 from devstack.pollers import SqsPoller
 from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
-from devstack.template import Topology, evaluate_conditions, load_template, make_resolver, read_topology
+from devstack.template import (
+    SqsMapping,
+    Topology,
+    evaluate_conditions,
+    load_template,
+    make_resolver,
+    read_topology,
+)
 from gateway.adapters.migrations import TEST_MERCHANT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,12 +172,16 @@ class LocalRuntime:
     def _workers_for(self, logical_id: str) -> int:
         """Worker processes per function: a consumer's MaximumConcurrency (capped locally), one per
         schedule, the API's configured concurrency."""
-        for mapping in self.topology.sqs_mappings:
-            if mapping.function_id == logical_id:
-                return min(mapping.max_concurrency, self.options.max_local_concurrency)
+        mappings = [m for m in self.topology.sqs_mappings if m.function_id == logical_id]
+        if mappings:
+            # Each event source gets its own share, as each Lambda event-source mapping does.
+            return sum(self._mapping_workers(mapping) for mapping in mappings)
         if any(schedule.function_id == logical_id for schedule in self.topology.schedules):
             return 1
         return self.options.api_concurrency
+
+    def _mapping_workers(self, mapping: SqsMapping) -> int:
+        return min(mapping.max_concurrency, self.options.max_local_concurrency)
 
     def _start_functions(self) -> None:
         for logical_id, spec in self.topology.functions.items():
@@ -187,7 +198,7 @@ class LocalRuntime:
     def _start_pollers(self, queues: aws.QueueSet) -> None:
         for mapping in self.topology.sqs_mappings:
             pool = self._pools[mapping.function_id]
-            local_mapping = dataclasses.replace(mapping, max_concurrency=self._workers_for(mapping.function_id))
+            local_mapping = dataclasses.replace(mapping, max_concurrency=self._mapping_workers(mapping))
             poller = SqsPoller(
                 local_mapping, queues.urls[mapping.queue_id], queues.arns[mapping.queue_id], pool.invoke, self.log
             )

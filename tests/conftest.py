@@ -77,6 +77,7 @@ def gateway_env(database_url: str, queues: aws.QueueSet) -> dict[str, str]:
         "PAYMENTS_QUEUE_URL": queues.urls["PaymentsQueue"],
         "REFUNDS_QUEUE_URL": queues.urls["RefundsQueue"],
         "WEBHOOKS_QUEUE_URL": queues.urls["WebhooksQueue"],
+        "WEBHOOKS_SLOW_QUEUE_URL": queues.urls["WebhooksSlowQueue"],
         "PAYMENTS_DLQ_URL": queues.urls["PaymentsDeadLetterQueue"],
         "REFUNDS_DLQ_URL": queues.urls["RefundsDeadLetterQueue"],
         "WEBHOOKS_DLQ_URL": queues.urls["WebhooksDeadLetterQueue"],

@@ -49,11 +49,7 @@ def card(number: str, **extra: str) -> dict[str, str]:
 def database_dump(url: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         tables = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-        rows = [
-            row[0]
-            for table in tables
-            for row in conn.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')
-        ]
+        rows = [row[0] for table in tables for row in conn.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')]
     return "\n".join(rows)
 
 

@@ -28,7 +28,7 @@ SCHEDULER_ENV = {
 def scheduler_env(gateway: Gateway, setting: Any) -> None:
     for name, value in SCHEDULER_ENV.items():
         setting(name, value)
-    setting("WEBHOOKS_QUEUE_ARN", gateway.queues.arns["WebhooksQueue"])
+    setting("WEBHOOKS_SLOW_QUEUE_ARN", gateway.queues.arns["WebhooksSlowQueue"])
     from devstack.aws import create_schedule_group
 
     create_schedule_group(SCHEDULER_ENV["WEBHOOK_SCHEDULE_GROUP"])
@@ -83,8 +83,8 @@ def test_one_and_five_minute_retries_use_sqs_delay(gateway: Gateway) -> None:
     ]
     assert delays[-2:] == [60, 300]
     # The delayed messages are on the queue but not yet visible.
-    assert gateway.receive("WebhooksQueue", wait_seconds=0) == []
-    attributes = gateway.queue_attributes("WebhooksQueue")
+    assert gateway.receive("WebhooksSlowQueue", wait_seconds=0) == []
+    attributes = gateway.queue_attributes("WebhooksSlowQueue")
     assert int(attributes["ApproximateNumberOfMessagesDelayed"]) == 2
 
 
@@ -107,7 +107,7 @@ def test_thirty_minute_and_two_hour_retries_become_scheduler_schedules(
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["ActionAfterCompletion"] == "DELETE"
-    assert schedule["Target"]["Arn"] == gateway.queues.arns["WebhooksQueue"]
+    assert schedule["Target"]["Arn"] == gateway.queues.arns["WebhooksSlowQueue"]
     assert schedule["Target"]["RoleArn"] == SCHEDULER_ENV["WEBHOOK_SCHEDULER_ROLE_ARN"]
     assert json.loads(schedule["Target"]["Input"]) == {"webhook_log_id": log_id}
     assert not [row for row in gateway.rows("SELECT delay_seconds FROM outbox WHERE delay_seconds > 900")]
@@ -127,11 +127,11 @@ def test_the_local_scheduler_fires_a_due_schedule_and_deletes_it(
     assert early.fire_due() == 0
     assert emulator.fire_due() == 1
     assert scheduler_client().list_schedules(GroupName=group)["Schedules"] == []
-    messages = gateway.receive("WebhooksQueue")
+    messages = gateway.receive("WebhooksSlowQueue")
     assert [json.loads(m["Body"]) for m in messages] == [{"webhook_log_id": log_id}]
     # When the retry is due (moved to now here), the delivery goes through.
     gateway.execute("UPDATE webhook_logs SET next_retry_at = now() WHERE id = %s", (log_id,))
-    deliver_webhook_handler.lambda_handler(gateway.sqs_event("WebhooksQueue", messages), lambda_context())
+    deliver_webhook_handler.lambda_handler(gateway.sqs_event("WebhooksSlowQueue", messages), lambda_context())
     assert _log(gateway, log_id)["status"] == "success"
 
 
@@ -158,7 +158,7 @@ def test_the_relay_requeues_a_retry_whose_message_was_lost(gateway: Gateway) -> 
     )
     report = relay_outbox_handler.lambda_handler({}, lambda_context())
     assert report["requeued_webhooks"] == 1
-    assert [json.loads(m["Body"]) for m in gateway.receive("WebhooksQueue")] == [{"webhook_log_id": log_id}]
+    assert [json.loads(m["Body"]) for m in gateway.receive("WebhooksSlowQueue")] == [{"webhook_log_id": log_id}]
     assert relay_outbox_handler.lambda_handler({}, lambda_context())["requeued_webhooks"] == 0
 
 
@@ -228,3 +228,40 @@ def test_the_guard_switched_on_locally_refuses_embedded_loopback_at_save_and_at_
     webhooks.deliver(WebhookJob(webhook_log_id=log_id))
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
+
+
+def test_a_failing_endpoint_moves_its_merchant_to_the_slow_lane_until_a_delivery_succeeds(
+    gateway: Gateway, receiver: WebhookReceiver
+) -> None:
+    def lane_of_next_event() -> str:
+        order = gateway.create_order()
+        gateway.create_payment(order["id"])  # payment.created and .pending are staged now
+        fast, slow = gateway.receive("WebhooksQueue"), gateway.receive("WebhooksSlowQueue")
+        assert bool(fast) != bool(slow), (fast, slow)
+        return "fast" if fast else "slow"
+
+    gateway.set_webhook_url(receiver.url)
+    assert lane_of_next_event() == "fast"
+    # Given the endpoint fails a delivery...
+    log_id = _success_event(gateway, receiver.url)
+    receiver.responses.append(500)
+    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    gateway.receive("WebhooksSlowQueue")  # its retry, in a minute
+    # ...the merchant's next events go through the slow lane, where a success brings it back.
+    assert lane_of_next_event() == "slow"
+    _fail_until(gateway, log_id, 1)
+    assert webhooks.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
+    assert lane_of_next_event() == "fast"
+    # A new URL starts in the fast lane too.
+    receiver.responses.append(500)
+    webhooks.deliver(
+        WebhookJob(
+            webhook_log_id=str(
+                gateway.rows("SELECT id::text FROM webhook_logs WHERE status = 'pending' ORDER BY created_at LIMIT 1")[
+                    0
+                ]["id"]
+            )
+        )
+    )
+    gateway.set_webhook_url(receiver.url + "?v=2")
+    assert lane_of_next_event() == "fast"

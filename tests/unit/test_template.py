@@ -54,11 +54,11 @@ def test_api_routes_come_from_the_template() -> None:
     assert found[1] == {"proxy": "api/v1/payments/pay_123"}
 
 
-def test_scheduler_role_may_only_send_to_the_webhooks_queue() -> None:
+def test_scheduler_role_may_only_send_to_the_slow_webhooks_lane() -> None:
     role = TEMPLATE["Resources"]["SchedulerToWebhooksQueueRole"]["Properties"]
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert statements == [
-        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["WebhooksQueue", "Arn"]}}
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["WebhooksSlowQueue", "Arn"]}}
     ]
 
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     payments_queue_url: str = ""
     refunds_queue_url: str = ""
     webhooks_queue_url: str = ""
+    # Deliveries to endpoints that are failing: their own queue and consumers (the slow lane).
+    webhooks_slow_queue_url: str = ""
     payments_dlq_url: str = ""
     refunds_dlq_url: str = ""
     webhooks_dlq_url: str = ""
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     # Local/test only: explicit waits before attempts 2..5, e.g. "1,1,1,1" for tests of failed deliveries.
     webhook_retry_delays_test: str = Field(default="", pattern=r"^(\d+,){3}\d+$|^$")
 
-    webhooks_queue_arn: str = ""
+    webhooks_slow_queue_arn: str = ""
     webhook_schedule_group: str = ""
     webhook_scheduler_role_arn: str = ""
 
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
             "payments": self.payments_queue_url,
             "refunds": self.refunds_queue_url,
             "webhooks": self.webhooks_queue_url,
+            "webhooks_slow": self.webhooks_slow_queue_url,
         }
         url = urls.get(queue)
         if not url:

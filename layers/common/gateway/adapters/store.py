@@ -6,7 +6,10 @@ from typing import Any
 
 from gateway.adapters.postgres import Row, Tx, as_json
 
-_MERCHANT_COLUMNS = "id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_url, webhook_secret, is_active"
+_MERCHANT_COLUMNS = (
+    "id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_url, webhook_secret, webhook_failing_since,"
+    " is_active"
+)
 _ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
@@ -68,7 +71,8 @@ def merchant_by_id(tx: Tx, merchant_id: str) -> Row | None:
 
 def set_webhook_url(tx: Tx, merchant_id: str, webhook_url: str | None) -> Row:
     row = tx.one(
-        f"UPDATE merchants SET webhook_url = %s, updated_at = now() WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
+        "UPDATE merchants SET webhook_url = %s, webhook_failing_since = NULL, updated_at = now() WHERE id = %s"
+        f" RETURNING {_MERCHANT_COLUMNS}",
         (webhook_url, merchant_id),
     )
     assert row is not None
@@ -396,12 +400,30 @@ def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
 
     `due` is false for a message that arrived before its retry time (a stray duplicate)."""
     return tx.one(
-        "SELECT w.id, w.event_id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret,"
+        "SELECT w.id, w.merchant_id, w.event_id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret,"
+        " m.webhook_failing_since,"
         " (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second') AS due"
         " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
         " WHERE w.id = %s AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
         (webhook_log_id,),
     )
+
+
+def mark_endpoint(tx: Tx, merchant_id: str, webhook_url: str, failing: bool) -> None:
+    """Flags or clears a merchant's endpoint as failing; writes only when the state changes (most
+    attempts change nothing, and then take no lock on the merchant's row)."""
+    if failing:
+        tx.execute(
+            "UPDATE merchants SET webhook_failing_since = now()"
+            " WHERE id = %s AND webhook_url = %s AND webhook_failing_since IS NULL",
+            (merchant_id, webhook_url),
+        )
+    else:
+        tx.execute(
+            "UPDATE merchants SET webhook_failing_since = NULL"
+            " WHERE id = %s AND webhook_url = %s AND webhook_failing_since IS NOT NULL",
+            (merchant_id, webhook_url),
+        )
 
 
 def record_webhook_attempt(

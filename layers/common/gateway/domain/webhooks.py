@@ -98,7 +98,13 @@ def record_event(tx: Tx, merchant: Row, event: str, data: dict[str, Any]) -> out
     event_id = new_id("evt_")
     payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
     log_id = store.insert_webhook_log(tx, merchant["id"], event_id, event, payload, _payment_of(data))
-    return outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=log_id))
+    return outbox.stage(tx, lane(merchant["webhook_failing_since"]), WebhookJob(webhook_log_id=log_id))
+
+
+def lane(endpoint_failing_since: object) -> str:
+    """The queue for a merchant's deliveries: the slow lane while its endpoint is failing, so a dead
+    or slow endpoint uses the slow lane's bounded capacity and never delays other merchants."""
+    return "webhooks_slow" if endpoint_failing_since is not None else "webhooks"
 
 
 def _payment_of(data: dict[str, Any]) -> str | None:
@@ -163,9 +169,11 @@ def deliver(job: WebhookJob) -> str | None:
             result.error,
             result.latency_ms,
         )
+        store.mark_endpoint(tx, log["merchant_id"], log["webhook_url"], failing=not result.succeeded)
         retry = None
         if delay is not None and delay <= SQS_MAX_DELAY_SECONDS:
-            retry = outbox.stage(tx, "webhooks", job, delay_seconds=delay)
+            # A retry follows a failure: it goes through the slow lane.
+            retry = outbox.stage(tx, "webhooks_slow", job, delay_seconds=delay)
         elif delay is not None:
             schedule_at = updated["next_retry_at"]
     if retry:
@@ -194,7 +202,7 @@ def _schedule_retry(job: WebhookJob, attempts: int, at: datetime) -> None:
             name=f"webhook-{job.webhook_log_id}-{attempts + 1}",
             at=at,
             group=settings.webhook_schedule_group,
-            queue_arn=settings.webhooks_queue_arn,
+            queue_arn=settings.webhooks_slow_queue_arn,
             role_arn=settings.webhook_scheduler_role_arn,
             body=job.model_dump_json(),
         )
@@ -208,7 +216,7 @@ def _schedule_retry(job: WebhookJob, attempts: int, at: datetime) -> None:
 def requeue_lost_retries(older_than_seconds: int = 120, limit: int = 100) -> int:
     with transaction() as tx:
         lost = store.lost_webhook_retries(tx, older_than_seconds, limit)
-        messages = [outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
+        messages = [outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
     outbox.publish(messages)
     return len(lost)
 
@@ -240,7 +248,9 @@ def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
         _log_of(tx, merchant, webhook_log_id)
         if store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id) is None:
             raise BadRequest("Webhook delivery is already pending")
-        staged = outbox.stage(tx, "webhooks", WebhookJob(webhook_log_id=webhook_log_id))
+        row = store.merchant_by_id(tx, merchant.id)
+        assert row is not None
+        staged = outbox.stage(tx, lane(row["webhook_failing_since"]), WebhookJob(webhook_log_id=webhook_log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
 
