@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e rehearse deploy bench bench-payments bench-webhooks bench-dashboard
+.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -36,6 +36,10 @@ unit: bootstrap
 integration: bootstrap
 	@scripts/bootstrap-localstack.sh
 	$(BIN)/pytest tests/integration
+
+# The fault battery alone (part of `make test`): the real local stack under failures, figures printed.
+faults: bootstrap
+	$(BIN)/pytest tests/faults -s
 
 # The deploy rehearsal alone: the translated template through CloudFormation on LocalStack (~15 s).
 rehearse: bootstrap

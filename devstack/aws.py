@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from devstack.template import Topology
 
@@ -94,12 +95,17 @@ class QueueSet:
     names: dict[str, str]  # logical id -> queue name
 
 
+# The runtime's own calls (pollers, the scheduler emulator) are bounded too: a connection the
+# endpoint stopped answering on is dropped after the long-poll plus a margin, as Lambda's pollers do.
+_RUNTIME_CALLS = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 3, "mode": "standard"})
+
+
 def sqs_client() -> Any:
-    return boto3.client("sqs")
+    return boto3.client("sqs", config=_RUNTIME_CALLS)
 
 
 def scheduler_client() -> Any:
-    return boto3.client("scheduler")
+    return boto3.client("scheduler", config=_RUNTIME_CALLS)
 
 
 def create_queues(topology: Topology, prefix: str) -> QueueSet:

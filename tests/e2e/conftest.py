@@ -41,6 +41,8 @@ class LocalStack:
     checkout_origin: str
     dashboard_origin: str = ""
     lambda_endpoint: str = ""
+    # Set by a test that kills the stack on purpose (the fault battery): no clean Ctrl-C is expected.
+    killed_on_purpose: bool = False
 
     @property
     def database_url(self) -> str:
@@ -51,7 +53,9 @@ class LocalStack:
 
 
 @contextmanager
-def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool = False) -> Iterator[LocalStack]:
+def running_stack(
+    folder: Path, env_overrides: dict[str, str], dashboard: bool = False, extra_args: tuple[str, ...] = ()
+) -> Iterator[LocalStack]:
     api_port, checkout_port, lambda_port = free_port(), free_port(), free_port()
     dashboard_port = free_port() if dashboard else -1
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
@@ -85,6 +89,7 @@ def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool =
         "8",
         "--data-dir",
         str(folder / "data"),
+        *extra_args,
     ]
     started = time.perf_counter()
     with log_path.open("wb") as log:
@@ -115,6 +120,8 @@ def running_stack(folder: Path, env_overrides: dict[str, str], dashboard: bool =
     stack.startup_seconds = time.perf_counter() - started
     print(f"\nlocal stack healthy after {stack.startup_seconds:.2f} s (cold: new Postgres cluster, new emulator)")
     yield stack
+    if stack.killed_on_purpose:
+        return
     # Ctrl-C must stop everything cleanly.
     process.send_signal(signal.SIGINT)
     try:

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
     processing_lease_seconds: int = 90  # > ProcessPaymentFunction's 60 s timeout
+    # Pending work no message has come for in this long was lost (a payment job, a webhook retry):
+    # the relay re-enqueues it. Shorter only in the fault battery, which loses messages on purpose.
+    stuck_after_seconds: int = Field(default=120, ge=1)
     webhook_timeout_seconds: float = 5.0
     # Local/test runs allow webhooks to loopback and private addresses; true turns AWS's guard on.
     webhook_url_guard: bool = False

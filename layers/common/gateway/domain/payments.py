@@ -154,15 +154,13 @@ def list_orders(merchant: Merchant, query: OrderListQuery) -> Page:
 
 
 SUCCESS_RATE = {"upi": 0.90, "card": 0.95}
-# A pending payment untouched this long has lost its message (a consumer picks one up in seconds).
-STUCK_PENDING_SECONDS = 120
 
 
 def requeue_stuck_payments(limit: int = 100) -> int:
     """Re-enqueues payments no consumer is working on (their message was lost or dead-lettered)."""
     settings = get_settings()
     with transaction() as tx:
-        stuck = store.stuck_payments(tx, STUCK_PENDING_SECONDS, settings.processing_lease_seconds, limit)
+        stuck = store.stuck_payments(tx, settings.stuck_after_seconds, settings.processing_lease_seconds, limit)
         messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment_id)) for payment_id in stuck]
     outbox.publish(messages)
     if stuck:

@@ -213,9 +213,9 @@ def _schedule_retry(job: WebhookJob, attempts: int, at: datetime) -> None:
         )
 
 
-def requeue_lost_retries(older_than_seconds: int = 120, limit: int = 100) -> int:
+def requeue_lost_retries(limit: int = 100) -> int:
     with transaction() as tx:
-        lost = store.lost_webhook_retries(tx, older_than_seconds, limit)
+        lost = store.lost_webhook_retries(tx, get_settings().stuck_after_seconds, limit)
         messages = [outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
     outbox.publish(messages)
     return len(lost)
