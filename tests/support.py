@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -289,3 +291,21 @@ class FrozenEndpoint:
         self._listener.close()
         for connection in self._held:
             connection.close()
+
+
+@contextmanager
+def function_logs(service: str) -> Iterator[io.StringIO]:
+    """What a function's Powertools logger writes, as JSON lines (its own handler holds the real
+    stdout, which pytest's capture cannot see)."""
+    import logging
+
+    logger = logging.getLogger(service)
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    if logger.handlers:
+        handler.setFormatter(logger.handlers[0].formatter)
+    logger.addHandler(handler)
+    try:
+        yield sink
+    finally:
+        logger.removeHandler(handler)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import VALID_CARD, Gateway
+from tests.support import VALID_CARD, Gateway, function_logs
 
 ID = re.compile(r"^(order|pay)_[A-Za-z0-9]{16}$")
 
@@ -307,3 +307,23 @@ def test_notes_within_the_limits_are_kept(gateway: Gateway) -> None:
     response = gateway.api("POST", "/api/v1/orders", {"amount": 5000, "notes": notes})
     assert response.status == 201, response.body
     assert response.json["notes"] == notes
+
+
+def test_an_unexpected_error_is_logged_without_the_values_it_carries(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Database errors put the failing row (a merchant's notes, say) in their DETAIL line."""
+    from gateway.adapters import store
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError('new row violates a constraint\nDETAIL:  Failing row contains ({"canary": "private-note"}).')
+
+    import api_handler  # noqa: F401 - its logger (and JSON formatter) exists before the capture starts
+
+    monkeypatch.setattr(store, "insert_order", failing)
+    with function_logs("api") as logs:
+        response = gateway.api("POST", "/api/v1/orders", {"amount": 5000, "notes": {"canary": "private-note"}})
+    assert response.status == 500 and response.json["error"]["code"] == "INTERNAL_ERROR"
+    logged = logs.getvalue()
+    assert "new row violates a constraint" in logged and "in failing" in logged  # the error and its stack
+    assert "private-note" not in logged

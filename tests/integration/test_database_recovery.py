@@ -4,6 +4,7 @@ replaced on their next use, in every thread: the request that finds one dead sti
 from __future__ import annotations
 
 import deliver_webhook_handler
+import pytest
 
 from gateway.adapters.postgres import transaction
 from gateway.domain import webhooks
@@ -46,3 +47,18 @@ def test_webhook_sender_threads_replace_their_dead_connections(gateway: Gateway,
     assert (
         webhooks.deliver(WebhookJob(webhook_log_id=str(gateway.rows("SELECT id FROM webhook_logs")[0]["id"]))) is None
     )
+
+
+def test_a_statement_past_its_time_bound_is_cancelled_and_answered_503(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.adapters import postgres, time_bounds
+
+    monkeypatch.setattr(time_bounds, "DATABASE_STATEMENT_TIMEOUT_MS", 200)
+    postgres.close_connection()  # the bound is set when a connection opens
+    with pytest.raises(postgres.DatabaseUnavailable), transaction() as tx:
+        tx.one("SELECT pg_sleep(2)")
+    # The next transaction gets a working connection again.
+    with transaction() as tx:
+        assert tx.one("SELECT current_setting('statement_timeout') AS t") == {"t": "200ms"}
+    postgres.close_connection()

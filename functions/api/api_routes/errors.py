@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -59,5 +60,15 @@ def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
 
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[str]:
-        logger.exception("unhandled error")
+        # The stack and the error's first line only: database errors carry the failing row's values
+        # in their DETAIL (a request's notes, say), which must not reach the logs.
+        logger.error(
+            "unhandled error",
+            extra={
+                "error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:500],
+                "stack": [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(error.__traceback__)][
+                    -30:
+                ],
+            },
+        )
         return error_response(InternalError("Internal error"))

@@ -50,6 +50,11 @@ def _connect() -> psycopg.Connection[Row]:
         database_url(), autocommit=True, row_factory=dict_row, connect_timeout=time_bounds.DATABASE_CONNECT_SECONDS
     )
     conn.adapters.register_loader("uuid", _UuidAsText)
+    conn.execute(
+        "SELECT set_config('statement_timeout', %s, false),"
+        " set_config('idle_in_transaction_session_timeout', %s, false)",
+        (str(time_bounds.DATABASE_STATEMENT_TIMEOUT_MS), str(time_bounds.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS)),
+    )
     return conn
 
 

@@ -43,4 +43,8 @@ SCHEDULER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
 # Read once per cold start (database credentials, session signing key).
 SECRETS_MANAGER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
 DATABASE_CONNECT_SECONDS = 3
+# Per statement, set once per connection (behind RDS Proxy the SET pins the connection, which the
+# connection budget assumes anyway); a transaction left idle by a killed holder frees its locks.
+DATABASE_STATEMENT_TIMEOUT_MS = 10_000
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 # Webhook HTTP: Settings.webhook_timeout_seconds (5 s) for the whole exchange; redirects not followed.
