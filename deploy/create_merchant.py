@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from deploy.stack import stack_outputs
 from devstack.aws import set_local_credentials
 
 LOCAL_LAMBDA_ENDPOINT = "http://127.0.0.1:8001"
@@ -25,12 +26,12 @@ _NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeo
 
 
 def admin_function_name(stack: str, region: str | None) -> str:
-    cloudformation = boto3.client("cloudformation", region_name=region)
-    outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    for output in outputs:
-        if output["OutputKey"] == "AdminFunctionName":
-            return str(output["OutputValue"])
-    raise SystemExit(f"create-merchant: stack {stack} has no AdminFunctionName output (deploy the current template)")
+    name = stack_outputs(stack, region).get("AdminFunctionName")
+    if name is None:
+        raise SystemExit(
+            f"create-merchant: stack {stack} has no AdminFunctionName output (deploy the current template)"
+        )
+    return name
 
 
 def invoke(function_name: str, payload: dict[str, Any], region: str | None, endpoint_url: str | None) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 
+from deploy.stack import stack_outputs
 from deploy.translate import ROOT
 from devstack.static_sites import config_script
 
@@ -150,12 +151,6 @@ def publish(sites: Sites, s3: Any, cloudfront: Any, root: Path = ROOT) -> dict[s
             "invalidation": invalidate(cloudfront, distribution, changed),
         }
     return report
-
-
-def stack_outputs(stack: str, region: str | None) -> dict[str, str]:
-    cloudformation = boto3.client("cloudformation", region_name=region)
-    stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
 
 
 def main(argv: list[str] | None = None) -> int:

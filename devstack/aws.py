@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
 from devstack.template import Topology
+from gateway.adapters import time_bounds
 
 DEFAULT_REGION = "us-east-1"
 
@@ -95,9 +95,9 @@ class QueueSet:
     names: dict[str, str]  # logical id -> queue name
 
 
-# The runtime's own calls (pollers, the scheduler emulator) are bounded too: a connection the
-# endpoint stopped answering on is dropped after the long-poll plus a margin, as Lambda's pollers do.
-_RUNTIME_CALLS = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 3, "mode": "standard"})
+# The runtime's own calls (pollers, the scheduler emulator) have the gateway's background bound: a
+# connection the endpoint stopped answering on is dropped after the 1 s long-poll plus a margin.
+_RUNTIME_CALLS = time_bounds.QUEUE_BACKGROUND.boto_config()
 
 
 def sqs_client() -> Any:

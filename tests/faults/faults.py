@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -172,12 +171,3 @@ def function_workers(runtime_pid: int) -> list[psutil.Process]:
         for child in psutil.Process(runtime_pid).children(recursive=True)
         if "multiprocessing" in " ".join(child.cmdline())
     ]
-
-
-def wait_for(predicate: object, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(interval)
-    return bool(predicate())  # type: ignore[operator]

@@ -28,7 +28,7 @@ from devstack.aws import EmbeddedEmulator, free_port
 from devstack.loopback_server import LoopbackHTTPServer
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.faults import faults
-from tests.support import AUTH, TEST_MERCHANT_ID, FrozenEndpoint, WebhookReceiver
+from tests.support import AUTH, TEST_MERCHANT_ID, FrozenEndpoint, WebhookReceiver, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -148,8 +148,8 @@ def settle(battery: Battery, payment_ids: list[str], name: str, load: Load, time
     def all_delivered() -> bool:
         return set(payment_ids) <= set(successes_by_payment(battery.receiver))
 
-    assert faults.wait_for(all_final, timeout), f"{name}: not every committed payment was processed"
-    assert faults.wait_for(all_delivered, timeout), f"{name}: not every payment.success was delivered"
+    assert wait_until(all_final, timeout), f"{name}: not every committed payment was processed"
+    assert wait_until(all_delivered, timeout), f"{name}: not every payment.success was delivered"
     delivered = successes_by_payment(battery.receiver)
     duplicates = sum(len(ids) - 1 for pid, ids in delivered.items() if pid in payment_ids)
     processed = int(
@@ -207,7 +207,7 @@ def delivery_latency(battery: Battery, load: Load) -> float:
     started = time.monotonic()
     payment_id = load.pay_once()
     assert payment_id
-    assert faults.wait_for(lambda: payment_id in successes_by_payment(battery.receiver), 30, interval=0.02)
+    assert wait_until(lambda: payment_id in successes_by_payment(battery.receiver), 30, interval=0.02)
     return time.monotonic() - started
 
 

@@ -67,7 +67,6 @@ class DatabaseNotReachable(Exception):
 class MigrationFailed(Exception):
     def __init__(self, version: str, cause: Exception) -> None:
         super().__init__(f"migration {version} failed: {type(cause).__name__}: {cause}; nothing was applied")
-        self.version = version
 
 
 TEST_MERCHANT = {

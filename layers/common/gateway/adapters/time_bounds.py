@@ -18,10 +18,6 @@ class Bound:
     read_seconds: float
     attempts: int
 
-    @property
-    def worst_case_seconds(self) -> float:
-        return self.attempts * (self.connect_seconds + self.read_seconds)
-
     def boto_config(self) -> Config:
         return Config(
             connect_timeout=self.connect_seconds,

@@ -118,9 +118,12 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _credential_prefix() -> str:
+    return "live" if get_settings().stage == "prod" else "test"
+
+
 def new_api_secret() -> str:
-    prefix = "live" if get_settings().stage == "prod" else "test"
-    return f"secret_{prefix}_{secrets.token_urlsafe(32)}"
+    return f"secret_{_credential_prefix()}_{secrets.token_urlsafe(32)}"
 
 
 def credentials(merchant: Merchant) -> ApiCredentials:
@@ -184,12 +187,11 @@ def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
 
 def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
     """Onboarding by an operator: fresh API credentials and webhook secret, the password hashed."""
-    prefix = "live" if get_settings().stage == "prod" else "test"
     api_secret = new_api_secret()
     fields = {
         "name": command.name,
         "email": command.email,
-        "api_key": f"key_{prefix}_{secrets.token_hex(12)}",
+        "api_key": f"key_{_credential_prefix()}_{secrets.token_hex(12)}",
         "api_secret_hash": secret_hash(api_secret),
         "api_secret_hint": api_secret[-4:],
         "webhook_secret": new_webhook_secret(),
