@@ -151,7 +151,11 @@ def settle(battery: Battery, payment_ids: list[str], name: str, load: Load, time
     assert wait_until(all_final, timeout), f"{name}: not every committed payment was processed"
     assert wait_until(all_delivered, timeout), f"{name}: not every payment.success was delivered"
     delivered = successes_by_payment(battery.receiver)
-    duplicates = sum(len(ids) - 1 for pid, ids in delivered.items() if pid in payment_ids)
+    # A duplicate is a second payment.success event (another webhook-id) for one payment. The same
+    # event delivered again (same webhook-id) is at-least-once delivery: it happens when the database
+    # dies between a post and the commit that records it, and receivers dedupe on webhook-id.
+    duplicates = sum(len(set(ids)) - 1 for pid, ids in delivered.items() if pid in payment_ids)
+    redeliveries = sum(len(ids) - len(set(ids)) for pid, ids in delivered.items() if pid in payment_ids)
     processed = int(
         battery.rows("SELECT count(*) FROM payments WHERE id = ANY(%s) AND status = 'success'", (payment_ids,))[0][0]
     )
@@ -162,6 +166,7 @@ def settle(battery: Battery, payment_ids: list[str], name: str, load: Load, time
         "processed": processed,
         "webhooks delivered": sum(1 for pid in payment_ids if pid in delivered),
         "duplicates": duplicates,
+        "same-id redeliveries": redeliveries,
         "max answer during the fault s": round(load.slowest, 3),
         "statuses": dict(sorted(load.statuses.items())),
     }
