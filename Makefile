@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-payments bench-webhooks bench-dashboard
+.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -16,6 +16,23 @@ dashboard:
 
 dev: bootstrap dashboard
 	$(BIN)/python -m devstack
+
+# The same runtime with LocalStack (host mode, no Docker, installed on first use) as the endpoint;
+# with AWS_ENDPOINT_URL set, that endpoint (a LocalStack you run yourself) is used instead.
+dev-localstack: bootstrap dashboard
+	@scripts/bootstrap-localstack.sh
+	$(BIN)/python -m devstack --localstack
+
+# env.json for `sam local start-api/invoke --env-vars env.json` (Docker users; README "Local modes"):
+# needs the endpoint up (make dev or make dev-localstack in another terminal).
+sam-local-env: bootstrap
+	$(BIN)/python -m devstack.sam_local
+
+# The e2e suite against a LocalStack started for it (part of .ci/run).
+e2e-localstack: bootstrap dashboard
+	@scripts/bootstrap-browser.sh
+	@scripts/bootstrap-localstack.sh
+	$(BIN)/python -m deploy.localstack -- $(BIN)/pytest tests/e2e
 
 test: bootstrap lint typecheck
 	@scripts/build-dashboard.sh --test
@@ -60,7 +77,7 @@ deploy: bootstrap dashboard
 	$(BIN)/python -m deploy.publish_sites --stack $(STACK) --region $(REGION)
 
 bench: bootstrap
-	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_gateway.py
 
 bench-payments: bootstrap
 	$(BIN)/python benchmarks/bench_payments.py

@@ -29,11 +29,12 @@ class LocalStackUnavailable(RuntimeError):
 
 
 @contextmanager
-def running_localstack(timeout: float = 60) -> Iterator[str]:
-    """Starts LocalStack and yields its endpoint URL; stops it and removes its files afterwards."""
+def running_localstack(timeout: float = 60, port: int = 0) -> Iterator[str]:
+    """Starts LocalStack (on `port`, or a free one) and yields its endpoint URL; stops it and
+    removes its files afterwards."""
     if not VENV_PYTHON.exists():
         raise LocalStackUnavailable(f"{VENV_PYTHON} is missing: run scripts/bootstrap-localstack.sh")
-    port = free_port()
+    port = port or free_port()
     folder = Path(tempfile.mkdtemp(prefix="localstack-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALSTACK_"))},
@@ -80,3 +81,25 @@ def running_localstack(timeout: float = 60) -> Iterator[str]:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    """`python -m deploy.localstack -- COMMAND...`: runs COMMAND with AWS_ENDPOINT_URL pointing at a
+    LocalStack started for it (what `make e2e-localstack` does); exits with COMMAND's status."""
+    import sys
+
+    command = sys.argv[1:]
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise SystemExit("usage: python -m deploy.localstack -- COMMAND [ARGS...]")
+    started = time.perf_counter()
+    with running_localstack() as url:
+        print(f"localstack: ready at {url} in {time.perf_counter() - started:.1f} s", flush=True)
+        env = {**os.environ, "AWS_ENDPOINT_URL": url}
+        code = subprocess.call(command, env=env)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

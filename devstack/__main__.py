@@ -19,6 +19,12 @@ def main() -> None:
     parser.add_argument("--lambda-port", type=int, default=8001, help="Lambda Invoke API; -1 to disable")
     parser.add_argument("--emulator-port", type=int, default=4566, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
+    parser.add_argument(
+        "--localstack", action="store_true", help="start LocalStack as the SQS/Scheduler endpoint (make dev-localstack)"
+    )
+    parser.add_argument(
+        "--stack-name", default="", help="prefix of the local queues and schedules (default: one per data dir)"
+    )
     parser.add_argument("--api-concurrency", type=int, default=4, help="API worker processes")
     parser.add_argument("--schedule-seconds", type=float, default=None, help="run Schedule events this often")
     args = parser.parse_args()
@@ -31,6 +37,8 @@ def main() -> None:
             lambda_port=args.lambda_port,
             emulator_port=args.emulator_port,
             data_dir=args.data_dir,
+            stack_name=args.stack_name,
+            localstack=args.localstack,
             schedule_seconds=args.schedule_seconds,
             api_concurrency=args.api_concurrency,
         )

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from devstack.template import Topology
 from gateway.adapters import time_bounds
 
 DEFAULT_REGION = "us-east-1"
+_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def set_local_credentials() -> None:
@@ -47,8 +49,9 @@ def free_port() -> int:
 
 
 class EmbeddedEmulator:
-    """moto in server mode on loopback: a real HTTP SQS/Scheduler API, in its own process (so its
-    CPU work does not compete with the runtime's pollers for one interpreter lock)."""
+    """moto's SQS/Scheduler API over HTTP on loopback (devstack.emulator_server: moto's application
+    under a keep-alive server), in its own process (so its CPU work does not compete with the
+    runtime's pollers for one interpreter lock)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -61,9 +64,11 @@ class EmbeddedEmulator:
     def start(self, timeout: float = 30) -> None:
         ensure_port_free(self.port, "SQS/Scheduler emulator")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "devstack.emulator_server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=_ROOT,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([_ROOT, os.environ.get("PYTHONPATH", "")])},
             # Its own session: Ctrl-C reaches the runtime's process group, and the runtime stops
             # the emulator after its pollers.
             start_new_session=True,
@@ -117,7 +122,8 @@ def create_queues(topology: Topology, prefix: str) -> QueueSet:
     ordered = sorted(topology.queues.values(), key=lambda spec: spec.dead_letter_queue_id is not None)
     for spec in ordered:
         name = f"{prefix}-{spec.logical_id}"
-        attributes = {"VisibilityTimeout": str(spec.visibility_timeout)}
+        # Every attribute the template sets (retention, visibility, encryption, ...), as CloudFormation would.
+        attributes = dict(spec.attributes)
         if spec.dead_letter_queue_id:
             attributes["RedrivePolicy"] = json.dumps(
                 {"deadLetterTargetArn": arns[spec.dead_letter_queue_id], "maxReceiveCount": spec.max_receive_count}

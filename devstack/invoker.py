@@ -2,6 +2,12 @@
 
 Each worker is a separate process, like a Lambda execution environment: module state (the
 resolver's current event, the database connection) is never shared between concurrent calls.
+As Lambda does, workers start on demand up to the function's concurrency, an idle one is reused
+(most recently used first), and one that stays idle for IDLE_SECONDS is stopped (the last one is
+kept warm), so a load's processes, memory and database connections are given back after it.
+
+An invocation is one message each way on the worker's own pipe: no executor threads, no queue
+in between.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,10 @@ from devstack.template import FunctionSpec
 
 _handler: Any = None
 _spec: FunctionSpec | None = None
+
+# An idle worker beyond the first is stopped after this long (Lambda keeps idle environments for
+# minutes; locally the point is to give memory and database connections back soon after a load).
+IDLE_SECONDS = 30.0
 
 
 @dataclass
@@ -81,40 +91,186 @@ class FunctionError(Exception):
     """An invocation's unhandled error, as the invoking side sees it."""
 
 
-def _ready() -> bool:
-    return _handler is not None
+def _worker_main(conn: Connection, spec: FunctionSpec, root: str, environment: dict[str, str]) -> None:
+    """A worker process: imports the handler once (its cold start), then runs one event per message."""
+    _init_worker(spec, root, environment)
+    conn.send(("ready", None))
+    while True:
+        try:
+            event = conn.recv()
+        except (EOFError, OSError):
+            return  # the runtime closed the pipe: stop
+        try:
+            reply = ("ok", _invoke(event))
+        except FunctionError as exc:
+            reply = ("error", str(exc))
+        conn.send(reply)
+
+
+class WorkerDied(Exception):
+    """The worker process ended during an invocation (crash, kill): like Lambda, the invocation
+    fails and the next one gets a fresh execution environment."""
+
+
+class _Worker:
+    def __init__(self, spec: FunctionSpec, root: str, environment: dict[str, str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child, spec, root, environment), name=f"fn-{spec.logical_id}", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.idle_since = time.monotonic()
+        self._receive()  # "ready": the handler module is imported
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            reply: tuple[str, Any] = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self.stop()
+            raise WorkerDied(f"{self.process.name} (pid {self.process.pid}) exited") from exc
+        return reply
+
+    def call(self, event: dict[str, Any]) -> Any:
+        try:
+            self._conn.send(event)
+        except OSError as exc:
+            self.stop()
+            raise WorkerDied(f"{self.process.name} (pid {self.process.pid}) exited") from exc
+        status, value = self._receive()
+        if status == "error":
+            raise FunctionError(value)
+        return value
+
+    def stop(self) -> None:
+        self._conn.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=5)
 
 
 class FunctionPool:
-    def __init__(self, spec: FunctionSpec, root: Path, environment: dict[str, str], concurrency: int) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        root: Path,
+        environment: dict[str, str],
+        concurrency: int,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.spec = spec
-        self._settings = (spec, root, environment, concurrency)
-        self._lock = threading.Lock()
-        self._executor = self._new_executor()
+        self._root = str(root)
+        self._environment = environment
+        self._concurrency = concurrency
+        self._idle_seconds = idle_seconds
+        self._idle: list[_Worker] = []  # most recently used last
+        self._live = 0  # idle + busy + starting
+        self._start_error: FunctionError | None = None
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap, name=f"reap-{spec.logical_id}", daemon=True)
+        self._reaper.start()
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        spec, root, environment, concurrency = self._settings
-        return ProcessPoolExecutor(
-            max_workers=concurrency,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(spec, str(root), environment),
-        )
+    @property
+    def live_workers(self) -> int:
+        return self._live
 
     def warm(self) -> Future[bool]:
-        return self._executor.submit(_ready)
+        """Starts one worker in the background (the first request is then not a cold start)."""
+        done: Future[bool] = Future()
+
+        def start() -> None:
+            try:
+                self._release(self._acquire())
+                done.set_result(True)
+            except Exception as exc:
+                done.set_exception(exc)
+
+        threading.Thread(target=start, name=f"warm-{self.spec.logical_id}", daemon=True).start()
+        return done
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        executor = self._executor
+        worker = self._acquire()
         try:
-            return executor.submit(_invoke, event).result()
-        except BrokenProcessPool:
-            # A worker died (crash, kill): like Lambda, this invocation fails and the next one
-            # gets fresh execution environments.
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = self._new_executor()
+            result = worker.call(event)
+        except WorkerDied:
+            self._discard()
             raise
+        except BaseException:
+            self._release(worker)
+            raise
+        self._release(worker)
+        return result
+
+    def _acquire(self) -> _Worker:
+        """An idle worker, waiting for one if need be. When all are busy and the concurrency allows,
+        a new one starts in the background, and the caller takes whichever is free first: the new
+        one, or a busy one that finished meanwhile (so a burst does not pay a cold start per call)."""
+        with self._changed:
+            while True:
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.process.is_alive():
+                        return worker
+                    # It died while idle (killed, out of memory): like Lambda, replaced unseen.
+                    self._live -= 1
+                    worker.stop()
+                if self._start_error is not None:
+                    error, self._start_error = self._start_error, None
+                    raise error
+                if self._live < self._concurrency:
+                    self._live += 1
+                    threading.Thread(
+                        target=self._start_worker, name=f"start-{self.spec.logical_id}", daemon=True
+                    ).start()
+                self._changed.wait()
+
+    def _start_worker(self) -> None:
+        try:
+            worker = _Worker(self.spec, self._root, self._environment)
+        except Exception as exc:  # the handler does not import: the waiting caller gets the error
+            with self._changed:
+                self._live -= 1
+                self._start_error = FunctionError(f"{self.spec.logical_id} did not start: {exc}")
+                self._changed.notify_all()
+            return
+        self._release(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        worker.idle_since = time.monotonic()
+        with self._changed:
+            if self._stopping.is_set():
+                self._live -= 1
+                worker.stop()
+            else:
+                self._idle.append(worker)
+            self._changed.notify()
+
+    def _discard(self) -> None:
+        with self._changed:
+            self._live -= 1
+            self._changed.notify()
+
+    def _reap(self) -> None:
+        """Stops workers idle for longer than idle_seconds, keeping one."""
+        while not self._stopping.wait(min(5.0, self._idle_seconds / 2)):
+            cutoff = time.monotonic() - self._idle_seconds
+            with self._changed:
+                # The least recently used are at the front; the most recent one always stays.
+                stale = [w for w in self._idle[:-1] if w.idle_since < cutoff]
+                self._idle = [w for w in self._idle if w not in stale]
+            for worker in stale:
+                worker.stop()
+            with self._changed:
+                self._live -= len(stale)
+                self._changed.notify_all()
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._stopping.set()
+        with self._changed:
+            idle, self._idle = self._idle, []
+            self._live -= len(idle)
+            self._changed.notify_all()
+        for worker in idle:
+            worker.stop()

@@ -7,11 +7,13 @@ stay on the queue, reappear after the visibility timeout and go to the DLQ after
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from devstack.aws import sqs_client
+from devstack.sqs_json import SqsJsonClient
 from devstack.template import SqsMapping
 
 Invoke = Callable[[dict[str, Any]], Any]
@@ -57,6 +59,10 @@ def failed_ids(result: Any, message_ids: set[str], reports_item_failures: bool) 
 
 
 class SqsPoller:
+    """One event-source mapping: a receiving thread hands each batch to one of `max_concurrency`
+    invoking threads (as Lambda's poller scales to the mapping's MaximumConcurrency) and receives
+    again only when one of them is free, so no message waits in flight for a busy function."""
+
     def __init__(
         self,
         mapping: SqsMapping,
@@ -73,56 +79,66 @@ class SqsPoller:
         self._log = log
         self._wait_seconds = wait_seconds
         self._stopping = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"poll-{mapping.queue_id}-{n}", daemon=True)
-            for n in range(mapping.max_concurrency)
-        ]
-        self._sqs = sqs_client()
-        self._region = self._sqs.meta.region_name
+        self._free = threading.Semaphore(mapping.max_concurrency)
+        self._receiver = threading.Thread(target=self._run, name=f"poll-{mapping.queue_id}", daemon=True)
+        self._batches = ThreadPoolExecutor(mapping.max_concurrency, thread_name_prefix=f"invoke-{mapping.queue_id}")
+        self._sqs = SqsJsonClient(os.environ["AWS_ENDPOINT_URL"], os.environ["AWS_DEFAULT_REGION"])
+        self._region = os.environ["AWS_DEFAULT_REGION"]
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        self._receiver.start()
 
     def stop(self) -> None:
         self._stopping.set()
 
     def join(self, timeout: float) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
+        self._receiver.join(timeout)
+        self._batches.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if not self._free.acquire(timeout=0.5):
+                continue  # every invoking thread is busy
             try:
-                self.poll_once()
-            except Exception as exc:  # keep polling through emulator restarts and handler crashes
+                messages = self._receive()
+            except Exception as exc:  # keep polling through emulator restarts
+                self._free.release()
                 self._log(f"poller {self.mapping.queue_id}: {type(exc).__name__}: {exc}")
                 self._stopping.wait(1)
+                continue
+            if not messages:
+                self._free.release()
+                continue
+            self._batches.submit(self._handle_and_free, messages)
+
+    def _handle_and_free(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            self._handle(messages)
+        except Exception as exc:  # a failed delete: the messages reappear after the visibility timeout
+            self._log(f"poller {self.mapping.queue_id}: {type(exc).__name__}: {exc}")
+        finally:
+            self._free.release()
+
+    def _receive(self) -> list[dict[str, Any]]:
+        return self._sqs.receive(self.queue_url, min(self.mapping.batch_size, 10), self._wait_seconds)
 
     def poll_once(self) -> int:
-        """One receive → invoke → delete cycle; returns how many messages were received."""
-        messages = self._sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.mapping.batch_size, 10),
-            WaitTimeSeconds=self._wait_seconds,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return 0
+        """One receive → invoke → delete cycle in the calling thread; returns how many messages were received."""
+        messages = self._receive()
+        if messages:
+            self._handle(messages)
+        return len(messages)
+
+    def _handle(self, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.queue_arn, self._region)
         try:
             result = self._invoke(event)
         except Exception as exc:
             self._log(f"{self.mapping.function_id} raised {type(exc).__name__}: {exc}; batch left for retry")
-            return len(messages)
+            return
         retry = failed_ids(result, {m["MessageId"] for m in messages}, self.mapping.reports_item_failures)
-        done = [m for m in messages if m["MessageId"] not in retry]
+        done = [m["ReceiptHandle"] for m in messages if m["MessageId"] not in retry]
         if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
-            )
+            self._sqs.delete_batch(self.queue_url, done)
         if retry:
             self._log(f"{self.mapping.function_id}: {len(retry)} of {len(messages)} records failed; left for retry")
-        return len(messages)

@@ -4,11 +4,13 @@ the HTTP API, the consumers' event-source mappings and the static sites."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,19 +58,30 @@ class RuntimeOptions:
     lambda_port: int = -1
     emulator_port: int = 4566
     data_dir: Path = field(default_factory=lambda: ROOT / ".data")
-    stack_name: str = "gateway-local"
+    # Prefix of the queues, schedule group and role names on the endpoint; default: one per data
+    # directory, so two local stacks sharing one endpoint (LocalStack) never share a queue.
+    stack_name: str = ""
     max_local_concurrency: int = 4
     api_concurrency: int = 4
     # Runs `Schedule` events this often instead of their rate (None: the template's rate).
     schedule_seconds: float | None = None
+    # Start LocalStack (from .localstack/venv, on emulator_port) as the SQS/Scheduler endpoint.
+    localstack: bool = False
 
 
 def _log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} devstack | {message}", flush=True)
 
 
+def stack_name_for(data_dir: Path) -> str:
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"gateway-local-{digest}"
+
+
 class LocalRuntime:
     def __init__(self, options: RuntimeOptions, log: Callable[[str], None] = _log) -> None:
+        if not options.stack_name:
+            options = dataclasses.replace(options, stack_name=stack_name_for(options.data_dir))
         self.options = options
         self.log = log
         self.template = load_template(options.root / "template.yaml")
@@ -80,6 +93,7 @@ class LocalRuntime:
         self._schedules: list[ScheduleRunner] = []
         self._scheduler_emulator: SchedulerEmulator | None = None
         self._servers: list[Any] = []
+        self._resources = ExitStack()  # what stops last (LocalStack)
         self.database_url = ""
         self.endpoint_url = ""
         self.function_environment: dict[str, dict[str, str]] = {}
@@ -99,6 +113,12 @@ class LocalRuntime:
     def _start_aws_endpoint(self) -> None:
         aws.set_local_credentials()
         url = os.environ.get("AWS_ENDPOINT_URL")
+        if self.options.localstack and not url:
+            from deploy.localstack import running_localstack
+
+            self.log("starting LocalStack (host mode, 127.0.0.1 only)")
+            url = self._resources.enter_context(running_localstack(port=self.options.emulator_port))
+            os.environ["AWS_ENDPOINT_URL"] = url
         if not url:
             port = self.options.emulator_port or aws.free_port()
             self._emulator = aws.EmbeddedEmulator(port)
@@ -109,7 +129,7 @@ class LocalRuntime:
 
     # --- topology -------------------------------------------------------------------------
 
-    def _resolve_environment(self, queues: aws.QueueSet) -> None:
+    def resolve_environment(self, queues: aws.QueueSet) -> None:
         region = os.environ["AWS_DEFAULT_REGION"]
         values: dict[str, str] = {
             "AWS::StackName": self.options.stack_name,
@@ -247,7 +267,7 @@ class LocalRuntime:
         self._start_postgres()
         self._start_aws_endpoint()
         queues = aws.create_queues(self.topology, self.options.stack_name)
-        self._resolve_environment(queues)
+        self.resolve_environment(queues)
         self._start_functions()
         self._start_pollers(queues)
         self._start_schedules()
@@ -322,6 +342,7 @@ class LocalRuntime:
             pool.shutdown()
         if self._emulator:
             self._emulator.stop()
+        self._resources.close()
         if self._postgres:
             self._postgres.stop()
         self.log("stopped")

@@ -102,6 +102,23 @@ class QueueSpec:
     visibility_timeout: int
     dead_letter_queue_id: str | None
     max_receive_count: int | None
+    # The SQS attributes the template's properties set (RedrivePolicy aside: it names an ARN).
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+# AWS::SQS::Queue properties that are queue attributes of the same name, with SQS's defaults.
+QUEUE_ATTRIBUTE_DEFAULTS = {
+    "VisibilityTimeout": "30",
+    "MessageRetentionPeriod": "345600",
+    "DelaySeconds": "0",
+    "MaximumMessageSize": "262144",
+    "ReceiveMessageWaitTimeSeconds": "0",
+    "SqsManagedSseEnabled": "true",
+}
+
+
+def _attribute_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,10 @@ def read_topology(template: dict[str, Any]) -> Topology:
                 visibility_timeout=int(props.get("VisibilityTimeout", 30)),
                 dead_letter_queue_id=_ref_id(redrive["deadLetterTargetArn"]) if redrive else None,
                 max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+                attributes={
+                    name: _attribute_text(props.get(name, default))
+                    for name, default in QUEUE_ATTRIBUTE_DEFAULTS.items()
+                },
             )
         elif kind == "AWS::Scheduler::ScheduleGroup":
             schedule_groups[logical_id] = props.get("Name", logical_id)

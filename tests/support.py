@@ -125,6 +125,27 @@ class Gateway:
         )
         return messages
 
+    def drain(self, queue_id: str) -> None:
+        """Deletes everything visible on a queue (messages earlier steps received and left)."""
+        while messages := self.receive(queue_id, wait_seconds=0):
+            sqs_client().delete_message_batch(
+                QueueUrl=self.queues.urls[queue_id],
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+            )
+
+    def process_payment_jobs(self) -> int:
+        """What the payments consumer does with the queued jobs, through its real handler: it also
+        sends the created/pending events the requests left to it. Returns how many jobs ran."""
+        import process_payment_handler
+
+        messages = self.receive("PaymentsQueue")
+        if messages:
+            reply = process_payment_handler.lambda_handler(
+                self.sqs_event("PaymentsQueue", messages), cast(Any, lambda_context())
+            )
+            assert reply == {"batchItemFailures": []}
+        return len(messages)
+
     def queue_attributes(self, queue_id: str) -> dict[str, str]:
         attributes: dict[str, str] = sqs_client().get_queue_attributes(
             QueueUrl=self.queues.urls[queue_id], AttributeNames=["All"]
@@ -215,6 +236,16 @@ class WebhookReceiver:
         with self._arrived:
             self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
             return list(self.received)
+
+    def wait_for_match(self, matches: Callable[[ReceivedWebhook], bool], timeout: float = 15) -> ReceivedWebhook | None:
+        """The first delivery that `matches`, waiting for it up to `timeout` seconds."""
+
+        def found() -> ReceivedWebhook | None:
+            return next((hook for hook in self.received if matches(hook)), None)
+
+        with self._arrived:
+            self._arrived.wait_for(found, timeout)
+            return found()
 
     def stop(self) -> None:
         if self._server:

@@ -3,6 +3,8 @@
 export interface Page<T> {
   data: T[];
   total: number;
+  /** More than 10,000 rows match; `total` is then 10,000. */
+  total_capped: boolean;
   limit: number;
   offset: number;
   has_more: boolean;

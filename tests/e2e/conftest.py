@@ -32,6 +32,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The endpoint the user asked for (LocalStack: make e2e-localstack), read before any fixture sets
+# the variable for this process's own in-process tests; unset: the stack starts its embedded emulator.
+USER_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL", "")
+
+
 @dataclass
 class LocalStack:
     url: str
@@ -59,6 +64,8 @@ def running_stack(
     api_port, checkout_port, lambda_port = free_port(), free_port(), free_port()
     dashboard_port = free_port() if dashboard else -1
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
+    if USER_ENDPOINT_URL:
+        env["AWS_ENDPOINT_URL"] = USER_ENDPOINT_URL
     env.update(
         {
             "TEST_MODE": "true",
@@ -118,7 +125,8 @@ def running_stack(
             pytest.fail(f"local stack did not become healthy:\n{stack.log()}")
         time.sleep(0.2)
     stack.startup_seconds = time.perf_counter() - started
-    print(f"\nlocal stack healthy after {stack.startup_seconds:.2f} s (cold: new Postgres cluster, new emulator)")
+    endpoint = env.get("AWS_ENDPOINT_URL") or "embedded emulator"
+    print(f"\nlocal stack healthy after {stack.startup_seconds:.2f} s (new Postgres cluster; queues on {endpoint})")
     yield stack
     if stack.killed_on_purpose:
         return

@@ -32,6 +32,7 @@ def test_webhook_sender_threads_replace_their_dead_connections(gateway: Gateway,
     gateway.set_webhook_url(receiver.url)
     order = gateway.create_order()
     gateway.create_payment(order["id"])
+    gateway.process_payment_jobs()
     messages = gateway.receive("WebhooksQueue")
     assert messages
     # Every connection the sender threads hold dies with the "restart"...

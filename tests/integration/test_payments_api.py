@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from gateway.domain import payments
+from gateway.domain import outbox, payments
 from gateway.models import PaymentJob
 from tests.support import Gateway
 
@@ -204,13 +204,29 @@ def test_public_payment_rules_match_the_private_ones(gateway: Gateway) -> None:
 # --- events, OpenAPI, request ids -------------------------------------------------------------
 
 
-def test_creating_a_payment_enqueues_created_and_pending_events(gateway: Gateway) -> None:
+def test_creating_a_payment_records_its_events_and_makes_one_queue_call(gateway: Gateway) -> None:
     gateway.set_webhook_url("http://127.0.0.1:9/hook")
     payment = gateway.create_payment(gateway.create_order()["id"])
-    logs = gateway.rows("SELECT event, payload FROM webhook_logs ORDER BY created_at, event")
-    assert sorted(log["event"] for log in logs) == ["payment.created", "payment.pending"]
+    logs = gateway.rows("SELECT id::text, event, payload FROM webhook_logs ORDER BY created_at, event")
+    assert [log["event"] for log in logs] == ["payment.created", "payment.pending"]
     assert all(json.loads(log["payload"])["data"]["payment"]["id"] == payment["id"] for log in logs)
-    assert len(gateway.receive("WebhooksQueue")) == 2
+    # The request sent only the job; the events are committed, unsent, and named in the job.
+    assert gateway.receive("WebhooksQueue", wait_seconds=0) == []
+    unsent = gateway.rows("SELECT id FROM outbox WHERE sent_at IS NULL AND queue = 'webhooks' ORDER BY id")
+    [job] = gateway.receive("PaymentsQueue")
+    assert json.loads(job["Body"]) == {"payment_id": payment["id"], "events": [row["id"] for row in unsent]}
+
+
+def test_the_payments_consumer_sends_the_events_the_request_left_with_the_outcome(gateway: Gateway) -> None:
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    gateway.create_payment(gateway.create_order()["id"])
+    assert gateway.process_payment_jobs() == 1
+    queued = [json.loads(m["Body"])["webhook_log_id"] for m in gateway.receive("WebhooksQueue")]
+    logs = {row["id"]: row["event"] for row in gateway.rows("SELECT id::text, event FROM webhook_logs")}
+    assert sorted(logs[log_id] for log_id in queued) == ["payment.created", "payment.pending", "payment.success"]
+    assert gateway.rows("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL") == [{"n": 0}]
+    # A second delivery of the same job (or the relay after it) sends nothing again.
+    assert outbox.publish_unsent([row["id"] for row in gateway.rows("SELECT id FROM outbox")]) == 0
 
 
 def test_openapi_document_is_valid_and_covers_the_api(gateway: Gateway) -> None:

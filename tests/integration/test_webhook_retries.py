@@ -39,7 +39,9 @@ def _success_event(gateway: Gateway, url: str) -> str:
     payment = gateway.create_payment(gateway.create_order()["id"])
     gateway.set_webhook_url(url)
     payments.process_payment(PaymentJob(payment_id=payment["id"]))
-    [log] = gateway.rows("SELECT id::text FROM webhook_logs WHERE event = 'payment.success'")
+    [log] = gateway.rows(
+        "SELECT id::text FROM webhook_logs WHERE event = 'payment.success' AND payment_id = %s", (payment["id"],)
+    )
     gateway.receive("WebhooksQueue")  # the immediate message; these tests drive delivery themselves
     return str(log["id"])
 
@@ -234,10 +236,19 @@ def test_a_failing_endpoint_moves_its_merchant_to_the_slow_lane_until_a_delivery
     gateway: Gateway, receiver: WebhookReceiver
 ) -> None:
     def lane_of_next_event() -> str:
-        order = gateway.create_order()
-        gateway.create_payment(order["id"])  # payment.created and .pending are staged now
-        fast, slow = gateway.receive("WebhooksQueue"), gateway.receive("WebhooksSlowQueue")
-        assert bool(fast) != bool(slow), (fast, slow)
+        """The lane a new payment's events (created, pending, success) all went to."""
+        gateway.drain("WebhooksQueue")
+        gateway.drain("WebhooksSlowQueue")
+        payment = gateway.create_payment(gateway.create_order()["id"])
+        gateway.process_payment_jobs()  # the consumer sends created/pending with payment.success
+        logs = gateway.rows("SELECT id::text FROM webhook_logs WHERE payment_id = %s", (payment["id"],))
+        ids = {row["id"] for row in logs}
+
+        def queued(queue_id: str) -> set[str]:
+            return {json.loads(m["Body"])["webhook_log_id"] for m in gateway.receive(queue_id)} & ids
+
+        fast, slow = queued("WebhooksQueue"), queued("WebhooksSlowQueue")
+        assert len(ids) == 3 and (fast, slow) in ((ids, set()), (set(), ids)), (fast, slow, ids)
         return "fast" if fast else "slow"
 
     gateway.set_webhook_url(receiver.url)

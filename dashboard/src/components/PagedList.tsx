@@ -34,6 +34,7 @@ export function PagedList<T extends { id: string }>({
         from={pages.pageIndex * pageSize}
         count={page.data.length}
         total={page.total}
+        totalCapped={page.total_capped}
         hasPrevious={pages.pageIndex > 0}
         hasMore={page.has_more}
         onPrevious={pages.previous}

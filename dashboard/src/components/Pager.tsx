@@ -2,6 +2,7 @@ export function Pager({
   from,
   count,
   total,
+  totalCapped = false,
   hasPrevious,
   hasMore,
   onPrevious,
@@ -11,13 +12,16 @@ export function Pager({
   from: number;
   count: number;
   total: number;
+  totalCapped?: boolean;
   hasPrevious: boolean;
   hasMore: boolean;
   onPrevious: () => void;
   onNext: () => void;
   loading: boolean;
 }) {
-  const summary = count === 0 ? `0 of ${total.toLocaleString()}` : `${(from + 1).toLocaleString()}–${(from + count).toLocaleString()} of ${total.toLocaleString()}`;
+  // Past 10,000 matching rows the API stops counting: "of 10,000+".
+  const of = `${total.toLocaleString()}${totalCapped ? "+" : ""}`;
+  const summary = count === 0 ? `0 of ${of}` : `${(from + 1).toLocaleString()}–${(from + count).toLocaleString()} of ${of}`;
   return (
     <div className="pager" data-test-id="pager">
       <span data-test-id="page-summary">{summary}</span>

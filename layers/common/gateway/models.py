@@ -138,10 +138,13 @@ class WebhookListQuery(_ListQuery):
 
 class Page(BaseModel):
     data: list[dict[str, Any]]
-    total: int
+    total: int = Field(description="Matching rows, counted up to 10,000")
+    total_capped: bool = Field(
+        description="More than 10,000 rows match: `total` is 10,000; page on with `has_more` and `starting_after`"
+    )
     limit: int
     offset: int
-    has_more: bool
+    has_more: bool = Field(description="Another page follows this one")
 
 
 class SignInRequest(_Request):
@@ -333,6 +336,9 @@ class Health(BaseModel):
 
 class PaymentJob(BaseModel):
     payment_id: str
+    # Outbox rows of events the request recorded and left for the consumer to send (one queue call
+    # per request); committed with the payment, so the relay sends them if this message is lost.
+    events: list[int] = Field(default_factory=list)
 
 
 class WebhookJob(BaseModel):

@@ -36,6 +36,24 @@ def send(
     return str(response["MessageId"])
 
 
+SQS_BATCH_LIMIT = 10
+
+
+def send_batch(
+    queue_url: str, entries: list[tuple[str, str, int]], bound: time_bounds.Bound = time_bounds.QUEUE_BACKGROUND
+) -> list[str]:
+    """Up to 10 (id, body, delay_seconds) entries in one call; returns the ids SQS accepted (the
+    others, if any, failed one by one and can be sent again)."""
+    try:
+        response = _client(bound).send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": entry_id, "MessageBody": body, "DelaySeconds": delay} for entry_id, body, delay in entries],
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise QueueUnavailable(f"Queue send failed: {type(exc).__name__}") from exc
+    return [str(item["Id"]) for item in response.get("Successful", [])]
+
+
 def depth(queue_url: str, bound: time_bounds.Bound = time_bounds.QUEUE_BACKGROUND) -> dict[str, int]:
     """Visible, in-flight and delayed message counts (approximate, as SQS reports them)."""
     try:

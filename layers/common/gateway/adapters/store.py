@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.adapters.postgres import Row, Tx, as_json
@@ -185,6 +186,19 @@ def stuck_payments(tx: Tx, stuck_after_seconds: int, lease_seconds: int, limit: 
 # --- lists ------------------------------------------------------------------------------------
 
 
+# Lists count matching rows up to this many: a count is as costly as the rows it visits, so an
+# exact count of a million-row list would cost every first page ~100 ms (README, "Lists").
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class PageRows:
+    rows: list[Row]
+    total: int  # matching rows, at most COUNT_CAP
+    total_capped: bool  # more than COUNT_CAP rows match
+    has_more: bool  # more rows follow this page
+
+
 def _page(
     tx: Tx,
     table: str,
@@ -194,8 +208,8 @@ def _page(
     limit: int,
     offset: int,
     starting_after: str | None,
-) -> tuple[list[Row], int, bool] | None:
-    """One page newest first, the filtered total, and whether more rows follow the page.
+) -> PageRows | None:
+    """One page newest first, the filtered total (capped), and whether more rows follow the page.
 
     None when `starting_after` names no row of this merchant (`where` starts with the merchant)."""
     condition = " AND ".join(where)
@@ -208,14 +222,18 @@ def _page(
             return None
         page_where.append("(created_at, id) < (%s, %s)")
         page_params += [cursor["created_at"], cursor["id"]]
-    total_row = tx.one(f"SELECT count(*) AS total FROM {table} WHERE {condition}", params)
-    assert total_row is not None
+    counted = tx.one(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT %s) AS matching",
+        [*params, COUNT_CAP + 1],
+    )
+    assert counted is not None
     rows = tx.all(
         f"SELECT {columns} FROM {table} WHERE {' AND '.join(page_where)}"
         " ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
         [*page_params, limit + 1, offset],
     )
-    return rows[:limit], int(total_row["total"]), len(rows) > limit
+    matching = int(counted["n"])
+    return PageRows(rows[:limit], min(matching, COUNT_CAP), matching > COUNT_CAP, len(rows) > limit)
 
 
 def _filters(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -235,7 +253,7 @@ def _filters(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list
 
 def list_payments(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> tuple[list[Row], int, bool] | None:
+) -> PageRows | None:
     """None when `starting_after` names no payment of this merchant."""
     where, params = _filters(merchant_id, filters)
     if filters.get("search"):
@@ -246,7 +264,7 @@ def list_payments(
 
 def list_orders(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> tuple[list[Row], int, bool] | None:
+) -> PageRows | None:
     where, params = _filters(merchant_id, filters)
     if filters.get("search"):
         where.append("id = %s")
@@ -315,7 +333,7 @@ def mark_refund_processed(tx: Tx, refund_id: str) -> Row | None:
 
 def list_refunds(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> tuple[list[Row], int, bool] | None:
+) -> PageRows | None:
     where, params = _filters(merchant_id, filters)
     if filters.get("search"):
         where.append("(id = %s OR payment_id = %s)")
@@ -484,7 +502,7 @@ def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Ro
 
 def list_webhook_logs(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> tuple[list[Row], int, bool] | None:
+) -> PageRows | None:
     where, params = _filters(merchant_id, filters)
     if filters.get("event"):
         where.append("event = %s")
@@ -530,6 +548,15 @@ def add_outbox(tx: Tx, queue: str, body: str, delay_seconds: int = 0) -> int:
 
 def mark_outbox_sent(tx: Tx, outbox_ids: list[int]) -> None:
     tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s) AND sent_at IS NULL", (outbox_ids,))
+
+
+def lock_unsent_outbox_rows(tx: Tx, outbox_ids: list[int]) -> list[Row]:
+    """Those of the given rows still unsent and not held by another sender, locked, in id order."""
+    return tx.all(
+        "SELECT id, queue, body, delay_seconds FROM outbox WHERE id = ANY(%s) AND sent_at IS NULL"
+        " ORDER BY id FOR UPDATE SKIP LOCKED",
+        (outbox_ids,),
+    )
 
 
 def lock_unsent_outbox(tx: Tx, older_than_seconds: int, limit: int) -> list[Row]:

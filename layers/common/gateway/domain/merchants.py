@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from gateway.adapters import passwords, session_tokens, store, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
-from gateway.adapters.postgres import Row, transaction
+from gateway.adapters.postgres import Row, Tx, single_statement, transaction
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
 from gateway.models import (
     ApiCredentials,
@@ -33,23 +33,41 @@ from gateway.settings import get_settings
 
 @dataclass(frozen=True)
 class Merchant:
-    """The authenticated caller; deliberately without the API secret."""
+    """The authenticated caller; deliberately without the API secret or the webhook secret.
+
+    Where its default webhook endpoint is and whether it is failing are read with the credentials,
+    so recording an event needs no second read of the merchant."""
 
     id: str
     name: str
     email: str
     api_key: str
+    webhook_url: str | None = None
+    webhook_failing_since: object = None
 
     @classmethod
     def from_row(cls, row: Row) -> Merchant:
-        return cls(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            email=row["email"],
+            api_key=row["api_key"],
+            webhook_url=row["webhook_url"],
+            webhook_failing_since=row["webhook_failing_since"],
+        )
+
+
+def merchant_in(tx: Tx, merchant_id: str) -> Merchant:
+    """A merchant that rows in `tx` refer to (consumers recording events for it)."""
+    row = store.merchant_by_id(tx, merchant_id)
+    assert row is not None, "rows refer to their merchant by foreign key"
+    return Merchant.from_row(row)
 
 
 def authenticate(api_key: str | None, api_secret: str | None) -> Merchant:
     if not api_key or not api_secret:
         raise AuthenticationFailed("Invalid API credentials")
-    with transaction() as tx:
-        row = store.merchant_by_api_key(tx, api_key)
+    row = single_statement(lambda tx: store.merchant_by_api_key(tx, api_key))
     # Only the secret's hash is stored; compare_digest keeps the check constant-time.
     if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret_hash"], secret_hash(api_secret)):
         raise AuthenticationFailed("Invalid API credentials")
@@ -60,8 +78,7 @@ def authenticate_public(api_key: str | None) -> Merchant:
     """Checkout calls carry only the public key: enough to name the merchant, nothing more."""
     if not api_key:
         raise AuthenticationFailed("Invalid API key")
-    with transaction() as tx:
-        row = store.merchant_by_api_key(tx, api_key)
+    row = single_statement(lambda tx: store.merchant_by_api_key(tx, api_key))
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Invalid API key")
     return Merchant.from_row(row)
@@ -96,8 +113,7 @@ def authenticate_session(token: str) -> Merchant:
     merchant_id = session_tokens.merchant_id_of(key, token) if key else None
     if merchant_id is None:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
-    with transaction() as tx:
-        row = store.merchant_by_id(tx, merchant_id)
+    row = single_statement(lambda tx: store.merchant_by_id(tx, merchant_id))
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
     return Merchant.from_row(row)

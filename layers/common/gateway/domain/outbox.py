@@ -1,18 +1,21 @@
 """Transactional outbox: queue messages are written with the state they announce, sent after commit.
 
 A send that fails after the commit leaves the row unsent, so the message is delayed, never lost.
+Messages for one queue go out together (SendMessageBatch, 10 at a time): one queue call where a
+state change announces several things at once.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from gateway.adapters import sqs, store, time_bounds
-from gateway.adapters.postgres import Tx, transaction
+from gateway.adapters.postgres import Row, Tx, single_statement, transaction
 from gateway.settings import get_settings
 
 logger = Logger(child=True)
@@ -27,7 +30,8 @@ class StagedMessage:
 
 
 def stage(tx: Tx, queue: str, message: BaseModel, delay_seconds: int = 0) -> StagedMessage:
-    body = message.model_dump_json()
+    # Fields left at their defaults are left out: the smallest body that means the same.
+    body = message.model_dump_json(exclude_defaults=True)
     return StagedMessage(store.add_outbox(tx, queue, body, delay_seconds), queue, body, delay_seconds)
 
 
@@ -39,53 +43,92 @@ def close_circuit() -> None:
     _circuit["open_until"] = 0.0
 
 
-def publish(messages: list[StagedMessage]) -> int:
+def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
     """Sends committed messages; returns how many went out. Unsent ones stay for the relay.
 
-    Each send is one short try (time_bounds.QUEUE_SEND_AFTER_COMMIT). After a failure, sends are
-    skipped for a few seconds (the circuit is open): the rows are committed, the relay sends them,
-    and requests keep answering in their usual time while the queue endpoint hangs.
+    On a request's path each queue call is one short try (time_bounds.QUEUE_SEND_AFTER_COMMIT).
+    After a failure, sends are skipped for a few seconds (the circuit is open): the rows are
+    committed, the relay sends them, and requests keep answering in their usual time while the
+    queue endpoint hangs. Consumers and the relay (`background`) have nobody waiting: they use the
+    background bound, with retries, so a slow moment does not leave a message for the next relay run.
     """
     if not messages:
         return 0
+    if background:
+        sent = _send_staged(messages)
+        if sent:
+            single_statement(lambda tx: store.mark_outbox_sent(tx, sent))
+        return len(sent)
     if time.monotonic() < _circuit["open_until"]:
         logger.info("queue circuit open; messages left to the relay", extra={"count": len(messages)})
         return 0
-    settings = get_settings()
-    sent: list[int] = []
-    for message in messages:
+    sent = []
+    for batch in _batches(messages):
         try:
-            sqs.send(
-                settings.queue_url(message.queue),
-                message.body,
-                message.delay_seconds,
-                bound=time_bounds.QUEUE_SEND_AFTER_COMMIT,
-            )
+            sent += _send(batch, time_bounds.QUEUE_SEND_AFTER_COMMIT)
         except sqs.QueueUnavailable:
             _circuit["open_until"] = time.monotonic() + time_bounds.QUEUE_CIRCUIT_OPEN_SECONDS
-            logger.warning("queue send failed; messages kept in the outbox", extra={"outbox_id": message.outbox_id})
+            logger.warning("queue send failed; messages kept in the outbox", extra={"outbox_id": batch[0].outbox_id})
             break
-        sent.append(message.outbox_id)
     if sent:
-        with transaction() as tx:
+        single_statement(lambda tx: store.mark_outbox_sent(tx, sent))
+    return len(sent)
+
+
+def publish_unsent(outbox_ids: list[int]) -> int:
+    """Sends those of the given committed rows that nobody has sent yet (what a request left to its
+    consumer); rows the relay holds or already sent are skipped."""
+    if not outbox_ids:
+        return 0
+    with transaction() as tx:
+        rows = store.lock_unsent_outbox_rows(tx, outbox_ids)
+        sent = _send_rows(rows)
+        if sent:
             store.mark_outbox_sent(tx, sent)
     return len(sent)
+
+
+def _batches(messages: list[StagedMessage]) -> Iterator[list[StagedMessage]]:
+    """Messages grouped by queue (first-seen order kept within a queue), 10 to a call."""
+    by_queue: dict[str, list[StagedMessage]] = {}
+    for message in messages:
+        by_queue.setdefault(message.queue, []).append(message)
+    for group in by_queue.values():
+        for start in range(0, len(group), sqs.SQS_BATCH_LIMIT):
+            yield group[start : start + sqs.SQS_BATCH_LIMIT]
+
+
+def _send(batch: list[StagedMessage], bound: time_bounds.Bound) -> list[int]:
+    """One queue call for a batch of one queue's messages; the outbox ids SQS accepted."""
+    url = get_settings().queue_url(batch[0].queue)
+    if len(batch) == 1:
+        sqs.send(url, batch[0].body, batch[0].delay_seconds, bound=bound)
+        return [batch[0].outbox_id]
+    entries = [(str(m.outbox_id), m.body, m.delay_seconds) for m in batch]
+    return [int(entry_id) for entry_id in sqs.send_batch(url, entries, bound=bound)]
+
+
+def _send_rows(rows: list[Row]) -> list[int]:
+    """Sends locked outbox rows with the background bound, stopping at the first failed call."""
+    return _send_staged([StagedMessage(int(r["id"]), r["queue"], r["body"], r["delay_seconds"]) for r in rows])
+
+
+def _send_staged(staged: list[StagedMessage]) -> list[int]:
+    sent: list[int] = []
+    for batch in _batches(staged):
+        try:
+            sent += _send(batch, time_bounds.QUEUE_BACKGROUND)
+        except sqs.QueueUnavailable:
+            logger.warning("queue unavailable; messages kept for the relay", extra={"outbox_id": batch[0].outbox_id})
+            break
+    return sent
 
 
 def relay_unsent(grace_seconds: int = 10, limit: int = 100) -> int:
     """Re-publishes messages whose post-commit send failed. Rows stay locked while sending, so two
     relays never send the same row; a send that fails again leaves the row for the next run."""
-    settings = get_settings()
     with transaction() as tx:
-        rows = store.lock_unsent_outbox(tx, grace_seconds, limit)
-        sent = []
-        for row in rows:
-            try:
-                sqs.send(settings.queue_url(row["queue"]), row["body"], row["delay_seconds"])
-            except sqs.QueueUnavailable:
-                logger.warning("relay: queue still unavailable", extra={"outbox_id": row["id"]})
-                break
-            sent.append(int(row["id"]))
+        sent = _send_rows(store.lock_unsent_outbox(tx, grace_seconds, limit))
         if sent:
             store.mark_outbox_sent(tx, sent)
     return len(sent)

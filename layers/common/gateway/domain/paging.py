@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.adapters.postgres import Row
+from gateway.adapters.store import PageRows
 from gateway.errors import BadRequest
 from gateway.models import Page
 
 
 def to_page(
-    result: tuple[list[Row], int, bool] | None,
+    result: PageRows | None,
     limit: int,
     offset: int,
     serialize: Callable[[Row], dict[str, Any]],
@@ -19,5 +20,11 @@ def to_page(
 ) -> Page:
     if result is None:
         raise BadRequest(f"starting_after: no such {what}")
-    rows, total, has_more = result
-    return Page(data=[serialize(row) for row in rows], total=total, limit=limit, offset=offset, has_more=has_more)
+    return Page(
+        data=[serialize(row) for row in result.rows],
+        total=result.total,
+        total_capped=result.total_capped,
+        limit=limit,
+        offset=offset,
+        has_more=result.has_more,
+    )

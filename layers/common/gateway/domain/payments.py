@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import store
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import outbox, webhooks
+from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchants import Merchant
@@ -96,13 +96,14 @@ def create_payment(
     if order["status"] == "created":
         store.set_order_status(tx, order["id"], "attempted")
     payment = Payment(**row)
-    messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id))]
-    merchant_row = store.merchant_by_id(tx, merchant.id)
-    assert merchant_row is not None
-    for event in ("payment.created", "payment.pending"):
-        staged = webhooks.record_event(tx, merchant_row, event, {"payment": payment.public_dict()})
-        if staged:
-            messages.append(staged)
+    # The created/pending events are committed here and sent by the consumer with the job's first
+    # delivery: the request makes one queue call.
+    events = [
+        staged.outbox_id
+        for event in ("payment.created", "payment.pending")
+        if (staged := webhooks.record_event(tx, merchant, event, {"payment": payment.public_dict()}))
+    ]
+    messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id, events=events))]
     data = public_payment(payment).model_dump(mode="json") if public else payment.public_dict()
     return Outcome(data, messages)
 
@@ -162,7 +163,7 @@ def requeue_stuck_payments(limit: int = 100) -> int:
     with transaction() as tx:
         stuck = store.stuck_payments(tx, settings.stuck_after_seconds, settings.processing_lease_seconds, limit)
         messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment_id)) for payment_id in stuck]
-    outbox.publish(messages)
+    outbox.publish(messages, background=True)
     if stuck:
         logger.warning("re-enqueued stuck payments", extra={"payment_ids": stuck})
     return len(stuck)
@@ -198,6 +199,7 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     """
     settings = get_settings()
     policy = policy or ProcessingPolicy.from_settings(settings)
+    outbox.publish_unsent(job.events)
     with transaction() as tx:
         claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
     if claimed is None:
@@ -218,9 +220,8 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
             return None
         if approved:
             store.set_order_status(tx, final["order_id"], "paid")
-        merchant = store.merchant_by_id(tx, final["merchant_id"])
-        assert merchant is not None
-        event = webhooks.record_event(tx, merchant, f"payment.{status}", {"payment": Payment(**final).public_dict()})
-    outbox.publish([event] if event else [])
+        payload = {"payment": Payment(**final).public_dict()}
+        event = webhooks.record_event(tx, merchants.merchant_in(tx, final["merchant_id"]), f"payment.{status}", payload)
+    outbox.publish([event] if event else [], background=True)
     logger.info("payment processed", extra={"payment_id": job.payment_id, "status": status})
     return status

@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import store
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import outbox, webhooks
+from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchants import Merchant
 from gateway.domain.paging import to_page
@@ -36,9 +36,7 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
         raise BadRequest("Refund amount exceeds available amount")
     refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
     messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id))]
-    merchant_row = store.merchant_by_id(tx, merchant.id)
-    assert merchant_row is not None
-    event = webhooks.record_event(tx, merchant_row, "refund.created", {"refund": refund.model_dump(mode="json")})
+    event = webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
     if event:
         messages.append(event)
     return Outcome(refund.model_dump(mode="json"), messages)
@@ -88,11 +86,10 @@ def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | 
         processed = store.mark_refund_processed(tx, job.refund_id)
         if processed is None:
             return None
-        merchant = store.merchant_by_id(tx, refund["merchant_id"])
-        assert merchant is not None
+        merchant = merchants.merchant_in(tx, refund["merchant_id"])
         event = webhooks.record_event(
             tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
         )
-    outbox.publish([event] if event else [])
+    outbox.publish([event] if event else [], background=True)
     logger.info("refund processed", extra={"refund_id": job.refund_id})
     return "processed"

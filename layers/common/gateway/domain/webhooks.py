@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 from gateway.adapters import scheduler, store, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchants import Merchant, merchant_in
 from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
@@ -91,14 +91,14 @@ def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> d
 # --- recording --------------------------------------------------------------------------------
 
 
-def record_event(tx: Tx, merchant: Row, event: str, data: dict[str, Any]) -> outbox.StagedMessage | None:
+def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> outbox.StagedMessage | None:
     """Logs the event for delivery in the caller's transaction; merchants without a URL get nothing."""
-    if not merchant["webhook_url"]:
+    if not merchant.webhook_url:
         return None
     event_id = new_id("evt_")
     payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
-    log_id = store.insert_webhook_log(tx, merchant["id"], event_id, event, payload, _payment_of(data))
-    return outbox.stage(tx, lane(merchant["webhook_failing_since"]), WebhookJob(webhook_log_id=log_id))
+    log_id = store.insert_webhook_log(tx, merchant.id, event_id, event, payload, _payment_of(data))
+    return outbox.stage(tx, lane(merchant.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
 
 
 def lane(endpoint_failing_since: object) -> str:
@@ -118,11 +118,10 @@ def _payment_of(data: dict[str, Any]) -> str | None:
 
 def send_test_event(merchant: Merchant) -> WebhookRetryReply:
     with transaction() as tx:
-        row = store.merchant_by_id(tx, merchant.id)
-        assert row is not None
-        if not row["webhook_url"]:
+        current = merchant_in(tx, merchant.id)
+        if not current.webhook_url:
             raise BadRequest("Configure a webhook URL first")
-        staged = record_event(tx, row, "webhook.test", {"message": "Test webhook from the payment gateway"})
+        staged = record_event(tx, current, "webhook.test", {"message": "Test webhook from the payment gateway"})
     assert staged is not None
     outbox.publish([staged])
     log_id = WebhookJob.model_validate_json(staged.body).webhook_log_id
@@ -177,7 +176,7 @@ def deliver(job: WebhookJob) -> str | None:
         elif delay is not None:
             schedule_at = updated["next_retry_at"]
     if retry:
-        outbox.publish([retry])
+        outbox.publish([retry], background=True)
     if schedule_at is not None:
         _schedule_retry(job, attempts, schedule_at)
     logger.info(
@@ -217,7 +216,7 @@ def requeue_lost_retries(limit: int = 100) -> int:
     with transaction() as tx:
         lost = store.lost_webhook_retries(tx, get_settings().stuck_after_seconds, limit)
         messages = [outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
-    outbox.publish(messages)
+    outbox.publish(messages, background=True)
     return len(lost)
 
 

@@ -1,0 +1,74 @@
+"""What the local runtime creates on the queue endpoint is what template.yaml declares."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devstack import aws
+from devstack.runtime import stack_name_for
+from devstack.template import QUEUE_ATTRIBUTE_DEFAULTS
+from tests.support import ROOT, TOPOLOGY
+
+
+def _template_queues() -> dict[str, dict[str, Any]]:
+    """The queues' properties straight from the YAML (not through the runtime's own reading)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor(
+        "!",
+        lambda loader, suffix, node: (
+            {suffix: loader.construct_scalar(node)}
+            if isinstance(node, yaml.ScalarNode)
+            else {suffix: loader.construct_sequence(node)}
+        ),
+    )
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::SQS::Queue"
+    }
+
+
+def test_local_queues_carry_every_attribute_the_template_declares(aws_endpoint: str) -> None:
+    prefix = f"parity-{uuid.uuid4().hex[:6]}"
+    created = aws.create_queues(TOPOLOGY, prefix)
+    sqs = aws.sqs_client()
+    declared = _template_queues()
+    assert set(created.urls) == set(declared)
+    for logical_id, properties in declared.items():
+        actual = sqs.get_queue_attributes(QueueUrl=created.urls[logical_id], AttributeNames=["All"])["Attributes"]
+        assert created.names[logical_id] == f"{prefix}-{logical_id}"
+        for name, default in QUEUE_ATTRIBUTE_DEFAULTS.items():
+            value = properties.get(name, default)
+            expected = str(value).lower() if isinstance(value, bool) else str(value)
+            assert actual.get(name) == expected, (logical_id, name, actual.get(name), expected)
+        redrive = properties.get("RedrivePolicy")
+        if redrive:
+            policy = json.loads(actual["RedrivePolicy"])
+            dead_letter = redrive["deadLetterTargetArn"]["GetAtt"].split(".")[0]
+            assert policy["deadLetterTargetArn"] == created.arns[dead_letter]
+            assert int(policy["maxReceiveCount"]) == int(redrive["maxReceiveCount"])
+        else:
+            assert "RedrivePolicy" not in actual
+
+
+def test_dead_letter_queues_keep_messages_fourteen_days_as_declared() -> None:
+    dead_letter = {q.dead_letter_queue_id for q in TOPOLOGY.queues.values() if q.dead_letter_queue_id}
+    assert dead_letter
+    for logical_id in dead_letter:
+        assert TOPOLOGY.queues[logical_id].attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+
+
+def test_each_data_directory_gets_its_own_resource_prefix(tmp_path: Path) -> None:
+    first, second = stack_name_for(tmp_path / "a"), stack_name_for(tmp_path / "b")
+    assert first != second
+    assert first == stack_name_for(tmp_path / "a")
+    assert all(len(f"{name}-{q}") <= 80 for name in (first, second) for q in TOPOLOGY.queues)

@@ -1,0 +1,63 @@
+"""The local runtime's function workers: started on demand, reused, given back when idle, replaced when killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+import pytest
+
+from devstack.invoker import FunctionPool, WorkerDied
+from devstack.template import FunctionSpec
+from tests.support import ROOT, wait_until
+
+SLEEPY = FunctionSpec("Sleepy", "tests/fixtures/sleepy_function", "sleepy_handler.lambda_handler", 10)
+
+
+def test_workers_grow_with_concurrent_invocations_and_shrink_to_one_when_idle() -> None:
+    pool = FunctionPool(SLEEPY, ROOT, {}, concurrency=3, idle_seconds=1.0)
+    try:
+        # Given three invocations at once, each in its own execution environment...
+        with ThreadPoolExecutor(3) as callers:
+            pids = set(callers.map(lambda _: pool.invoke({"sleep": 2}), range(3)))
+        assert len(pids) == 3 and pool.live_workers == 3
+        # ...a sequential invocation reuses a warm one (no new process)...
+        assert pool.invoke({}) in pids
+        # ...and once the load is over, all but one are stopped, as their processes show.
+        assert wait_until(lambda: pool.live_workers == 1, timeout=10)
+        alive = [pid for pid in pids if _alive(pid)]
+        assert len(alive) == 1
+        assert pool.invoke({}) == alive[0]
+    finally:
+        pool.shutdown()
+
+
+def test_no_more_workers_than_the_concurrency_and_callers_wait_their_turn() -> None:
+    pool = FunctionPool(SLEEPY, ROOT, {}, concurrency=2)
+    try:
+        with ThreadPoolExecutor(6) as callers:
+            pids = set(callers.map(lambda _: pool.invoke({"sleep": 0.2}), range(6)))
+        assert 1 <= len(pids) <= 2 and pool.live_workers <= 2
+    finally:
+        pool.shutdown()
+
+
+def test_a_killed_worker_fails_its_invocation_and_the_next_one_gets_a_fresh_worker() -> None:
+    pool = FunctionPool(SLEEPY, ROOT, {}, concurrency=1)
+    try:
+        pid = pool.invoke({})
+        with ThreadPoolExecutor(1) as caller:
+            pending = caller.submit(pool.invoke, {"sleep": 5})
+            wait_until(lambda: pool.live_workers == 1, timeout=5)
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(WorkerDied):
+                pending.result(timeout=10)
+        assert pool.invoke({}) != pid
+    finally:
+        pool.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
