@@ -199,29 +199,42 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     """
     settings = get_settings()
     policy = policy or ProcessingPolicy.from_settings(settings)
-    outbox.publish_unsent(job.events)
+    delay = policy.delay_seconds()
+    # The created/pending events the request left: sent before the bank's wait, or, when there is
+    # none, in the same batch as the outcome (one queue call; outbox order keeps them first).
+    announced = delay > 0
+    if announced:
+        outbox.publish_unsent(job.events)
     with transaction() as tx:
         claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
     if claimed is None:
+        outbox.publish_unsent(job.events)
         logger.info("payment already claimed or final; message dropped", extra={"payment_id": job.payment_id})
         return None
 
-    time.sleep(policy.delay_seconds())
+    time.sleep(delay)
     approved = policy.approves(claimed["method"])
     status = "success" if approved else "failed"
     error_code, error_description = (None, None) if approved else ("PAYMENT_FAILED", "Payment declined by the bank")
 
+    event = None
     with transaction() as tx:
         final = store.finish_payment(
             tx, job.payment_id, claimed["processing_started_at"], status, error_code, error_description
         )
-        if final is None:
-            logger.warning("payment claim lost to another consumer", extra={"payment_id": job.payment_id})
-            return None
-        if approved:
-            store.set_order_status(tx, final["order_id"], "paid")
-        payload = {"payment": Payment(**final).public_dict()}
-        event = webhooks.record_event(tx, merchants.merchant_in(tx, final["merchant_id"]), f"payment.{status}", payload)
-    outbox.publish([event] if event else [], background=True)
+        if final is not None:
+            if approved:
+                store.set_order_status(tx, final["order_id"], "paid")
+            payload = {"payment": Payment(**final).public_dict()}
+            merchant = merchants.merchant_in(tx, final["merchant_id"])
+            event = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
+    if final is None:
+        logger.warning("payment claim lost to another consumer", extra={"payment_id": job.payment_id})
+        outbox.publish_unsent(job.events)
+        return None
+    if announced:
+        outbox.publish([event] if event else [], background=True)
+    else:
+        outbox.publish_unsent([*job.events, *([event.outbox_id] if event else [])])
     logger.info("payment processed", extra={"payment_id": job.payment_id, "status": status})
     return status
