@@ -10,6 +10,19 @@ from typing import Any
 
 from devstack.template import Resolver
 
+# Batch operations have no IAM action of their own: each is authorised as its single form.
+_BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action that authorises an API operation (`sqs:SendMessageBatch` → `sqs:SendMessage`)."""
+    action = f"{service}:{operation}"
+    return _BATCH_ACTIONS.get(action, action)
+
 
 @dataclass(frozen=True)
 class AwsCall:

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 import relay_outbox_handler
 
-from deploy.iam import AwsCall, denied_calls
+from deploy.iam import AwsCall, denied_calls, iam_action
 from deploy.translate import translate
 from devstack.aws import QueueSet, create_schedule_group
 from devstack.template import Resolver, evaluate_conditions, load_template, make_resolver
@@ -68,7 +68,7 @@ class Recorder:
             self.calls.append(AwsCall(self.current, "iam:PassRole", params["Target"]["RoleArn"]))
         else:
             raise AssertionError(f"{self.current} calls {service}:{operation}; teach this recorder its resource")
-        self.calls.append(AwsCall(self.current, f"{service}:{operation}", resource))
+        self.calls.append(AwsCall(self.current, iam_action(service, operation), resource))
 
 
 @dataclass
