@@ -28,18 +28,19 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import psutil
 import psycopg
 
-from benchmarks.harness import percentile
-from devstack.aws import free_port
+from benchmarks.harness import median_ms, percentile
 from gateway.adapters import postgres
+from tests.e2e.conftest import LocalStack, running_stack
 from tests.support import AUTH, ROOT, TEST_MERCHANT_ID, TOPOLOGY, ReceivedWebhook, WebhookReceiver
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -70,17 +71,34 @@ BEFORE = {
 
 @dataclass
 class Stack:
-    process: subprocess.Popen[bytes]
-    port: int
-    data_dir: Path
-    started_in: float
-    database_url: str = ""
-    endpoint_url: str = ""
-    log: list[str] = field(default_factory=list)
+    """The stack as the e2e tests start it (`python -m devstack`), with what the bench reads of it."""
+
+    local: LocalStack
+
+    @property
+    def port(self) -> int:
+        return int(urlsplit(self.local.url).port or 80)
+
+    @property
+    def started_in(self) -> float:
+        return self.local.startup_seconds
+
+    @property
+    def database_url(self) -> str:
+        return self.local.database_url
+
+    @property
+    def data_dir(self) -> Path:
+        return self.local.log_path.parent / "data"
+
+    @property
+    def endpoint_url(self) -> str:
+        line = next(line for line in self.local.log().splitlines() if "SQS/Scheduler endpoint " in line)
+        return line.split("SQS/Scheduler endpoint ", 1)[1].split(";", 1)[0]
 
     def processes(self) -> list[psutil.Process]:
         """The runtime, its workers and emulator, and the Postgres server with its backends."""
-        runtime = psutil.Process(self.process.pid)
+        runtime = psutil.Process(self.local.process.pid)
         found = [runtime, *runtime.children(recursive=True)]
         for candidate in psutil.process_iter(["cmdline"]):
             if str(self.data_dir) in " ".join(candidate.info["cmdline"] or []) and candidate not in found:
@@ -90,55 +108,10 @@ class Stack:
 
 @contextmanager
 def local_stack() -> Iterator[Stack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "TEST_MODE": "true",
-        "TEST_PROCESSING_DELAY": "0",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}",
-    }
-    for inherited in ("DATABASE_URL", "AWS_ENDPOINT_URL"):
-        env.pop(inherited, None)
-    command = [sys.executable, "-m", "devstack", "--api-port", str(port), "--dashboard-port", "-1"]
-    command += ["--checkout-port", "-1", "--lambda-port", "-1", "--emulator-port", "0", "--data-dir", str(data_dir)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    stack = Stack(process, port, data_dir, 0.0)
-    threading.Thread(target=_read_log, args=(stack,), daemon=True).start()
-    try:
-        while _status(port, "/health") != 200:
-            if process.poll() is not None or time.perf_counter() - started > 60:
-                raise SystemExit("bench: the local stack did not start:\n" + "\n".join(stack.log[-20:]))
-            time.sleep(0.02)
-        stack.started_in = time.perf_counter() - started
-        yield stack
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _read_log(stack: Stack) -> None:
-    assert stack.process.stdout is not None
-    for raw in stack.process.stdout:
-        line = raw.decode(errors="replace").rstrip()
-        stack.log.append(line)
-        if "SQS/Scheduler endpoint " in line:
-            stack.endpoint_url = line.split("SQS/Scheduler endpoint ", 1)[1].split(";", 1)[0]
-        if "postgres ready" in line:
-            stack.database_url = f"postgresql://postgres@/postgres?host={stack.data_dir / 'postgres'}"
-
-
-def _status(port: int, path: str) -> int:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", path)
-        status = conn.getresponse().status
-        conn.close()
-        return status
-    except OSError:
-        return 0
+    """As `make dev` runs it (4 API workers), with no processing wait."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    with running_stack(folder, {"TEST_PROCESSING_DELAY": "0"}, extra_args=("--api-concurrency", "4")) as local:
+        yield Stack(local)
 
 
 def _post(conn: http.client.HTTPConnection, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -378,7 +351,9 @@ def list_pages(stack: Stack, rows: int) -> list[tuple[int, float, float]]:
                     (TEST_MERCHANT_ID,),
                 ).fetchall()
 
-            results.append((target, _median_ms(api), _median_ms(bare)))
+            api()  # warm: plans and caches
+            bare()
+            results.append((target, median_ms(api), median_ms(bare)))
     return results
 
 
@@ -398,16 +373,6 @@ def _seed(db: psycopg.Connection[Any], start: int, count: int) -> None:
         " FROM generate_series(%s::int, %s::int) n",
         (TEST_MERCHANT_ID, start + 1, start + count),
     )
-
-
-def _median_ms(work: Callable[[], None], repeat: int = 5) -> float:
-    work()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def cold_starts() -> list[tuple[str, float]]:

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 
-from benchmarks.harness import api_url, local_runtime, percentile
+from benchmarks.harness import api_url, local_runtime, median_ms, percentile
 from tests.support import AUTH, TEST_MERCHANT_ID
 
 LEVELS = (1, 4, 8, 16)
@@ -107,15 +107,6 @@ def seed_payments(database_url: str, rows: int) -> None:
         conn.execute("VACUUM ANALYZE orders")
 
 
-def timed(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
-
-
 def list_benchmarks(url: str, database_url: str) -> list[tuple[str, float, float]]:
     deep_cursor = f"pay_seed{ROWS // 2:012d}"
     cases = [
@@ -158,7 +149,7 @@ def list_benchmarks(url: str, database_url: str) -> list[tuple[str, float, float
             def api(query: str = query) -> None:
                 assert client.get(f"/api/v1/payments?{query}").status_code == 200
 
-            results.append((name, timed(bare), timed(api)))
+            results.append((name, median_ms(bare), median_ms(api)))
     return results
 
 

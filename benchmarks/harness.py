@@ -1,15 +1,27 @@
-"""Shared by the benchmarks: a private local stack and latency percentiles."""
+"""Shared by the benchmarks: a private local stack, latency percentiles and medians."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from devstack.aws import free_port
 from devstack.runtime import LocalRuntime, RuntimeOptions
+
+
+def median_ms(work: Callable[[], object], repeat: int = 5) -> float:
+    """Median wall time of `repeat` calls, in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -230,10 +230,8 @@ class FunctionPool:
         try:
             worker = _Worker(self.spec, self._root, self._environment)
         except Exception as exc:  # the handler does not import: the waiting caller gets the error
-            with self._changed:
-                self._live -= 1
-                self._start_error = FunctionError(f"{self.spec.logical_id} did not start: {exc}")
-                self._changed.notify_all()
+            self._start_error = FunctionError(f"{self.spec.logical_id} did not start: {exc}")
+            self._discard()
             return
         self._release(worker)
 
@@ -247,10 +245,11 @@ class FunctionPool:
                 self._idle.append(worker)
             self._changed.notify()
 
-    def _discard(self) -> None:
+    def _discard(self, count: int = 1) -> None:
+        """Workers that are gone (died, failed to start, stopped): room for new ones."""
         with self._changed:
-            self._live -= 1
-            self._changed.notify()
+            self._live -= count
+            self._changed.notify_all()
 
     def _reap(self) -> None:
         """Stops workers idle for longer than idle_seconds, keeping one."""
@@ -262,9 +261,7 @@ class FunctionPool:
                 self._idle = [w for w in self._idle if w not in stale]
             for worker in stale:
                 worker.stop()
-            with self._changed:
-                self._live -= len(stale)
-                self._changed.notify_all()
+            self._discard(len(stale))
 
     def shutdown(self) -> None:
         self._stopping.set()

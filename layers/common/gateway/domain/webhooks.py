@@ -247,9 +247,8 @@ def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
         _log_of(tx, merchant, webhook_log_id)
         if store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id) is None:
             raise BadRequest("Webhook delivery is already pending")
-        row = store.merchant_by_id(tx, merchant.id)
-        assert row is not None
-        staged = outbox.stage(tx, lane(row["webhook_failing_since"]), WebhookJob(webhook_log_id=webhook_log_id))
+        current = merchant_in(tx, merchant.id)
+        staged = outbox.stage(tx, lane(current.webhook_failing_since), WebhookJob(webhook_log_id=webhook_log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
 
