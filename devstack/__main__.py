@@ -27,6 +27,7 @@ def main() -> None:
     )
     parser.add_argument("--api-concurrency", type=int, default=4, help="API worker processes")
     parser.add_argument("--schedule-seconds", type=float, default=None, help="run Schedule events this often")
+    parser.add_argument("--metrics-seconds", type=float, default=60, help="print the metrics summary this often")
     args = parser.parse_args()
 
     runtime = LocalRuntime(
@@ -41,6 +42,7 @@ def main() -> None:
             localstack=args.localstack,
             schedule_seconds=args.schedule_seconds,
             api_concurrency=args.api_concurrency,
+            metrics_summary_seconds=args.metrics_seconds,
         )
     )
     stopping = threading.Event()

@@ -24,6 +24,7 @@ from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
 from devstack.invoker import FunctionPool
 from devstack.lambda_api import LambdaInvokeServer
+from devstack.metrics_summary import MetricsSummary
 from devstack.pollers import SqsPoller
 from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
@@ -67,6 +68,8 @@ class RuntimeOptions:
     schedule_seconds: float | None = None
     # Start LocalStack (from .localstack/venv, on emulator_port) as the SQS/Scheduler endpoint.
     localstack: bool = False
+    # How often the one-line metrics summary is printed.
+    metrics_summary_seconds: float = 60
 
 
 def _log(message: str) -> None:
@@ -92,6 +95,7 @@ class LocalRuntime:
         self._pollers: list[SqsPoller] = []
         self._schedules: list[ScheduleRunner] = []
         self._scheduler_emulator: SchedulerEmulator | None = None
+        self._metrics_summary: MetricsSummary | None = None
         self._servers: list[Any] = []
         self._resources = ExitStack()  # what stops last (LocalStack)
         self.database_url = ""
@@ -182,6 +186,7 @@ class LocalRuntime:
                     "AWS_DEFAULT_REGION": region,
                     "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
                     "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+                    "LOCAL_METRICS_FILE": str(self.metrics_file),
                 }
             )
             for key in DEVELOPER_SETTINGS:
@@ -224,6 +229,10 @@ class LocalRuntime:
             )
             poller.start()
             self._pollers.append(poller)
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.options.data_dir / "metrics.jsonl"
 
     def _start_schedules(self) -> None:
         region = os.environ["AWS_DEFAULT_REGION"]
@@ -274,6 +283,8 @@ class LocalRuntime:
         site_urls: list[str] = []
         self._scheduler_emulator = SchedulerEmulator(log=self.log)
         self._scheduler_emulator.start()
+        self._metrics_summary = MetricsSummary(self.metrics_file, self.log, self.options.metrics_summary_seconds)
+        self._metrics_summary.start()
         api = HttpApiServer(self.topology, self.invoke, self.options.api_port, self.log)
         api.start()
         self._servers.append(api)
@@ -334,6 +345,8 @@ class LocalRuntime:
             runner.stop()
         if self._scheduler_emulator:
             self._scheduler_emulator.stop()
+        if self._metrics_summary:
+            self._metrics_summary.stop()
         for server in self._servers:
             server.stop()
         for poller in self._pollers:

@@ -12,7 +12,7 @@ import pytest
 
 from devstack import aws
 from devstack.database import EmbeddedPostgres, prepare
-from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
+from tests.support import TEST_MERCHANT_ID, TOPOLOGY, WEBHOOK_SECRET, Gateway, WebhookReceiver
 
 
 def reset_gateway_caches() -> None:
@@ -91,9 +91,17 @@ def gateway_env(database_url: str, queues: aws.QueueSet) -> dict[str, str]:
 def gateway(gateway_env: dict[str, str], database_url: str, queues: aws.QueueSet) -> Iterator[Gateway]:
     """A clean gateway per test: empty tables (but the seeded merchant), new queues, default settings."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE outbox, webhook_attempts, webhook_logs, refunds, payments, orders, idempotency_keys")
+        conn.execute(
+            "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
+            " rate_limit_buckets, sign_in_failures"
+        )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
-        conn.execute("UPDATE merchants SET webhook_url = NULL")
+        # A test may have rotated the seeded merchant's webhook secret or marked its endpoint failing.
+        conn.execute(
+            "UPDATE merchants SET webhook_url = NULL, webhook_failing_since = NULL, webhook_secret = %s,"
+            " rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL",
+            (WEBHOOK_SECRET,),
+        )
     yield Gateway(database_url, queues)
     os.environ.update(gateway_env)
     reset_gateway_caches()

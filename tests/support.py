@@ -70,6 +70,7 @@ class Gateway:
         *,
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> ApiResponse:
         import api_handler
 
@@ -79,7 +80,7 @@ class Gateway:
         found = TOPOLOGY.route_for(method, path.split("?")[0])
         assert found is not None, f"template has no route for {method} {path}"
         route, params = found
-        event = build_event(route, params, method, path, all_headers, payload, "127.0.0.1")
+        event = build_event(route, params, method, path, all_headers, payload, source_ip)
         # LocalContext duck-types Powertools' LambdaContext.
         result = api_handler.lambda_handler(event, cast(Any, lambda_context("ApiFunction")))
         return ApiResponse(result["statusCode"], result.get("headers", {}), result.get("body", ""))

@@ -12,7 +12,22 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_routes import cors, errors, merchant, openapi, orders, payments, refunds, request_guard, system, webhooks
+from api_routes import (
+    auth,
+    cors,
+    errors,
+    events,
+    merchant,
+    openapi,
+    orders,
+    payments,
+    refunds,
+    request_guard,
+    system,
+    versions,
+    webhooks,
+)
+from gateway.adapters import metrics
 
 logger = Logger(service="api")
 
@@ -24,11 +39,12 @@ app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")
+app.include_router(events.router, prefix="/api/v1/events")
 errors.register(app, logger)
 
 OPENAPI: dict[str, Any] = {
     "title": "Payment Gateway API",
-    "version": "1.0.0",
+    "version": versions.CURRENT,
     "description": "Orders, UPI and card payments, captures and webhooks. Amounts are integer paise. "
     'Errors are {"error": {"code", "description"}}. POSTs that create accept an Idempotency-Key header.',
     "security_schemes": {
@@ -51,21 +67,51 @@ def openapi_document() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, _document)
 
 
+def route_family(path: str) -> str:
+    """`payments` for /api/v1/payments/pay_1/refunds: the dimension of ApiLatency (few values, as
+    CloudWatch bills per distinct dimension set)."""
+    parts = path.split("/")
+    family = parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] else parts[1] if len(parts) > 1 else ""
+    return family if family in KNOWN_ROUTE_FAMILIES else "other"
+
+
+KNOWN_ROUTE_FAMILIES = frozenset(
+    {
+        "orders",
+        "payments",
+        "refunds",
+        "webhooks",
+        "events",
+        "merchant",
+        "auth",
+        "test",
+        "health",
+        "openapi.json",
+    }
+)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     refused = request_guard.check(event)
     response = cors.preflight(event) or (errors.as_event_response(refused) if refused else app.resolve(event, context))
     cors.add_headers(event, response)
+    headers = response.setdefault("headers", {})
+    for name, value in auth.rate_limit_headers().items():
+        headers.setdefault(name, value)  # a 429 carries its own
     request_id = logger.get_correlation_id() or context.aws_request_id
-    response.setdefault("headers", {})["X-Request-Id"] = request_id
+    headers["X-Request-Id"] = request_id
+    headers[versions.HEADER] = versions.answered_in(event)
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    metrics.emit("ApiLatency", duration_ms, "Milliseconds", {"route": route_family(event.get("rawPath") or "")})
     logger.info(
         "request",
         extra={
             "method": event.get("requestContext", {}).get("http", {}).get("method"),
             "path": event.get("rawPath"),
             "status": response.get("statusCode"),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "duration_ms": duration_ms,
         },
     )
     return response

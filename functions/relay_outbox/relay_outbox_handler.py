@@ -2,7 +2,7 @@
 
 Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
 working on and webhook retries whose message or schedule was lost, and purges idempotency keys
-past their 24 hours.
+past their 24 hours and events past their 30 days.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import store
 from gateway.adapters.postgres import transaction
-from gateway.domain import outbox, payments, webhooks
+from gateway.domain import events, outbox, payments, webhooks
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -32,6 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)
+    report["purged_events"] = events.purge_expired()
     metrics.add_metric("OutboxOldestUnsentSeconds", MetricUnit.Seconds, outbox.oldest_unsent_age_seconds())
     metrics.add_metric("StuckPaymentsRequeued", MetricUnit.Count, report["requeued_payments"])
     if any(report.values()):

@@ -4,12 +4,13 @@ and a headless Chromium for the browser tests."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,9 +142,28 @@ def running_stack(
     assert "stopped" in stack.log()
 
 
+# Access-log lines and INFO records: what is left (warnings, errors, the runtime's own notices) is what
+# explains a failure that only CI saw.
+_ROUTINE_LOG_LINE = re.compile(r' -> \d{3} \(\d+ ms\)$|^\{"level":"INFO"|^\{"_aws"')
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A failed test against a local stack reports that stack's notable log lines with its failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for stack in getattr(item, "funcargs", {}).values():
+        if isinstance(stack, LocalStack) and stack.log_path.exists():
+            notable = [line for line in stack.log().splitlines() if line and not _ROUTINE_LOG_LINE.search(line)]
+            report.sections.append((f"stack log {stack.log_path} (notable lines, last 80)", "\n".join(notable[-80:])))
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(Path(tmp_path_factory.mktemp("stack")), {}) as stack:
+    # A metrics summary every 3 s instead of every minute, so a test can read it.
+    with running_stack(Path(tmp_path_factory.mktemp("stack")), {}, extra_args=("--metrics-seconds", "3")) as stack:
         yield stack
 
 

@@ -184,7 +184,15 @@ def seed_known_secret(gateway: Gateway) -> None:
     )
 
 
-def test_dashboard_cors_exposes_the_request_id(gateway: Gateway, setting: Any) -> None:
+def test_dashboard_cors_exposes_the_request_id_version_and_budget(gateway: Gateway, setting: Any) -> None:
     setting("DASHBOARD_ORIGINS", "http://127.0.0.1:3000")
     response = gateway.api("GET", "/api/v1/payments", headers={"origin": "http://127.0.0.1:3000"})
-    assert response.headers["Access-Control-Expose-Headers"] == "X-Request-Id"
+    exposed = {name.strip() for name in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert exposed == {
+        "X-Request-Id",
+        "Gateway-Version",
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    }

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -226,3 +227,19 @@ def test_database_is_never_publicly_reachable() -> None:
     assert resources["DatabaseProxy"]["Properties"]["RequireTLS"] is True
     ingress = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
     assert all("CidrIp" not in rule and "SourceSecurityGroupId" in rule for rule in ingress)
+
+
+def test_the_operations_dashboard_graphs_every_metric_the_code_emits() -> None:
+    sources = [*ROOT.glob("layers/common/gateway/**/*.py"), *ROOT.glob("functions/**/*.py")]
+    emitted = set()
+    for source in sources:
+        text = source.read_text()
+        emitted |= set(re.findall(r'metrics\.emit\(\s*"(\w+)"', text))
+        # Names passed on: to idempotent_create (counted on a first creation), or chosen by outcome.
+        emitted |= set(re.findall(r'"((?:Payments|Refunds)(?:Created|Succeeded|Failed|Processed))"', text))
+    assert {"PaymentsCreated", "PaymentsSucceeded", "PaymentsFailed", "WebhookAttempts", "ApiLatency"} <= emitted
+    body = TEMPLATE["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    graphed = set(re.findall(r'"PaymentGateway", "(\w+)"', body))
+    assert emitted <= graphed, f"emitted but not on the dashboard: {sorted(emitted - graphed)}"
+    for alarm in (lid for lid, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"):
+        assert f"${{{alarm}.Arn}}" in body, f"{alarm} is not on the dashboard"

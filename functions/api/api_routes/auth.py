@@ -1,20 +1,41 @@
-"""Merchant authentication from the request headers."""
+"""Merchant authentication from the request headers, and the caller's request budget."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from gateway.domain import merchants
+from gateway.domain import merchants, rate_limits
 from gateway.domain.merchants import Merchant
+
+# The budget the authenticated request left, for the RateLimit-* headers of its reply.
+_budget: ContextVar[rate_limits.Budget | None] = ContextVar("budget", default=None)
 
 
 def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
-    """Private API: key and secret (merchant servers) or a dashboard session (Bearer token)."""
-    headers = router.current_event.headers
-    authorization = headers.get("authorization") or ""
+    """Private API: key and secret (merchant servers) or a dashboard session (Bearer token); the
+    request is counted against that credential's read or write budget (429 once it is spent)."""
+    event = router.current_event
+    kind = rate_limits.kind_of(event.http_method)
+    authorization = event.headers.get("authorization") or ""
     if authorization.lower().startswith("bearer "):
-        return merchants.authenticate_session(authorization[7:].strip())
-    return merchants.authenticate(headers.get("x-api-key"), headers.get("x-api-secret"))
+        merchant, budget = merchants.authenticate_session(authorization[7:].strip(), kind)
+    else:
+        merchant, budget = merchants.authenticate(
+            event.headers.get("x-api-key"), event.headers.get("x-api-secret"), kind
+        )
+    _budget.set(budget)
+    return merchant
 
 
 def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
     """Public checkout endpoints: the public key only."""
     return merchants.authenticate_public(router.current_event.headers.get("x-api-key"))
+
+
+def rate_limit_headers() -> dict[str, str]:
+    """RateLimit-* for the current reply (none for routes that did not authenticate); forgets them."""
+    budget = _budget.get()
+    _budget.set(None)
+    return budget.headers() if budget else {}

@@ -19,13 +19,15 @@ def error_response(error: GatewayError) -> Response[str]:
         status_code=error.status_code,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps(error.envelope(), separators=(",", ":")),
+        headers=error.headers,
     )
 
 
 def as_event_response(error: GatewayError) -> dict[str, Any]:
     """The same envelope as a payload-2.0 reply, for requests refused before routing."""
     body = json.dumps(error.envelope(), separators=(",", ":"))
-    return {"statusCode": error.status_code, "headers": {"Content-Type": content_types.APPLICATION_JSON}, "body": body}
+    headers = {"Content-Type": content_types.APPLICATION_JSON, **error.headers}
+    return {"statusCode": error.status_code, "headers": headers, "body": body}
 
 
 def describe_validation_errors(errors: list[dict[str, Any]]) -> str:

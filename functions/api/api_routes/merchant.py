@@ -70,4 +70,4 @@ auth_router = APIGatewayHttpRouter()
 
 @auth_router.post("/login")
 def sign_in(body: SignInRequest) -> Session:
-    return merchants.sign_in(body)
+    return merchants.sign_in(body, auth_router.current_event.request_context.http.source_ip)

@@ -44,6 +44,7 @@ _ERRORS = {
     "413": "Request body too large",
     "415": "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
+    "429": "Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After",
     "503": "A dependency (database, queue) is unavailable; retry later",
 }
 
@@ -66,6 +67,8 @@ def describe(generated: str) -> dict[str, Any]:
             statuses = ["400", "404", "503"]
             if path not in NO_CREDENTIALS or path == "/api/v1/auth/login":  # a wrong password is a 401
                 statuses.append("401")
+            if not (path in NO_CREDENTIALS or PUBLIC_KEY_ONLY.match(path)) or path == "/api/v1/auth/login":
+                statuses.append("429")
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]
             if (method, path) in IDEMPOTENT_CREATES:

@@ -21,7 +21,13 @@ _CREATED_PAYMENT = documented(201, Payment, "Created (pending)")
 @router.post("/", status_code=201, responses=_CREATED_PAYMENT)
 def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
     merchant = current_merchant(router)
-    return idempotent_create(router, merchant, lambda tx: payments.create_payment(tx, merchant, body))
+    return idempotent_create(
+        router,
+        merchant,
+        lambda tx: payments.create_payment(tx, merchant, body),
+        "PaymentsCreated",
+        {"method": body.method},
+    )
 
 
 @router.post(
@@ -31,7 +37,13 @@ def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[st
 )
 def create_public_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
     merchant = checkout_merchant(router)
-    return idempotent_create(router, merchant, lambda tx: payments.create_payment(tx, merchant, body, public=True))
+    return idempotent_create(
+        router,
+        merchant,
+        lambda tx: payments.create_payment(tx, merchant, body, public=True),
+        "PaymentsCreated",
+        {"method": body.method},
+    )
 
 
 @router.get("/")

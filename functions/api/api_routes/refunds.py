@@ -19,7 +19,9 @@ router = APIGatewayHttpRouter()
 @router.post("/payments/<payment_id>/refunds", status_code=201, responses=documented(201, Refund, "Created (pending)"))
 def create_refund(payment_id: str, body: CreateRefundRequest) -> Response[str]:
     merchant = current_merchant(router)
-    return idempotent_create(router, merchant, lambda tx: refunds.create_refund(tx, merchant, payment_id, body))
+    return idempotent_create(
+        router, merchant, lambda tx: refunds.create_refund(tx, merchant, payment_id, body), "RefundsCreated"
+    )
 
 
 @router.get("/payments/<payment_id>/refunds")

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
+from gateway.adapters import metrics
 from gateway.adapters.postgres import Tx
 from gateway.domain import idempotency
 from gateway.domain.merchants import Merchant
@@ -16,13 +17,20 @@ from gateway.errors import BadRequest
 
 
 def idempotent_create(
-    router: APIGatewayHttpRouter, merchant: Merchant, work: Callable[[Tx], idempotency.Outcome]
+    router: APIGatewayHttpRouter,
+    merchant: Merchant,
+    work: Callable[[Tx], idempotency.Outcome],
+    created_metric: str = "",
+    created_dimensions: dict[str, str] | None = None,
 ) -> Response[str]:
+    """Runs a create under its Idempotency-Key; a first (not replayed) creation counts `created_metric`."""
     event = router.current_event
     key = idempotency.validate_key(event.headers.get("idempotency-key"))
     request = idempotency.Request(method=event.http_method, path=event.path, body=event.json_body)
     reply = idempotency.execute(merchant.id, key, request, 201, work)
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+    if created_metric and reply.status == 201 and not reply.replayed:
+        metrics.emit(created_metric, dimensions=created_dimensions)
     return Response(reply.status, content_types.APPLICATION_JSON, reply.body, headers=headers)
 
 

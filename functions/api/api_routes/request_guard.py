@@ -1,7 +1,7 @@
-"""What every request must be before routing: a JSON body (when it has one) that is not nested
-absurdly deep, and no text Postgres cannot store (NUL) or UTF-8 cannot encode (an unpaired
-surrogate) anywhere in the path, query or body. Each is a 400 or 415 in the envelope; before, they
-surfaced as 500s from the JSON parser or the database."""
+"""What every request must be before routing: a Gateway-Version we have (when it names one), a
+JSON body (when it has one) that is not nested absurdly deep, and no text Postgres cannot store
+(NUL) or UTF-8 cannot encode (an unpaired surrogate) anywhere in the path, query or body. Each is a
+400 or 415 in the envelope; before, they surfaced as 500s from the JSON parser or the database."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from api_routes import versions
 from gateway.errors import BadRequest, GatewayError, UnsupportedMediaType
 
 MAX_JSON_DEPTH = 32
@@ -50,6 +51,7 @@ def check(event: dict[str, Any]) -> GatewayError | None:
 
 
 def _check_request(event: dict[str, Any]) -> None:
+    versions.requested(event)
     path = unquote(event.get("rawPath") or "")
     parameters = list((event.get("queryStringParameters") or {}).items())
     parameters += list((event.get("pathParameters") or {}).items())

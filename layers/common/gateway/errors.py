@@ -7,9 +7,11 @@ class GatewayError(Exception):
     status_code = 400
     code = "BAD_REQUEST_ERROR"
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.description = description
+        # Reply headers that belong to the error (Retry-After of a 429).
+        self.headers = headers or {}
 
     def envelope(self) -> dict[str, dict[str, str]]:
         return {"error": {"code": self.code, "description": self.description}}
@@ -49,6 +51,11 @@ class IdempotencyKeyInProgress(GatewayError):
 class IdempotencyKeyReused(GatewayError):
     status_code = 422
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class RateLimited(GatewayError):
+    status_code = 429
+    code = "RATE_LIMITED"
 
 
 class UnsupportedMediaType(GatewayError):

@@ -136,6 +136,31 @@ class WebhookListQuery(_ListQuery):
     payment_id: Annotated[str, Field(max_length=64)] | None = None
 
 
+EVENT_TYPE_PATTERN = r"^[a-z_]+\.(\*|[a-z_]+)$"
+
+
+class EventListQuery(_ListQuery):
+    type: Annotated[str, Field(max_length=50, pattern=EVENT_TYPE_PATTERN)] | None = Field(
+        default=None, description="an event type (`payment.success`) or a family (`payment.*`)"
+    )
+    payment_id: Annotated[str, Field(max_length=64)] | None = None
+    created_gte: datetime | None = Field(default=None, alias="created[gte]", description="ISO 8601 or unix seconds")
+    created_lte: datetime | None = Field(default=None, alias="created[lte]", description="ISO 8601 or unix seconds")
+
+    @model_validator(mode="after")
+    def _one_time_range_style(self) -> EventListQuery:
+        if (self.created_gte and self.created_from) or (self.created_lte and self.created_to):
+            raise ValueError("use created[gte]/created[lte] or from/to, not both")
+        self.created_from = self.created_gte or self.created_from
+        self.created_to = self.created_lte or self.created_to
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("created[gte] must not be after created[lte]")
+        return self
+
+    def filters(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"limit", "offset", "starting_after", "created_gte", "created_lte"})
+
+
 class Page(BaseModel):
     data: list[dict[str, Any]]
     total: int = Field(description="Matching rows, counted up to 10,000")
@@ -248,6 +273,27 @@ class WebhookLog(BaseModel):
     last_attempt_at: datetime | None
     next_retry_at: datetime | None
     response_code: int | None
+
+
+class Event(BaseModel):
+    """A stored business event; `data` is what every delivery of it carries."""
+
+    id: str
+    type: str
+    payment_id: str | None
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class EventDetail(Event):
+    deliveries: list[WebhookLog] = Field(description="Every attempt series for this event, oldest first")
+
+
+class EventRedelivery(BaseModel):
+    event_id: str
+    delivery_id: str = Field(description="The new delivery's id (GET /api/v1/webhooks/{id})")
+    status: Literal["pending"]
+    message: str
 
 
 class WebhookAttempt(BaseModel):

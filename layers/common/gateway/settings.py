@@ -18,7 +18,14 @@ class Settings(BaseSettings):
     # proxy), and test-only knobs. Every other setting a function reads must be in its environment
     # in template.yaml; tests/integration/test_aws_parity.py checks that against real reads.
     EMPTY_IS_VALID: ClassVar[frozenset[str]] = frozenset(
-        {"database_url", "session_signing_key", "dashboard_origins", "database_host", "webhook_retry_delays_test"}
+        {
+            "database_url",
+            "session_signing_key",
+            "dashboard_origins",
+            "database_host",
+            "webhook_retry_delays_test",
+            "local_metrics_file",
+        }
     )
 
     stage: str = "local"
@@ -64,6 +71,8 @@ class Settings(BaseSettings):
     # the relay re-enqueues it. Shorter only in the fault battery, which loses messages on purpose.
     stuck_after_seconds: int = Field(default=120, ge=1)
     webhook_timeout_seconds: float = 5.0
+    # Local runs only: metric lines are also appended here (AWS reads them from the log).
+    local_metrics_file: str = ""
     # Local/test runs allow webhooks to loopback and private addresses; true turns AWS's guard on.
     webhook_url_guard: bool = False
 

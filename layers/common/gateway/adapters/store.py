@@ -27,6 +27,93 @@ def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE api_key = %s", (api_key,))
 
 
+# One statement finds the caller and takes a token from its bucket when the credential matches (a
+# wrong secret spends nobody's budget): rate limiting adds no round trip to a request.
+_COUNTED_MERCHANT = (
+    "WITH m AS (SELECT {columns}, coalesce(rate_limit_{kind}s, %(default_limit)s)::float8 AS rate_limit,"
+    "  coalesce(rate_limit_period_seconds, %(default_period)s)::float8 AS period FROM merchants WHERE {where}),"
+    " taken AS (INSERT INTO rate_limit_buckets AS b"
+    "  (merchant_id, credential, kind, rate_limit, period, tokens, allowed, updated_at)"
+    "  SELECT id, %(credential)s, '{kind}', rate_limit, period, rate_limit - 1, true, clock_timestamp()"
+    "  FROM m WHERE is_active AND {counts}"
+    "  ON CONFLICT (merchant_id, credential, kind) DO UPDATE SET"
+    "   tokens = {refilled} - CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END,"
+    "   allowed = {refilled} >= 1,"
+    "   rate_limit = EXCLUDED.rate_limit, period = EXCLUDED.period, updated_at = EXCLUDED.updated_at"
+    "  RETURNING tokens, allowed)"
+    " SELECT m.*, taken.tokens AS rate_tokens, taken.allowed AS rate_allowed FROM m LEFT JOIN taken ON true"
+).replace(
+    "{refilled}", "rate_limit_refill(b.tokens, b.updated_at, EXCLUDED.updated_at, EXCLUDED.rate_limit, EXCLUDED.period)"
+)
+
+
+def merchant_by_api_key_counted(
+    tx: Tx, api_key: str, secret_hash: str, kind: str, default_limit: int, default_period: int
+) -> Row | None:
+    """The merchant with `api_key`; when `secret_hash` matches, also the request counted against its
+    `kind` ('read' or 'write') budget: `rate_tokens` left and `rate_allowed`, plus its `rate_limit`
+    and `period`."""
+    sql = _COUNTED_MERCHANT.format(
+        columns=_MERCHANT_COLUMNS, kind=_kind(kind), where="api_key = %(key)s", counts="api_secret_hash = %(hash)s"
+    )
+    return tx.one(
+        sql,
+        {
+            "key": api_key,
+            "hash": secret_hash,
+            "credential": "key",
+            "default_limit": default_limit,
+            "default_period": default_period,
+        },
+    )
+
+
+def merchant_by_id_counted(tx: Tx, merchant_id: str, kind: str, default_limit: int, default_period: int) -> Row | None:
+    """A dashboard session's merchant, counted against the session's own budget."""
+    sql = _COUNTED_MERCHANT.format(columns=_MERCHANT_COLUMNS, kind=_kind(kind), where="id = %(id)s", counts="true")
+    return tx.one(
+        sql,
+        {"id": merchant_id, "credential": "session", "default_limit": default_limit, "default_period": default_period},
+    )
+
+
+def _kind(kind: str) -> str:
+    if kind not in ("read", "write"):
+        raise ValueError(f"no rate limit kind {kind!r}")
+    return kind
+
+
+def sign_in_lockout_seconds(tx: Tx, subjects: list[str]) -> float:
+    """How long the longest lockout among `subjects` still runs; 0 when none is locked out."""
+    row = tx.one(
+        "SELECT coalesce(max(extract(epoch FROM locked_until - now())), 0) AS seconds FROM sign_in_failures"
+        " WHERE subject = ANY(%s) AND locked_until > now()",
+        (subjects,),
+    )
+    assert row is not None
+    return float(row["seconds"])
+
+
+def count_sign_in_failure(tx: Tx, subject: str, lock_at: int, window_seconds: int, lockout_seconds: int) -> None:
+    """One more failure for `subject` within its window (a new window once it has passed); failure
+    number `lock_at` in one window starts a lockout."""
+    tx.execute(
+        "INSERT INTO sign_in_failures AS f (subject, failures, first_failed_at) VALUES (%(subject)s, 1, now())"
+        " ON CONFLICT (subject) DO UPDATE SET"
+        "  failures = CASE WHEN f.first_failed_at < now() - make_interval(secs => %(window)s) THEN 1"
+        "   ELSE f.failures + 1 END,"
+        "  first_failed_at = CASE WHEN f.first_failed_at < now() - make_interval(secs => %(window)s) THEN now()"
+        "   ELSE f.first_failed_at END,"
+        "  locked_until = CASE WHEN f.first_failed_at >= now() - make_interval(secs => %(window)s)"
+        "   AND f.failures + 1 >= %(lock_at)s THEN now() + make_interval(secs => %(lockout)s) ELSE f.locked_until END",
+        {"subject": subject, "window": window_seconds, "lock_at": lock_at, "lockout": lockout_seconds},
+    )
+
+
+def clear_sign_in_failures(tx: Tx, subject: str) -> None:
+    tx.execute("DELETE FROM sign_in_failures WHERE subject = %s", (subject,))
+
+
 def merchant_by_email(tx: Tx, email: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS}, password_hash FROM merchants WHERE lower(email) = lower(%s)", (email,))
 
@@ -411,6 +498,71 @@ def insert_webhook_log(
     )
     assert row is not None
     return str(row["id"])
+
+
+def insert_event(
+    tx: Tx, merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None, deliver: bool
+) -> str | None:
+    """Stores the event and, when `deliver`, its delivery, in one statement (one round trip on the
+    hot path); returns the delivery's id. The event row is written either way."""
+    row = tx.one(
+        # clock_timestamp: events of one transaction (payment.created, payment.pending) list in order.
+        "WITH stored AS (INSERT INTO events (id, merchant_id, type, payload, payment_id, created_at)"
+        " VALUES (%(event_id)s, %(merchant_id)s, %(event)s, %(payload)s, %(payment_id)s, clock_timestamp())"
+        " RETURNING id)"
+        " INSERT INTO webhook_logs (merchant_id, event_id, event, payload, payment_id)"
+        " SELECT %(merchant_id)s, id, %(event)s, %(payload)s, %(payment_id)s FROM stored WHERE %(deliver)s"
+        " RETURNING id",
+        {
+            "merchant_id": merchant_id,
+            "event_id": event_id,
+            "event": event,
+            "payload": payload,
+            "payment_id": payment_id,
+            "deliver": deliver,
+        },
+    )
+    return str(row["id"]) if row else None
+
+
+_EVENT_COLUMNS = "id, type, payment_id, payload, created_at"
+
+
+def list_events(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> PageRows | None:
+    """None when `starting_after` names no event of this merchant. A `type` ending in `.*` is a prefix."""
+    where, params = _filters(merchant_id, filters)
+    event_type = filters.get("type")
+    if event_type and event_type.endswith(".*"):
+        where.append("type LIKE %s")
+        params.append(event_type[:-1] + "%")  # types are [a-z_.]: no LIKE wildcard to escape
+    elif event_type:
+        where.append("type = %s")
+        params.append(event_type)
+    if filters.get("search"):
+        where.append("(id = %s OR payment_id = %s)")
+        params += [filters["search"], filters["search"]]
+    return _page(tx, "events", _EVENT_COLUMNS, where, params, limit, offset, starting_after)
+
+
+def event_of_merchant(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
+    return tx.one(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = %s AND merchant_id = %s", (event_id, merchant_id))
+
+
+def deliveries_of_event(tx: Tx, merchant_id: str, event_id: str) -> list[Row]:
+    return tx.all(
+        f"SELECT {_WEBHOOK_COLUMNS} FROM webhook_logs WHERE event_id = %s AND merchant_id = %s ORDER BY created_at",
+        (event_id, merchant_id),
+    )
+
+
+def purge_old_events(tx: Tx, older_than_days: int, limit: int) -> int:
+    return tx.execute(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events"
+        " WHERE created_at < now() - make_interval(days => %s) ORDER BY created_at LIMIT %s)",
+        (older_than_days, limit),
+    )
 
 
 def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:

@@ -14,6 +14,7 @@ from gateway.adapters import passwords, session_tokens, store, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, Tx, single_statement, transaction
+from gateway.domain import rate_limits
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
 from gateway.models import (
     ApiCredentials,
@@ -64,14 +65,21 @@ def merchant_in(tx: Tx, merchant_id: str) -> Merchant:
     return Merchant.from_row(row)
 
 
-def authenticate(api_key: str | None, api_secret: str | None) -> Merchant:
+def authenticate(api_key: str | None, api_secret: str | None, kind: str) -> tuple[Merchant, rate_limits.Budget]:
+    """The merchant whose key and secret these are, and its `kind` ('read'/'write') budget after
+    this request; RateLimited when the budget is spent."""
     if not api_key or not api_secret:
         raise AuthenticationFailed("Invalid API credentials")
-    row = single_statement(lambda tx: store.merchant_by_api_key(tx, api_key))
+    hashed = secret_hash(api_secret)
+    row = single_statement(
+        lambda tx: store.merchant_by_api_key_counted(
+            tx, api_key, hashed, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
+        )
+    )
     # Only the secret's hash is stored; compare_digest keeps the check constant-time.
-    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret_hash"], secret_hash(api_secret)):
+    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret_hash"], hashed):
         raise AuthenticationFailed("Invalid API credentials")
-    return Merchant.from_row(row)
+    return Merchant.from_row(row), rate_limits.spend(row, kind)
 
 
 def authenticate_public(api_key: str | None) -> Merchant:
@@ -91,32 +99,53 @@ def session_key() -> str | None:
     return settings.local_session_key
 
 
-def sign_in(request: SignInRequest) -> Session:
-    """Email and password for the dashboard; the API secret never reaches the browser."""
+def sign_in(request: SignInRequest, source_address: str) -> Session:
+    """Email and password for the dashboard; the API secret never reaches the browser.
+
+    Failures are counted per email and per source address; past the allowance that email or
+    address is locked out for a while (429 with Retry-After), right password or not."""
     key = session_key()
     if key is None:
         raise ServiceUnavailable("Dashboard sign-in is not configured (SESSION_SIGNING_KEY)")
+    by_email, by_address = f"email:{request.email.strip().lower()}", f"address:{source_address}"
     with transaction() as tx:
+        locked_for = store.sign_in_lockout_seconds(tx, [by_email, by_address])
         row = store.merchant_by_email(tx, request.email)
+    if locked_for > 0:
+        raise rate_limits.sign_in_refused(locked_for)
     # verify_password does the same slow work for an unknown email.
-    if not passwords.verify_password(row["password_hash"] if row else None, request.password) or row is None:
+    valid = passwords.verify_password(row["password_hash"] if row else None, request.password)
+    if not valid or row is None or not row["is_active"]:
+        with transaction() as tx:
+            for subject, lock_at in (
+                (by_email, rate_limits.SIGN_IN_LOCK_AT_PER_EMAIL),
+                (by_address, rate_limits.SIGN_IN_LOCK_AT_PER_ADDRESS),
+            ):
+                store.count_sign_in_failure(
+                    tx, subject, lock_at, rate_limits.SIGN_IN_WINDOW_SECONDS, rate_limits.SIGN_IN_LOCKOUT_SECONDS
+                )
         raise AuthenticationFailed("Invalid email or password")
-    if not row["is_active"]:
-        raise AuthenticationFailed("Invalid email or password")
+    with transaction() as tx:
+        store.clear_sign_in_failures(tx, by_email)
     token, expires_at = session_tokens.issue(key, row["id"], timedelta(minutes=get_settings().session_minutes))
     merchant = SessionMerchant(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
     return Session(token=token, expires_at=expires_at, merchant=merchant)
 
 
-def authenticate_session(token: str) -> Merchant:
+def authenticate_session(token: str, kind: str) -> tuple[Merchant, rate_limits.Budget]:
+    """A dashboard session's merchant and the sessions' own budget (apart from the API key's)."""
     key = session_key()
     merchant_id = session_tokens.merchant_id_of(key, token) if key else None
     if merchant_id is None:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
-    row = single_statement(lambda tx: store.merchant_by_id(tx, merchant_id))
+    row = single_statement(
+        lambda tx: store.merchant_by_id_counted(
+            tx, merchant_id, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
+        )
+    )
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
-    return Merchant.from_row(row)
+    return Merchant.from_row(row), rate_limits.spend(row, kind)
 
 
 def _own_row(merchant: Merchant) -> Row:

@@ -10,7 +10,7 @@ from datetime import date
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import store
+from gateway.adapters import metrics, store
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
@@ -237,4 +237,5 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     else:
         outbox.publish_unsent([*job.events, *([event.outbox_id] if event else [])])
     logger.info("payment processed", extra={"payment_id": job.payment_id, "status": status})
+    metrics.emit("PaymentsSucceeded" if approved else "PaymentsFailed", dimensions={"method": claimed["method"]})
     return status

@@ -12,7 +12,7 @@ import time
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import store
+from gateway.adapters import metrics, store
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
@@ -92,4 +92,5 @@ def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | 
         )
     outbox.publish([event] if event else [], background=True)
     logger.info("refund processed", extra={"refund_id": job.refund_id})
+    metrics.emit("RefundsProcessed")
     return "processed"

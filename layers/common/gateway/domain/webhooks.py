@@ -22,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import scheduler, store, webhook_http
+from gateway.adapters import metrics, scheduler, store, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant, merchant_in
@@ -92,13 +92,31 @@ def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> d
 
 
 def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> outbox.StagedMessage | None:
-    """Logs the event for delivery in the caller's transaction; merchants without a URL get nothing."""
-    if not merchant.webhook_url:
+    """Stores the event (GET /api/v1/events) in the caller's transaction and, when the merchant has an
+    endpoint, its delivery; returns the delivery's message, None when there is nothing to deliver."""
+    event_id, payload = _new_event(event, data)
+    log_id = store.insert_event(
+        tx, merchant.id, event_id, event, payload, _payment_of(data), deliver=bool(merchant.webhook_url)
+    )
+    if log_id is None:
         return None
-    event_id = new_id("evt_")
-    payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
-    log_id = store.insert_webhook_log(tx, merchant.id, event_id, event, payload, _payment_of(data))
     return outbox.stage(tx, lane(merchant.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
+
+
+def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
+    event_id = new_id("evt_")
+    return event_id, compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
+
+
+def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> tuple[str, outbox.StagedMessage]:
+    """A new attempt series for a stored event to the merchant's endpoint, with the event's own id
+    (the same `webhook-id`, so a receiver that already has it dedupes): the delivery's id and message."""
+    if not merchant.webhook_url:
+        raise BadRequest("Configure a webhook URL first")
+    log_id = store.insert_webhook_log(
+        tx, merchant.id, event["id"], event["type"], event["payload"], event["payment_id"]
+    )
+    return log_id, outbox.stage(tx, lane(merchant.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
 
 
 def lane(endpoint_failing_since: object) -> str:
@@ -121,10 +139,11 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
         current = merchant_in(tx, merchant.id)
         if not current.webhook_url:
             raise BadRequest("Configure a webhook URL first")
-        staged = record_event(tx, current, "webhook.test", {"message": "Test webhook from the payment gateway"})
-    assert staged is not None
+        # A test delivery, not a business event: it is not stored in the events list.
+        event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
+        log_id = store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
+        staged = outbox.stage(tx, lane(current.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
-    log_id = WebhookJob.model_validate_json(staged.body).webhook_log_id
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
 
 
@@ -175,6 +194,9 @@ def deliver(job: WebhookJob) -> str | None:
             retry = outbox.stage(tx, "webhooks_slow", job, delay_seconds=delay)
         elif delay is not None:
             schedule_at = updated["next_retry_at"]
+    outcome = "success" if result.succeeded else ("retry" if delay is not None else "failed")
+    metrics.emit("WebhookAttempts", dimensions={"outcome": outcome})
+    metrics.emit("WebhookDeliveryLatency", result.latency_ms, "Milliseconds")
     if retry:
         outbox.publish([retry], background=True)
     if schedule_at is not None:

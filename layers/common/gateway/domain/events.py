@@ -1,0 +1,59 @@
+"""The events list (Stripe's /v1/events): every business event a merchant's account produced in the
+last 30 days, delivered or not, and a redelivery of any of them to the merchant's endpoint."""
+
+from __future__ import annotations
+
+import json
+
+from gateway.adapters import store
+from gateway.adapters.postgres import Row, Tx, transaction
+from gateway.domain import outbox, webhooks
+from gateway.domain.merchants import Merchant, merchant_in
+from gateway.domain.paging import to_page
+from gateway.errors import NotFound
+from gateway.models import Event, EventDetail, EventListQuery, EventRedelivery, Page, WebhookLog
+
+RETENTION_DAYS = 30
+
+
+def list_events(merchant: Merchant, query: EventListQuery) -> Page:
+    with transaction() as tx:
+        result = store.list_events(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+    return to_page(result, query.limit, query.offset, lambda row: _event(row).model_dump(mode="json"), "event")
+
+
+def get_event(merchant: Merchant, event_id: str) -> EventDetail:
+    with transaction() as tx:
+        row = _event_row(tx, merchant, event_id)
+        deliveries = store.deliveries_of_event(tx, merchant.id, event_id)
+    return EventDetail(**_event(row).model_dump(), deliveries=[WebhookLog(**d) for d in deliveries])
+
+
+def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
+    with transaction() as tx:
+        row = _event_row(tx, merchant, event_id)
+        delivery_id, staged = webhooks.deliver_again(tx, merchant_in(tx, merchant.id), row)
+    outbox.publish([staged])
+    return EventRedelivery(event_id=event_id, delivery_id=delivery_id, status="pending", message="Redelivery queued")
+
+
+def purge_expired(limit: int = 10_000) -> int:
+    with transaction() as tx:
+        return store.purge_old_events(tx, RETENTION_DAYS, limit)
+
+
+def _event_row(tx: Tx, merchant: Merchant, event_id: str) -> Row:
+    row = store.event_of_merchant(tx, merchant.id, event_id) if len(event_id) <= 64 else None
+    if row is None:
+        raise NotFound("Event not found")
+    return row
+
+
+def _event(row: Row) -> Event:
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        payment_id=row["payment_id"],
+        created_at=row["created_at"],
+        data=json.loads(row["payload"])["data"],
+    )

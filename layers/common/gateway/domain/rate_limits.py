@@ -1,0 +1,72 @@
+"""Request budgets (README, "Rate limits"), as Stripe and the IETF RateLimit header fields describe them.
+
+Each merchant has a token bucket per credential kind (its API key, its dashboard sessions) and per
+kind of request (reads: GET/HEAD; writes: the rest): `limit` requests per `period`, refilled
+continuously, so a burst may spend the whole budget and then one request per period/limit follows.
+The buckets live in Postgres, shared by every API container, and are read and spent in the same
+statement that authenticates the caller. Defaults below; per merchant in `merchants.rate_limit_*`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gateway.adapters.postgres import Row
+from gateway.errors import RateLimited
+
+DEFAULT_LIMIT = 100  # per period, for reads and for writes alike (Stripe's live-mode figure)
+DEFAULT_PERIOD_SECONDS = 1
+
+# Dashboard sign-in: failed attempts allowed per email and per source address in a window; the
+# attempt that reaches the count locks that email (or address) out for the lockout time.
+SIGN_IN_LOCK_AT_PER_EMAIL = 5
+SIGN_IN_LOCK_AT_PER_ADDRESS = 20
+SIGN_IN_WINDOW_SECONDS = 15 * 60
+SIGN_IN_LOCKOUT_SECONDS = 15 * 60
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def kind_of(method: str) -> str:
+    return "read" if method.upper() in _READ_METHODS else "write"
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the bucket is full again
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+def spend(row: Row, kind: str) -> Budget:
+    """The budget after this request, from the authenticating statement's row; raises RateLimited
+    (429 with Retry-After) when the bucket had no token for it."""
+    limit, period, tokens = float(row["rate_limit"]), float(row["period"]), float(row["rate_tokens"])
+    seconds_per_token = period / limit
+    budget = Budget(
+        limit=int(limit),
+        remaining=max(0, math.floor(tokens)),
+        reset_seconds=math.ceil((limit - tokens) * seconds_per_token),
+    )
+    if not row["rate_allowed"]:
+        retry_after = max(1, math.ceil((1 - tokens) * seconds_per_token))
+        raise RateLimited(
+            f"Too many {kind}s: {int(limit)} per {int(period)} s allowed; retry after {retry_after} s",
+            headers={**budget.headers(), "Retry-After": str(retry_after)},
+        )
+    return budget
+
+
+def sign_in_refused(seconds: float) -> RateLimited:
+    retry_after = max(1, math.ceil(seconds))
+    return RateLimited(
+        f"Too many failed sign-ins; try again in {retry_after} s", headers={"Retry-After": str(retry_after)}
+    )
