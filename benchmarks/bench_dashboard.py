@@ -139,6 +139,11 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
     )
     flaky.start()
     api.put("/api/v1/merchant/webhook", json={"webhook_url": flaky.url}).raise_for_status()
+    # Two more endpoints: payments to a healthy receiver, refunds to one that is down.
+    healthy = WebhookReceiver().start()
+    for url, events in ((healthy.url, ["payment.*"]), ("http://127.0.0.1:9/refunds", ["refund.*"])):
+        api.post("/api/v1/webhook_endpoints", json={"url": url, "enabled_events": events}).raise_for_status()
+    payments_endpoint = api.get("/api/v1/webhook_endpoints").json()[0]["id"]
     payments = []
     for amount, body in (
         (249_900, {"method": "upi", "vpa": "asha@okaxis"}),
@@ -198,10 +203,19 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
     page.locator('[data-test-id="webhook-attempt"]').first.wait_for()
     page.screenshot(path=str(folder / "dashboard-webhooks.png"), full_page=True)
 
+    page.goto(f"{dashboard}/dashboard/webhooks")
+    page.locator('[data-test-id="endpoints-table"]').wait_for()
+    page.locator('[data-test-id="webhook-endpoints"]').screenshot(path=str(folder / "dashboard-webhook-endpoints.png"))
+    page.locator(f'[data-endpoint-id="{payments_endpoint}"] [data-test-id="endpoint-log-button"]').click()
+    page.locator("#deliveries-title").filter(has_text=healthy.url).wait_for()
+    page.locator('[data-test-id="webhook-log-item"]').first.wait_for()
+    page.screenshot(path=str(folder / "dashboard-endpoint-log.png"), full_page=True)
+
     page.goto(f"{dashboard}/dashboard/docs")
     page.locator('[data-test-id="api-docs"]').wait_for()
     page.screenshot(path=str(folder / "dashboard-docs.png"), full_page=True)
     context.close()
+    healthy.stop()
     print(f"screenshots written to {folder}")
 
 

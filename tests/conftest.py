@@ -93,7 +93,7 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: aws.QueueSet
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
-            " rate_limit_buckets, sign_in_failures"
+            " rate_limit_buckets, sign_in_failures, webhook_endpoints"
         )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
         # A test may have rotated the seeded merchant's webhook secret or marked its endpoint failing.

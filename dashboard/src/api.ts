@@ -46,6 +46,8 @@ export interface WebhookLog {
   event_id: string;
   event: string;
   payment_id: string | null;
+  /** null: the merchant's default endpoint. */
+  endpoint_id: string | null;
   status: "pending" | "success" | "failed" | "skipped";
   attempts: number;
   created_at: string;
@@ -92,6 +94,31 @@ export interface WebhookConfig {
   webhook_url: string | null;
   webhook_secret: string;
 }
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  enabled_events: string[];
+  description: string | null;
+  disabled: boolean;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  secret: string;
+}
+
+/** What an endpoint may subscribe to: a type, a family or `*` (the API checks the same list). */
+export const EVENT_TYPES = [
+  "payment.created",
+  "payment.pending",
+  "payment.success",
+  "payment.failed",
+  "refund.created",
+  "refund.processed",
+] as const;
 
 export interface Credentials {
   api_key: string;
@@ -168,6 +195,14 @@ export class ApiClient {
 
   put<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>("PUT", path, { body });
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("PATCH", path, { body });
+  }
+
+  delete(path: string): Promise<null> {
+    return this.request<null>("DELETE", path);
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

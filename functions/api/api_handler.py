@@ -25,6 +25,7 @@ from api_routes import (
     request_guard,
     system,
     versions,
+    webhook_endpoints,
     webhooks,
 )
 from gateway.adapters import metrics
@@ -40,6 +41,7 @@ app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")
 app.include_router(events.router, prefix="/api/v1/events")
+app.include_router(webhook_endpoints.router, prefix="/api/v1/webhook_endpoints")
 errors.register(app, logger)
 
 OPENAPI: dict[str, Any] = {
@@ -82,6 +84,7 @@ KNOWN_ROUTE_FAMILIES = frozenset(
         "refunds",
         "webhooks",
         "events",
+        "webhook_endpoints",
         "merchant",
         "auth",
         "test",

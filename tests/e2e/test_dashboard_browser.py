@@ -330,6 +330,60 @@ def test_a_failed_delivery_is_retried_from_the_ui(page: Any, stack: LocalStack, 
     assert retried and all(h.json["id"] == event_id for h in retried)
 
 
+def test_webhook_endpoints_are_added_filtered_edited_disabled_and_deleted(
+    page: Any, stack: LocalStack, api: httpx.Client, tmp_path: Path
+) -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        sign_in(page, stack, "/dashboard/webhooks")
+        page.locator(_tid("webhook-endpoints")).wait_for()
+        # Given an endpoint added from the dashboard for payment.success only
+        page.click(_tid("add-endpoint-button"))
+        page.fill(_tid("endpoint-url-input"), "not a url")
+        page.click(_tid("save-endpoint-button"))
+        assert "absolute http(s) URL" in page.locator(_tid("endpoint-form")).locator(_tid("form-error")).inner_text()
+        page.fill(_tid("endpoint-url-input"), receiver.url)
+        page.uncheck(_tid("endpoint-all-events"))
+        page.click(_tid("save-endpoint-button"))
+        assert "at least one event" in page.locator(_tid("endpoint-form")).locator(_tid("form-error")).inner_text()
+        page.check(_tid("endpoint-event-payment.success"))
+        page.click(_tid("save-endpoint-button"))
+        shown_secret = page.locator(_tid("endpoint-created")).locator(_tid("endpoint-secret")).inner_text()
+        [created] = api.get("/api/v1/webhook_endpoints").json()
+        assert (created["url"], created["enabled_events"]) == (receiver.url, ["payment.success"])
+        assert api.get(f"/api/v1/webhook_endpoints/{created['id']}").json()["secret"] == shown_secret
+        row = page.locator(f'[data-endpoint-id="{created["id"]}"]')
+        assert row.locator(_tid("endpoint-events")).inner_text() == "payment.success"
+        expect(row.locator(_tid("endpoint-state"))).to_have_text("enabled")
+
+        # When a payment succeeds, the endpoint gets exactly its one event, and its log shows only that
+        payment = paid(api)
+        assert receiver.wait_for_match(lambda h: h.json["data"]["payment"]["id"] == payment["id"], timeout=30)
+        row.locator(_tid("endpoint-log-button")).click()
+        expect(page.locator("#deliveries-title")).to_contain_text(receiver.url)
+        items = page.locator(_tid("webhook-log-item"))
+        expect(items.locator(_tid("webhook-status")).first).to_have_text("success")
+        assert set(items.locator(_tid("webhook-event")).all_inner_texts()) == {"payment.success"}
+        assert [h.json["event"] for h in receiver.received] == ["payment.success"]
+        page.screenshot(path=str(tmp_path / "endpoint-log.png"), full_page=True)
+
+        # Editing the filter, disabling and deleting all reach the API
+        row.locator(_tid("edit-endpoint-button")).click()
+        page.check(_tid("endpoint-event-payment.failed"))
+        page.click(_tid("save-endpoint-button"))
+        expect(row.locator(_tid("endpoint-events"))).to_have_text("payment.failed, payment.success")
+        row.locator(_tid("toggle-endpoint-button")).click()
+        expect(row.locator(_tid("endpoint-state"))).to_have_text("disabled")
+        assert api.get(f"/api/v1/webhook_endpoints/{created['id']}").json()["disabled"] is True
+        row.locator(_tid("delete-endpoint-button")).click()
+        assert len(api.get("/api/v1/webhook_endpoints").json()) == 1  # not before the confirmation
+        row.locator(_tid("confirm-delete-endpoint-button")).click()
+        page.locator(_tid("webhook-endpoints")).locator(_tid("empty-state")).wait_for()
+        assert api.get("/api/v1/webhook_endpoints").json() == []
+    finally:
+        receiver.stop()
+
+
 def test_rotating_the_secret_needs_a_confirmation(page: Any, stack: LocalStack, api: httpx.Client) -> None:
     before = api.get("/api/v1/merchant/webhook").json()["webhook_secret"]
     sign_in(page, stack, "/dashboard/webhooks")

@@ -32,6 +32,7 @@ def test_list_and_filter_webhook_logs(gateway: Gateway, receiver: WebhookReceive
         "event_id",
         "event",
         "payment_id",
+        "endpoint_id",
         "status",
         "attempts",
         "created_at",

@@ -1,33 +1,59 @@
 import { useEffect, useState, type FormEvent } from "react";
-import type { Page, RetryReply, WebhookConfig, WebhookLog } from "../api";
+import type { Page, RetryReply, WebhookConfig, WebhookEndpoint, WebhookLog } from "../api";
 import { CopyButton } from "../components/CopyButton";
 import { PagedList } from "../components/PagedList";
 import { Empty, ErrorState, InlineError, Loading } from "../components/States";
+import { WebhookEndpoints } from "../components/WebhookEndpoints";
 import { WebhookLogsTable } from "../components/WebhookLogsTable";
 import { useDashboard } from "../context";
 import { pollWhile, useResource } from "../hooks";
 import { useCursorPages } from "../paging";
+import { isHttpUrl } from "../urls";
 
 const PAGE_SIZE = 20;
 
 export function WebhooksPage() {
   const { api } = useDashboard();
   const [status, setStatus] = useState("");
-  const pages = useCursorPages(status);
+  // "" every endpoint, "default" the default one, or an endpoint's id: that endpoint's delivery log.
+  const [endpoint, setEndpoint] = useState("");
+  const pages = useCursorPages(`${status}|${endpoint}`);
+  const endpoints = useResource(() => api.get<WebhookEndpoint[]>("/api/v1/webhook_endpoints"), [api]);
   const logs = useResource(
-    () => api.get<Page<WebhookLog>>("/api/v1/webhooks", { limit: PAGE_SIZE, starting_after: pages.cursor, status }),
-    [api, status, pages.cursor],
+    () =>
+      api.get<Page<WebhookLog>>("/api/v1/webhooks", {
+        limit: PAGE_SIZE,
+        starting_after: pages.cursor,
+        status,
+        endpoint_id: endpoint,
+      }),
+    [api, status, endpoint, pages.cursor],
     (page) => pollWhile(page.data.some((log) => log.status === "pending"), 1500, 5000),
   );
+  const showLog = (endpointId: string) => {
+    setEndpoint(endpointId);
+    document.getElementById("deliveries-title")?.scrollIntoView({ behavior: "smooth" });
+  };
+  const urlOf = (id: string) => endpoints.data?.find((e) => e.id === id)?.url ?? id;
   return (
     <>
       <header className="page-head">
         <h1>Webhooks</h1>
       </header>
       <WebhookSettings onTestSent={logs.reload} />
+      <WebhookEndpoints endpoints={endpoints} onShowLog={showLog} />
       <section className="card" aria-labelledby="deliveries-title">
         <div className="card-head">
-          <h2 id="deliveries-title">Deliveries</h2>
+          <h2 id="deliveries-title">Deliveries{endpoint && endpoint !== "default" ? ` to ${urlOf(endpoint)}` : ""}</h2>
+          <select value={endpoint} onChange={(e) => setEndpoint(e.target.value)} data-test-id="webhook-endpoint-filter" aria-label="Endpoint">
+            <option value="">Every endpoint</option>
+            <option value="default">Default endpoint</option>
+            {(endpoints.data ?? []).map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.url}
+              </option>
+            ))}
+          </select>
           <select value={status} onChange={(e) => setStatus(e.target.value)} data-test-id="webhook-status-filter" aria-label="Status">
             <option value="">Any status</option>
             <option value="pending">pending</option>
@@ -49,15 +75,6 @@ export function WebhooksPage() {
       </section>
     </>
   );
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 function WebhookSettings({ onTestSent }: { onTestSent: () => void }) {

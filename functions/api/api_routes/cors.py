@@ -10,7 +10,7 @@ from gateway.settings import get_settings
 
 PUBLIC_PATH = re.compile(r"^/api/v1/(orders/[^/]+/public|payments/public|payments/[^/]+/public)$")
 DASHBOARD_PATH = re.compile(
-    r"^/api/v1/(auth/login|merchant(/.*)?|payments(/.*)?|orders(/.*)?|refunds(/.*)?|webhooks(/.*)?|events(/.*)?)$"
+    r"^/api/v1/(auth/login|merchant(/.*)?|payments(/.*)?|orders(/.*)?|refunds(/.*)?|webhooks(/.*)?|events(/.*)?|webhook_endpoints(/.*)?)$"
 )
 
 
@@ -27,7 +27,7 @@ def _policy(event: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
         }
     if DASHBOARD_PATH.match(path) and not PUBLIC_PATH.match(path) and origin in settings.dashboard_origin_list:
         return origin, {
-            "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
+            "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, Authorization, Idempotency-Key, Gateway-Version",
             "Access-Control-Expose-Headers": "X-Request-Id, Gateway-Version, Retry-After, "
             "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset",

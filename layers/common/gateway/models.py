@@ -134,6 +134,76 @@ class WebhookListQuery(_ListQuery):
     status: Literal["pending", "success", "failed", "skipped"] | None = None
     event: Annotated[str, Field(max_length=50)] | None = None
     payment_id: Annotated[str, Field(max_length=64)] | None = None
+    endpoint_id: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="one endpoint's deliveries; `default` for the merchant's default endpoint"
+    )
+
+
+# What an endpoint may subscribe to: these, a family (`payment.*`) or everything (`*`).
+EVENT_TYPES = (
+    "payment.created",
+    "payment.pending",
+    "payment.success",
+    "payment.failed",
+    "refund.created",
+    "refund.processed",
+)
+
+
+def _check_enabled_events(events: list[str]) -> list[str]:
+    families = {event.split(".")[0] + ".*" for event in EVENT_TYPES}
+    unknown = [event for event in events if event != "*" and event not in EVENT_TYPES and event not in families]
+    if unknown:
+        raise ValueError(f"unknown event type(s) {unknown}; use {', '.join(EVENT_TYPES)}, a family (payment.*) or *")
+    return sorted(set(events))
+
+
+EnabledEvents = Annotated[list[Annotated[StrictStr, Field(max_length=50)]], Field(min_length=1, max_length=20)]
+
+
+class CreateWebhookEndpointRequest(_Request):
+    url: Annotated[StrictStr, Field(max_length=2048)]
+    enabled_events: EnabledEvents = Field(default_factory=lambda: ["*"])
+    description: Annotated[StrictStr, Field(max_length=256)] | None = None
+
+    @model_validator(mode="after")
+    def _known_events(self) -> CreateWebhookEndpointRequest:
+        self.enabled_events = _check_enabled_events(self.enabled_events)
+        return self
+
+
+class UpdateWebhookEndpointRequest(_Request):
+    url: Annotated[StrictStr, Field(max_length=2048)] | None = None
+    enabled_events: EnabledEvents | None = None
+    description: Annotated[StrictStr, Field(max_length=256)] | None = None
+    disabled: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _known_events(self) -> UpdateWebhookEndpointRequest:
+        if self.enabled_events is not None:
+            self.enabled_events = _check_enabled_events(self.enabled_events)
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give url, enabled_events, description or disabled")
+        return self
+
+
+class WebhookEndpoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    url: str
+    enabled_events: list[str]
+    description: str | None
+    disabled: bool
+    failing_since: datetime | None = Field(
+        description="Set while its last delivery failed (its retries use the slow lane)"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    secret: str = Field(description="Signs this endpoint's deliveries (Standard Webhooks `whsec_`)")
 
 
 EVENT_TYPE_PATTERN = r"^[a-z_]+\.(\*|[a-z_]+)$"
@@ -267,6 +337,7 @@ class WebhookLog(BaseModel):
     event_id: str
     event: str
     payment_id: str | None = None
+    endpoint_id: str | None = Field(default=None, description="null: the merchant's default endpoint")
     status: str
     attempts: int
     created_at: datetime
@@ -291,7 +362,7 @@ class EventDetail(Event):
 
 class EventRedelivery(BaseModel):
     event_id: str
-    delivery_id: str = Field(description="The new delivery's id (GET /api/v1/webhooks/{id})")
+    delivery_ids: list[str] = Field(description="A new delivery per subscribed endpoint (GET /api/v1/webhooks/{id})")
     status: Literal["pending"]
     message: str
 

@@ -483,8 +483,8 @@ def purge_expired_idempotency_keys(tx: Tx, limit: int) -> int:
 # --- webhook logs -----------------------------------------------------------------------------
 
 _WEBHOOK_COLUMNS = (
-    "id, event_id, merchant_id, payment_id, event, status, attempts, created_at, last_attempt_at, next_retry_at,"
-    " response_code"
+    "id, event_id, merchant_id, payment_id, endpoint_id, event, status, attempts, created_at, last_attempt_at,"
+    " next_retry_at, response_code"
 )
 
 
@@ -500,29 +500,79 @@ def insert_webhook_log(
     return str(row["id"])
 
 
+# The endpoints an event goes to, in one statement with the deliveries it creates: the merchant's
+# default endpoint (when it has a URL) and every enabled endpoint whose filter names the event, its
+# family or `*`. Each delivery comes back with whether its endpoint is failing (its queue lane).
+_DELIVER_TO_TARGETS = (
+    " targets AS (SELECT NULL::varchar AS endpoint_id, %(default_failing)s::boolean AS failing"
+    "  WHERE %(to_default)s"
+    "  UNION ALL SELECT id, failing_since IS NOT NULL FROM webhook_endpoints"
+    "  WHERE merchant_id = %(merchant_id)s AND NOT disabled AND deleted_at IS NULL"
+    "  AND enabled_events && ARRAY['*', %(event)s, %(family)s]::text[]),"
+    " inserted AS (INSERT INTO webhook_logs"
+    "  (merchant_id, event_id, event, payload, payment_id, endpoint_id, created_at)"
+    "  SELECT %(merchant_id)s, stored.id, %(event)s, %(payload)s, %(payment_id)s, targets.endpoint_id,"
+    "  clock_timestamp()"
+    "  FROM stored, targets RETURNING id, endpoint_id)"
+    " SELECT inserted.id, inserted.endpoint_id, targets.failing FROM inserted"
+    " JOIN targets ON inserted.endpoint_id IS NOT DISTINCT FROM targets.endpoint_id"
+)
+
+
+@dataclass(frozen=True)
+class EventTarget:
+    """The merchant's default endpoint, as the authenticating read found it."""
+
+    has_url: bool
+    failing: bool
+
+
 def insert_event(
-    tx: Tx, merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None, deliver: bool
-) -> str | None:
-    """Stores the event and, when `deliver`, its delivery, in one statement (one round trip on the
-    hot path); returns the delivery's id. The event row is written either way."""
-    row = tx.one(
-        # clock_timestamp: events of one transaction (payment.created, payment.pending) list in order.
+    tx: Tx,
+    merchant_id: str,
+    event_id: str,
+    event: str,
+    payload: str,
+    payment_id: str | None,
+    default_endpoint: EventTarget,
+) -> list[Row]:
+    """Stores the event and a delivery to each endpoint subscribed to it, in one statement (one
+    round trip on the hot path): the deliveries' `id`, `endpoint_id` and `failing`."""
+    # clock_timestamp: events of one transaction (payment.created, payment.pending) list in order.
+    stored = (
         "WITH stored AS (INSERT INTO events (id, merchant_id, type, payload, payment_id, created_at)"
         " VALUES (%(event_id)s, %(merchant_id)s, %(event)s, %(payload)s, %(payment_id)s, clock_timestamp())"
-        " RETURNING id)"
-        " INSERT INTO webhook_logs (merchant_id, event_id, event, payload, payment_id)"
-        " SELECT %(merchant_id)s, id, %(event)s, %(payload)s, %(payment_id)s FROM stored WHERE %(deliver)s"
-        " RETURNING id",
-        {
-            "merchant_id": merchant_id,
-            "event_id": event_id,
-            "event": event,
-            "payload": payload,
-            "payment_id": payment_id,
-            "deliver": deliver,
-        },
+        " RETURNING id),"
     )
-    return str(row["id"]) if row else None
+    return tx.all(
+        stored + _DELIVER_TO_TARGETS,
+        _delivery_params(merchant_id, event_id, event, payload, payment_id, default_endpoint),
+    )
+
+
+def insert_deliveries(tx: Tx, merchant_id: str, event: Row, default_endpoint: EventTarget) -> list[Row]:
+    """New deliveries of a stored event to every endpoint subscribed to it now (a redelivery)."""
+    return tx.all(
+        "WITH stored AS (SELECT %(event_id)s::varchar AS id)," + _DELIVER_TO_TARGETS,
+        _delivery_params(
+            merchant_id, event["id"], event["type"], event["payload"], event["payment_id"], default_endpoint
+        ),
+    )
+
+
+def _delivery_params(
+    merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None, default: EventTarget
+) -> dict[str, Any]:
+    return {
+        "merchant_id": merchant_id,
+        "event_id": event_id,
+        "event": event,
+        "family": event.split(".")[0] + ".*",
+        "payload": payload,
+        "payment_id": payment_id,
+        "to_default": default.has_url,
+        "default_failing": default.failing,
+    }
 
 
 _EVENT_COLUMNS = "id, type, payment_id, payload, created_at"
@@ -566,34 +616,45 @@ def purge_old_events(tx: Tx, older_than_days: int, limit: int) -> int:
 
 
 def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
-    """The log row with its merchant's endpoint, locked so a duplicate message cannot send it twice.
-
-    `due` is false for a message that arrived before its retry time (a stray duplicate)."""
+    """The log row with its endpoint's URL and secret (the merchant's default endpoint, or one of
+    its endpoints: no URL once that one is disabled or deleted), locked so a duplicate message
+    cannot send it twice. `due` is false for a message that arrived before its retry time."""
     return tx.one(
-        "SELECT w.id, w.merchant_id, w.event_id, w.event, w.payload, w.attempts, m.webhook_url, m.webhook_secret,"
-        " m.webhook_failing_since,"
+        "SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
+        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
+        "  WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
+        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
         " (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second') AS due"
         " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
+        " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id"
         " WHERE w.id = %s AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
         (webhook_log_id,),
     )
 
 
-def mark_endpoint(tx: Tx, merchant_id: str, webhook_url: str, failing: bool) -> None:
-    """Flags or clears a merchant's endpoint as failing; writes only when the state changes (most
-    attempts change nothing, and then take no lock on the merchant's row)."""
-    if failing:
-        tx.execute(
-            "UPDATE merchants SET webhook_failing_since = now()"
-            " WHERE id = %s AND webhook_url = %s AND webhook_failing_since IS NULL",
-            (merchant_id, webhook_url),
-        )
+def mark_endpoint(tx: Tx, merchant_id: str, endpoint_id: str | None, webhook_url: str, failing: bool) -> None:
+    """Flags or clears an endpoint as failing (the merchant's default one when `endpoint_id` is
+    None); writes only when the state changes (most attempts change nothing, and then take no lock)."""
+    table, column, url_column = (
+        ("merchants", "webhook_failing_since", "webhook_url")
+        if endpoint_id is None
+        else ("webhook_endpoints", "failing_since", "url")
+    )
+    change = f"{column} = now()" if failing else f"{column} = NULL"
+    state = f"{column} IS NULL" if failing else f"{column} IS NOT NULL"
+    tx.execute(
+        f"UPDATE {table} SET {change} WHERE id = %s AND {url_column} = %s AND {state}",
+        (endpoint_id or merchant_id, webhook_url),
+    )
+
+
+def endpoint_failing(tx: Tx, merchant_id: str, endpoint_id: str | None) -> bool:
+    """Whether a delivery's endpoint is failing now (its next attempt goes through the slow lane)."""
+    if endpoint_id is None:
+        row = tx.one("SELECT webhook_failing_since IS NOT NULL AS failing FROM merchants WHERE id = %s", (merchant_id,))
     else:
-        tx.execute(
-            "UPDATE merchants SET webhook_failing_since = NULL"
-            " WHERE id = %s AND webhook_url = %s AND webhook_failing_since IS NOT NULL",
-            (merchant_id, webhook_url),
-        )
+        row = tx.one("SELECT failing_since IS NOT NULL AS failing FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
+    return bool(row and row["failing"])
 
 
 def record_webhook_attempt(
@@ -647,7 +708,7 @@ def webhook_attempts(tx: Tx, webhook_log_id: str) -> list[Row]:
 def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
     return tx.one(
         "UPDATE webhook_logs SET status = 'pending', attempts = 0, next_retry_at = NULL, requeued_at = NULL"
-        " WHERE id = %s AND merchant_id = %s AND status <> 'pending' RETURNING id",
+        " WHERE id = %s AND merchant_id = %s AND status <> 'pending' RETURNING id, endpoint_id",
         (webhook_log_id, merchant_id),
     )
 
@@ -662,7 +723,75 @@ def list_webhook_logs(
     if filters.get("search"):
         where.append("(event_id = %s OR payment_id = %s)")
         params += [filters["search"], filters["search"]]
+    if filters.get("endpoint_id") == "default":
+        where.append("endpoint_id IS NULL")
+    elif filters.get("endpoint_id"):
+        where.append("endpoint_id = %s")
+        params.append(filters["endpoint_id"])
     return _page(tx, "webhook_logs", _WEBHOOK_COLUMNS, where, params, limit, offset, starting_after)
+
+
+# --- webhook endpoints ------------------------------------------------------------------------
+
+_ENDPOINT_COLUMNS = "id, url, secret, enabled_events, description, disabled, failing_since, created_at, updated_at"
+
+
+def insert_webhook_endpoint(
+    tx: Tx,
+    endpoint_id: str,
+    merchant_id: str,
+    url: str,
+    secret: str,
+    enabled_events: list[str],
+    description: str | None,
+) -> Row:
+    row = tx.one(
+        "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, description)"
+        f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT_COLUMNS}",
+        (endpoint_id, merchant_id, url, secret, enabled_events, description),
+    )
+    assert row is not None
+    return row
+
+
+def webhook_endpoints_of(tx: Tx, merchant_id: str) -> list[Row]:
+    return tx.all(
+        f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND deleted_at IS NULL"
+        " ORDER BY created_at, id",
+        (merchant_id,),
+    )
+
+
+def webhook_endpoint_of(tx: Tx, merchant_id: str, endpoint_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL",
+        (endpoint_id, merchant_id),
+    )
+
+
+def update_webhook_endpoint(tx: Tx, merchant_id: str, endpoint_id: str, changes: dict[str, Any]) -> Row | None:
+    """Sets the given columns (a new URL is not known to fail: its failing flag is cleared)."""
+    allowed = {"url", "enabled_events", "description", "disabled", "secret"}
+    assert set(changes) <= allowed, set(changes) - allowed
+    assignments = [f"{column} = %({column})s" for column in changes]
+    if "url" in changes:
+        assignments.append("failing_since = NULL")
+    return tx.one(
+        f"UPDATE webhook_endpoints SET {', '.join(assignments)}, updated_at = now()"
+        f" WHERE id = %(id)s AND merchant_id = %(merchant_id)s AND deleted_at IS NULL RETURNING {_ENDPOINT_COLUMNS}",
+        {**changes, "id": endpoint_id, "merchant_id": merchant_id},
+    )
+
+
+def delete_webhook_endpoint(tx: Tx, merchant_id: str, endpoint_id: str) -> bool:
+    return (
+        tx.execute(
+            "UPDATE webhook_endpoints SET deleted_at = now(), updated_at = now()"
+            " WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL",
+            (endpoint_id, merchant_id),
+        )
+        == 1
+    )
 
 
 def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[str]:

@@ -1,5 +1,5 @@
 """The events list (Stripe's /v1/events): every business event a merchant's account produced in the
-last 30 days, delivered or not, and a redelivery of any of them to the merchant's endpoint."""
+last 30 days, delivered or not, and a redelivery of any of them to the endpoints subscribed to it."""
 
 from __future__ import annotations
 
@@ -32,9 +32,14 @@ def get_event(merchant: Merchant, event_id: str) -> EventDetail:
 def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
-        delivery_id, staged = webhooks.deliver_again(tx, merchant_in(tx, merchant.id), row)
-    outbox.publish([staged])
-    return EventRedelivery(event_id=event_id, delivery_id=delivery_id, status="pending", message="Redelivery queued")
+        deliveries = webhooks.deliver_again(tx, merchant_in(tx, merchant.id), row)
+    outbox.publish([staged for _, staged in deliveries])
+    return EventRedelivery(
+        event_id=event_id,
+        delivery_ids=[delivery_id for delivery_id, _ in deliveries],
+        status="pending",
+        message="Redelivery queued",
+    )
 
 
 def purge_expired(limit: int = 10_000) -> int:

@@ -101,7 +101,7 @@ def create_payment(
     events = [
         staged.outbox_id
         for event in ("payment.created", "payment.pending")
-        if (staged := webhooks.record_event(tx, merchant, event, {"payment": payment.public_dict()}))
+        for staged in webhooks.record_event(tx, merchant, event, {"payment": payment.public_dict()})
     ]
     messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id, events=events))]
     data = public_payment(payment).model_dump(mode="json") if public else payment.public_dict()
@@ -217,7 +217,7 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     status = "success" if approved else "failed"
     error_code, error_description = (None, None) if approved else ("PAYMENT_FAILED", "Payment declined by the bank")
 
-    event = None
+    outcome_events: list[outbox.StagedMessage] = []
     with transaction() as tx:
         final = store.finish_payment(
             tx, job.payment_id, claimed["processing_started_at"], status, error_code, error_description
@@ -227,15 +227,15 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
                 store.set_order_status(tx, final["order_id"], "paid")
             payload = {"payment": Payment(**final).public_dict()}
             merchant = merchants.merchant_in(tx, final["merchant_id"])
-            event = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
+            outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
         logger.warning("payment claim lost to another consumer", extra={"payment_id": job.payment_id})
         outbox.publish_unsent(job.events)
         return None
     if announced:
-        outbox.publish([event] if event else [], background=True)
+        outbox.publish(outcome_events, background=True)
     else:
-        outbox.publish_unsent([*job.events, *([event.outbox_id] if event else [])])
+        outbox.publish_unsent([*job.events, *(staged.outbox_id for staged in outcome_events)])
     logger.info("payment processed", extra={"payment_id": job.payment_id, "status": status})
     metrics.emit("PaymentsSucceeded" if approved else "PaymentsFailed", dimensions={"method": claimed["method"]})
     return status

@@ -36,9 +36,7 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
         raise BadRequest("Refund amount exceeds available amount")
     refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
     messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id))]
-    event = webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
-    if event:
-        messages.append(event)
+    messages += webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
     return Outcome(refund.model_dump(mode="json"), messages)
 
 
@@ -87,10 +85,10 @@ def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | 
         if processed is None:
             return None
         merchant = merchants.merchant_in(tx, refund["merchant_id"])
-        event = webhooks.record_event(
+        events = webhooks.record_event(
             tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
         )
-    outbox.publish([event] if event else [], background=True)
+    outbox.publish(events, background=True)
     logger.info("refund processed", extra={"refund_id": job.refund_id})
     metrics.emit("RefundsProcessed")
     return "processed"

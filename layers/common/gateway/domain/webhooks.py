@@ -91,38 +91,38 @@ def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> d
 # --- recording --------------------------------------------------------------------------------
 
 
-def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> outbox.StagedMessage | None:
-    """Stores the event (GET /api/v1/events) in the caller's transaction and, when the merchant has an
-    endpoint, its delivery; returns the delivery's message, None when there is nothing to deliver."""
-    event_id, payload = _new_event(event, data)
-    log_id = store.insert_event(
-        tx, merchant.id, event_id, event, payload, _payment_of(data), deliver=bool(merchant.webhook_url)
-    )
-    if log_id is None:
-        return None
-    return outbox.stage(tx, lane(merchant.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
-
-
-def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
+def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> list[outbox.StagedMessage]:
+    """Stores the event (GET /api/v1/events) in the caller's transaction with a delivery to each
+    endpoint subscribed to it; returns the deliveries' messages (none without an endpoint)."""
     event_id = new_id("evt_")
-    return event_id, compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
-
-
-def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> tuple[str, outbox.StagedMessage]:
-    """A new attempt series for a stored event to the merchant's endpoint, with the event's own id
-    (the same `webhook-id`, so a receiver that already has it dedupes): the delivery's id and message."""
-    if not merchant.webhook_url:
-        raise BadRequest("Configure a webhook URL first")
-    log_id = store.insert_webhook_log(
-        tx, merchant.id, event["id"], event["type"], event["payload"], event["payment_id"]
+    payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
+    deliveries = store.insert_event(
+        tx, merchant.id, event_id, event, payload, _payment_of(data), _default_endpoint(merchant)
     )
-    return log_id, outbox.stage(tx, lane(merchant.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
+    return [_stage_delivery(tx, delivery) for delivery in deliveries]
 
 
-def lane(endpoint_failing_since: object) -> str:
-    """The queue for a merchant's deliveries: the slow lane while its endpoint is failing, so a dead
-    or slow endpoint uses the slow lane's bounded capacity and never delays other merchants."""
-    return "webhooks_slow" if endpoint_failing_since is not None else "webhooks"
+def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
+    """A new attempt series for a stored event to each endpoint subscribed to it now, with the
+    event's own id (the same `webhook-id`, so a receiver that already has it dedupes)."""
+    deliveries = store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
+    if not deliveries:
+        raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
+    return [(str(delivery["id"]), _stage_delivery(tx, delivery)) for delivery in deliveries]
+
+
+def _default_endpoint(merchant: Merchant) -> store.EventTarget:
+    return store.EventTarget(has_url=bool(merchant.webhook_url), failing=merchant.webhook_failing_since is not None)
+
+
+def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
+    return outbox.stage(tx, lane(delivery["failing"]), WebhookJob(webhook_log_id=str(delivery["id"])))
+
+
+def lane(endpoint_failing: bool) -> str:
+    """The queue for an endpoint's deliveries: the slow lane while it is failing, so a dead or slow
+    endpoint uses the slow lane's bounded capacity and never delays other endpoints."""
+    return "webhooks_slow" if endpoint_failing else "webhooks"
 
 
 def _payment_of(data: dict[str, Any]) -> str | None:
@@ -140,9 +140,11 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
         if not current.webhook_url:
             raise BadRequest("Configure a webhook URL first")
         # A test delivery, not a business event: it is not stored in the events list.
-        event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
+        event_id = new_id("evt_")
+        data = {"message": "Test webhook from the payment gateway"}
+        payload = compact_json({"id": event_id, "event": "webhook.test", "timestamp": int(time.time()), "data": data})
         log_id = store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
-        staged = outbox.stage(tx, lane(current.webhook_failing_since), WebhookJob(webhook_log_id=log_id))
+        staged = outbox.stage(tx, lane(current.webhook_failing_since is not None), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
 
@@ -169,7 +171,8 @@ def deliver(job: WebhookJob) -> str | None:
             logger.info("webhook not due or already handled", extra={"webhook_log_id": job.webhook_log_id})
             return None
         if not log["webhook_url"]:
-            store.skip_webhook(tx, job.webhook_log_id, "merchant has no webhook URL")
+            reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
+            store.skip_webhook(tx, job.webhook_log_id, reason)
             return "skipped"
         body = log["payload"].encode()
         headers = signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
@@ -187,7 +190,9 @@ def deliver(job: WebhookJob) -> str | None:
             result.error,
             result.latency_ms,
         )
-        store.mark_endpoint(tx, log["merchant_id"], log["webhook_url"], failing=not result.succeeded)
+        store.mark_endpoint(
+            tx, log["merchant_id"], log["endpoint_id"], log["webhook_url"], failing=not result.succeeded
+        )
         retry = None
         if delay is not None and delay <= SQS_MAX_DELAY_SECONDS:
             # A retry follows a failure: it goes through the slow lane.
@@ -267,10 +272,11 @@ def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
 def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
     with transaction() as tx:
         _log_of(tx, merchant, webhook_log_id)
-        if store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id) is None:
+        reset = store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id)
+        if reset is None:
             raise BadRequest("Webhook delivery is already pending")
-        current = merchant_in(tx, merchant.id)
-        staged = outbox.stage(tx, lane(current.webhook_failing_since), WebhookJob(webhook_log_id=webhook_log_id))
+        failing = store.endpoint_failing(tx, merchant.id, reset["endpoint_id"])
+        staged = outbox.stage(tx, lane(failing), WebhookJob(webhook_log_id=webhook_log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
 

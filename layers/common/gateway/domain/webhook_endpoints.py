@@ -1,0 +1,82 @@
+"""A merchant's webhook endpoints beyond its default one (Stripe's webhook endpoints, Svix's
+endpoints): each with its own URL, secret and event filter, delivered and retried on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.adapters import store
+from gateway.adapters.postgres import Row, transaction
+from gateway.domain.merchants import Merchant, new_webhook_secret, validate_webhook_url
+from gateway.errors import BadRequest, NotFound
+from gateway.ids import new_id
+from gateway.models import (
+    CreateWebhookEndpointRequest,
+    UpdateWebhookEndpointRequest,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+)
+
+# Stripe allows 16 endpoints per account: enough for real fan-out, and a bound on one event's deliveries.
+MAX_ENDPOINTS = 16
+
+
+def create(merchant: Merchant, request: CreateWebhookEndpointRequest) -> WebhookEndpointWithSecret:
+    url = validate_webhook_url(request.url)
+    with transaction() as tx:
+        if len(store.webhook_endpoints_of(tx, merchant.id)) >= MAX_ENDPOINTS:
+            raise BadRequest(f"A merchant may have at most {MAX_ENDPOINTS} webhook endpoints")
+        row = store.insert_webhook_endpoint(
+            tx, new_id("we_"), merchant.id, url, new_webhook_secret(), request.enabled_events, request.description
+        )
+    return WebhookEndpointWithSecret(**row)
+
+
+def list_all(merchant: Merchant) -> list[WebhookEndpoint]:
+    with transaction() as tx:
+        rows = store.webhook_endpoints_of(tx, merchant.id)
+    return [WebhookEndpoint(**row) for row in rows]
+
+
+def get(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
+    with transaction() as tx:
+        row = _found(store.webhook_endpoint_of(tx, merchant.id, _known_shape(endpoint_id)))
+    return WebhookEndpointWithSecret(**row)
+
+
+def update(merchant: Merchant, endpoint_id: str, request: UpdateWebhookEndpointRequest) -> WebhookEndpoint:
+    changes: dict[str, Any] = request.model_dump(exclude_unset=True)
+    if "url" in changes:
+        if changes["url"] is None:
+            raise BadRequest("url: an endpoint needs a URL (delete the endpoint instead)")
+        changes["url"] = validate_webhook_url(changes["url"])
+    with transaction() as tx:
+        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
+    return WebhookEndpoint(**row)
+
+
+def rotate_secret(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
+    """A new secret at once; deliveries signed from now on use it."""
+    with transaction() as tx:
+        changes = {"secret": new_webhook_secret()}
+        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
+    return WebhookEndpointWithSecret(**row)
+
+
+def delete(merchant: Merchant, endpoint_id: str) -> None:
+    """Its pending deliveries are skipped; its delivery log stays listable."""
+    with transaction() as tx:
+        if not store.delete_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id)):
+            raise NotFound("Webhook endpoint not found")
+
+
+def _known_shape(endpoint_id: str) -> str:
+    if len(endpoint_id) > 64:  # longer than any id: no such endpoint, without asking the database
+        raise NotFound("Webhook endpoint not found")
+    return endpoint_id
+
+
+def _found(row: Row | None) -> Row:
+    if row is None:
+        raise NotFound("Webhook endpoint not found")
+    return row
