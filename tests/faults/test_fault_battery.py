@@ -94,26 +94,28 @@ class Load:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def pay_once(self) -> str | None:
-        started = time.monotonic()
         with self._lock:
             self.sent += 1
+        slowest = 0.0
         try:
             with httpx.Client(base_url=self.stack_url, headers=self.headers, timeout=15) as client:
                 order = client.post("/api/v1/orders", json={"amount": 10_000})
+                slowest = order.elapsed.total_seconds()
                 status = order.status_code
                 payment_id = None
                 if status == 201:
                     payment = client.post(
                         "/api/v1/payments", json={"order_id": order.json()["id"], "method": "upi", "vpa": "f@okaxis"}
                     )
+                    slowest = max(slowest, payment.elapsed.total_seconds())
                     status = payment.status_code
                     payment_id = payment.json()["id"] if status == 201 else None
         except httpx.HTTPError:
             return None
-        elapsed = time.monotonic() - started
         with self._lock:
             self.answered += 1
-            self.slowest = max(self.slowest, elapsed)
+            # The promise is per request (README, "Time bounds"): each answers within the bound.
+            self.slowest = max(self.slowest, slowest)
             self.statuses[status] = self.statuses.get(status, 0) + 1
             if payment_id:
                 self.committed.append(payment_id)
@@ -167,7 +169,7 @@ def settle(battery: Battery, payment_ids: list[str], name: str, load: Load, time
         "webhooks delivered": sum(1 for pid in payment_ids if pid in delivered),
         "duplicates": duplicates,
         "same-id redeliveries": redeliveries,
-        "max answer during the fault s": round(load.slowest, 3),
+        "slowest request during the fault s": round(load.slowest, 3),
         "statuses": dict(sorted(load.statuses.items())),
     }
     assert duplicates == 0, f"{name}: {duplicates} duplicate deliveries"

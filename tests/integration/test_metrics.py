@@ -1,4 +1,5 @@
-"""Metrics: one payment's life, through the real handlers, leaves the EMF lines CloudWatch reads."""
+"""Metrics and logs: one payment's life, through the real handlers, leaves the EMF lines CloudWatch
+reads; API log lines name the merchant."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import process_payment_handler
 import process_refund_handler
 import pytest
 
-from tests.support import Gateway, WebhookReceiver, lambda_context
+from tests.support import TEST_MERCHANT_ID, Gateway, WebhookReceiver, function_logs, lambda_context
 
 
 def _emf(output: str) -> list[dict[str, Any]]:
@@ -29,8 +30,11 @@ def _points(records: list[dict[str, Any]], name: str) -> list[tuple[float, dict[
 
 
 def test_a_payments_life_is_counted_in_emf(
-    gateway: Gateway, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+    gateway: Gateway, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As in AWS, where each function has its service name (Powertools would add it as a dimension,
+    # and the dashboard's queries, which name none, would then match nothing).
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "api")
     gateway.set_webhook_url(receiver.url)
     capsys.readouterr()
     # Given a card payment created through the API, processed, refunded, and its events delivered
@@ -83,3 +87,20 @@ def test_failed_and_retried_deliveries_are_counted_by_outcome(
     deliver_webhook_handler.lambda_handler(gateway.sqs_event("WebhooksQueue", messages), lambda_context())
     outcomes = {d["outcome"] for _, d in _points(_emf(capsys.readouterr().out), "WebhookAttempts")}
     assert outcomes == {"retry"}
+
+
+def test_api_log_lines_carry_the_merchant_after_authentication(gateway: Gateway) -> None:
+    import api_handler  # its logger (and JSON formatter) exists before the capture starts
+
+    level = api_handler.logger.log_level
+    api_handler.logger.setLevel("INFO")  # the tests run at WARNING; "request" lines are INFO
+    try:
+        with function_logs("api") as logs:
+            assert gateway.api("POST", "/api/v1/orders", {"amount": 5000}).status == 201
+            assert gateway.api("GET", "/api/v1/orders", headers={"x-api-secret": "wrong"}).status == 401
+    finally:
+        api_handler.logger.setLevel(level)
+    lines = [json.loads(line) for line in logs.getvalue().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["message"] == "request"]
+    assert [(r["status"], r.get("merchant_id")) for r in requests] == [(201, TEST_MERCHANT_ID), (401, None)]
+    assert all(r["correlation_id"] for r in requests)

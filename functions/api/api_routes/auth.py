@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from gateway.domain import merchants, rate_limits
 from gateway.domain.merchants import Merchant
+
+logger = Logger(service="api")  # the API handler's logger: its keys are on every line it writes
 
 # The budget the authenticated request left, for the RateLimit-* headers of its reply.
 _budget: ContextVar[rate_limits.Budget | None] = ContextVar("budget", default=None)
@@ -26,12 +29,15 @@ def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
             event.headers.get("x-api-key"), event.headers.get("x-api-secret"), kind
         )
     _budget.set(budget)
+    logger.append_keys(merchant_id=merchant.id)  # on every later line of this request
     return merchant
 
 
 def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
     """Public checkout endpoints: the public key only."""
-    return merchants.authenticate_public(router.current_event.headers.get("x-api-key"))
+    merchant = merchants.authenticate_public(router.current_event.headers.get("x-api-key"))
+    logger.append_keys(merchant_id=merchant.id)
+    return merchant
 
 
 def rate_limit_headers() -> dict[str, str]:

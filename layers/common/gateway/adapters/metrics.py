@@ -23,7 +23,9 @@ NAMESPACE = "PaymentGateway"
 
 def emit(name: str, value: float = 1, unit: str = "Count", dimensions: dict[str, str] | None = None) -> None:
     """One data point, written now (a function that crashes later has still counted it)."""
-    provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE)
+    # service="": no `service` dimension (Powertools adds POWERTOOLS_SERVICE_NAME otherwise), so each
+    # metric has exactly the dimensions given here, the ones the dashboard in template.yaml queries.
+    provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service="")
     provider.add_metric(name=name, unit=unit, value=value)
     for dimension, dimension_value in (dimensions or {}).items():
         provider.add_dimension(name=dimension, value=dimension_value)

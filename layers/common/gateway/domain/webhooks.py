@@ -94,12 +94,17 @@ def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> d
 def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> list[outbox.StagedMessage]:
     """Stores the event (GET /api/v1/events) in the caller's transaction with a delivery to each
     endpoint subscribed to it; returns the deliveries' messages (none without an endpoint)."""
-    event_id = new_id("evt_")
-    payload = compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
+    event_id, payload = _new_event(event, data)
     deliveries = store.insert_event(
         tx, merchant.id, event_id, event, payload, _payment_of(data), _default_endpoint(merchant)
     )
     return [_stage_delivery(tx, delivery) for delivery in deliveries]
+
+
+def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
+    """A new event's id and the exact bytes every delivery of it signs and sends."""
+    event_id = new_id("evt_")
+    return event_id, compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
 
 
 def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
@@ -140,9 +145,7 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
         if not current.webhook_url:
             raise BadRequest("Configure a webhook URL first")
         # A test delivery, not a business event: it is not stored in the events list.
-        event_id = new_id("evt_")
-        data = {"message": "Test webhook from the payment gateway"}
-        payload = compact_json({"id": event_id, "event": "webhook.test", "timestamp": int(time.time()), "data": data})
+        event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
         log_id = store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
         staged = outbox.stage(tx, lane(current.webhook_failing_since is not None), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
