@@ -69,14 +69,6 @@ def openapi_document() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, _document)
 
 
-def route_family(path: str) -> str:
-    """`payments` for /api/v1/payments/pay_1/refunds: the dimension of ApiLatency (few values, as
-    CloudWatch bills per distinct dimension set)."""
-    parts = path.split("/")
-    family = parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] else parts[1] if len(parts) > 1 else ""
-    return family if family in KNOWN_ROUTE_FAMILIES else "other"
-
-
 KNOWN_ROUTE_FAMILIES = frozenset(
     {
         "orders",
@@ -92,6 +84,14 @@ KNOWN_ROUTE_FAMILIES = frozenset(
         "openapi.json",
     }
 )
+
+
+def route_family(path: str) -> str:
+    """`payments` for /api/v1/payments/pay_1/refunds: the dimension of ApiLatency (few values, as
+    CloudWatch bills per distinct dimension set)."""
+    parts = path.split("/")
+    family = parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] else parts[1] if len(parts) > 1 else ""
+    return family if family in KNOWN_ROUTE_FAMILIES else "other"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

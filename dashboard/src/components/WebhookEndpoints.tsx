@@ -130,6 +130,18 @@ function EndpointRow({
   const state = endpoint.disabled ? "disabled" : endpoint.failing_since ? "failing" : "enabled";
   const badge = { disabled: "badge-muted", failing: "badge-bad", enabled: "badge-good" }[state];
   const path = `/api/v1/webhook_endpoints/${endpoint.id}`;
+  const toggleDisabled = () =>
+    void act(async () => {
+      await api.patch(path, { disabled: !endpoint.disabled });
+      onChanged();
+    });
+  const toggleSecret = () =>
+    void act(async () => setSecret(secret ? null : (await api.get<WebhookEndpointWithSecret>(path)).secret));
+  const remove = () =>
+    void act(async () => {
+      await api.delete(path);
+      onChanged();
+    });
 
   return (
     <tr data-test-id="endpoint-item" data-endpoint-id={endpoint.id}>
@@ -151,65 +163,33 @@ function EndpointRow({
       <td className="nowrap">{formatDateTime(endpoint.created_at)}</td>
       <td className="nowrap">
         <div className="actions">
-        <button type="button" className="button button-small" onClick={onShowLog} data-test-id="endpoint-log-button">
-          Deliveries
-        </button>
-        <button type="button" className="button button-small" disabled={busy} onClick={onEdit} data-test-id="edit-endpoint-button">
-          Edit
-        </button>
-        <button
-          type="button"
-          className="button button-small"
-          disabled={busy}
-          onClick={() =>
-            void act(async () => {
-              await api.patch(path, { disabled: !endpoint.disabled });
-              onChanged();
-            })
-          }
-          data-test-id="toggle-endpoint-button"
-        >
-          {endpoint.disabled ? "Enable" : "Disable"}
-        </button>
-        <button
-          type="button"
-          className="button button-small"
-          disabled={busy}
-          onClick={() =>
-            void act(async () => {
-              setSecret(secret ? null : (await api.get<WebhookEndpointWithSecret>(path)).secret);
-            })
-          }
-          data-test-id="reveal-endpoint-secret-button"
-        >
-          {secret ? "Hide secret" : "Secret"}
-        </button>
-        {confirming ? (
-          <span className="confirm" role="group" aria-label="Confirm deletion">
-            Pending deliveries are dropped.
-            <button
-              type="button"
-              className="button button-small button-danger"
-              disabled={busy}
-              onClick={() =>
-                void act(async () => {
-                  await api.delete(path);
-                  onChanged();
-                })
-              }
-              data-test-id="confirm-delete-endpoint-button"
-            >
-              Delete now
-            </button>
-            <button type="button" className="button button-small" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </span>
-        ) : (
-          <button type="button" className="button button-small button-danger" onClick={() => setConfirming(true)} data-test-id="delete-endpoint-button">
-            Delete
+          <button type="button" className="button button-small" onClick={onShowLog} data-test-id="endpoint-log-button">
+            Deliveries
           </button>
-        )}
+          <button type="button" className="button button-small" disabled={busy} onClick={onEdit} data-test-id="edit-endpoint-button">
+            Edit
+          </button>
+          <button type="button" className="button button-small" disabled={busy} onClick={toggleDisabled} data-test-id="toggle-endpoint-button">
+            {endpoint.disabled ? "Enable" : "Disable"}
+          </button>
+          <button type="button" className="button button-small" disabled={busy} onClick={toggleSecret} data-test-id="reveal-endpoint-secret-button">
+            {secret ? "Hide secret" : "Secret"}
+          </button>
+          {confirming ? (
+            <span className="confirm" role="group" aria-label="Confirm deletion">
+              Pending deliveries are dropped.
+              <button type="button" className="button button-small button-danger" disabled={busy} onClick={remove} data-test-id="confirm-delete-endpoint-button">
+                Delete now
+              </button>
+              <button type="button" className="button button-small" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="button button-small button-danger" onClick={() => setConfirming(true)} data-test-id="delete-endpoint-button">
+              Delete
+            </button>
+          )}
         </div>
       </td>
     </tr>
