@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv
 STAMP="$VENV/.requirements.sha256"
-WANT=$(cat requirements-dev.txt layers/common/requirements.txt | sha256sum | cut -d' ' -f1)
+WANT=$(cat requirements-dev.txt layers/common/requirements*.txt | sha256sum | cut -d' ' -f1)
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" && -x "$VENV/bin/python" ]]; then
   exit 0

@@ -28,7 +28,7 @@ from api_routes import (
     webhook_endpoints,
     webhooks,
 )
-from gateway.adapters import metrics
+from gateway.adapters import metrics, tracing
 
 logger = Logger(service="api")
 
@@ -95,6 +95,7 @@ def route_family(path: str) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     refused = request_guard.check(event)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.adapters import tracing
 from gateway.domain import webhooks
 from gateway.models import WebhookJob
 
@@ -29,7 +30,9 @@ senders = ThreadPoolExecutor(max_workers=WEBHOOK_SENDER_THREADS, thread_name_pre
 
 
 def deliver_record(record: SQSRecord) -> None:
-    webhooks.deliver(WebhookJob.model_validate_json(record.body))
+    job = WebhookJob.model_validate_json(record.body)
+    with tracing.record_scope(logger, "deliver webhook", webhook_log_id=job.webhook_log_id):
+        webhooks.deliver(job)
 
 
 async def deliver_record_in_thread(record: SQSRecord) -> None:
@@ -37,6 +40,7 @@ async def deliver_record_in_thread(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return async_process_partial_response(
         event=event, record_handler=deliver_record_in_thread, processor=processor, context=context

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.adapters import tracing
 from gateway.domain import payments
 from gateway.models import PaymentJob
 
@@ -18,9 +19,12 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def process_record(record: SQSRecord) -> None:
-    payments.process_payment(PaymentJob.model_validate_json(record.body))
+    job = PaymentJob.model_validate_json(record.body)
+    with tracing.record_scope(logger, "process payment", payment_id=job.payment_id):
+        payments.process_payment(job)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process_record, processor=processor, context=context)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.adapters import tracing
 from gateway.domain import refunds
 from gateway.models import RefundJob
 
@@ -18,9 +19,12 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def process_record(record: SQSRecord) -> None:
-    refunds.process_refund(RefundJob.model_validate_json(record.body))
+    job = RefundJob.model_validate_json(record.body)
+    with tracing.record_scope(logger, "process refund", refund_id=job.refund_id):
+        refunds.process_refund(job)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process_record, processor=processor, context=context)

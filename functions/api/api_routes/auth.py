@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from gateway.adapters import tracing
 from gateway.domain import merchants, rate_limits
 from gateway.domain.merchants import Merchant
 
@@ -29,15 +30,20 @@ def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
             event.headers.get("x-api-key"), event.headers.get("x-api-secret"), kind
         )
     _budget.set(budget)
-    logger.append_keys(merchant_id=merchant.id)  # on every later line of this request
+    _identify(merchant)
     return merchant
 
 
 def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
     """Public checkout endpoints: the public key only."""
     merchant = merchants.authenticate_public(router.current_event.headers.get("x-api-key"))
-    logger.append_keys(merchant_id=merchant.id)
+    _identify(merchant)
     return merchant
+
+
+def _identify(merchant: Merchant) -> None:
+    logger.append_keys(merchant_id=merchant.id)  # on every later line of this request
+    tracing.annotate(merchant_id=merchant.id)
 
 
 def rate_limit_headers() -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from gateway.adapters import store
+from gateway.adapters import store, tracing
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox, webhooks
 from gateway.domain.merchants import Merchant
@@ -32,6 +32,7 @@ def get_event(merchant: Merchant, event_id: str) -> EventDetail:
 def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
+        tracing.annotate(event_id=event_id)
         # The caller's endpoint state was read with its credentials: no second read of the merchant.
         deliveries = webhooks.deliver_again(tx, merchant, row)
     outbox.publish([staged for _, staged in deliveries])

@@ -10,7 +10,7 @@ from datetime import date
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, store
+from gateway.adapters import metrics, store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
@@ -35,13 +35,14 @@ from gateway.models import (
 )
 from gateway.settings import Settings, get_settings
 
-logger = Logger(child=True)
+logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
 
 
 def create_order(tx: Tx, merchant: Merchant, request: CreateOrderRequest) -> Outcome:
     row = store.insert_order(
         tx, new_id("order_"), merchant.id, request.amount, request.currency, request.receipt, request.notes
     )
+    tracing.annotate(order_id=row["id"])
     return Outcome(Order(**row).model_dump(mode="json"))
 
 
@@ -96,6 +97,7 @@ def create_payment(
     if order["status"] == "created":
         store.set_order_status(tx, order["id"], "attempted")
     payment = Payment(**row)
+    tracing.annotate(payment_id=payment.id, order_id=payment.order_id)
     # The created/pending events are committed here and sent by the consumer with the job's first
     # delivery: the request makes one queue call.
     events = [
@@ -209,7 +211,7 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
         claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
     if claimed is None:
         outbox.publish_unsent(job.events)
-        logger.info("payment already claimed or final; message dropped", extra={"payment_id": job.payment_id})
+        logger.info("payment already claimed or final; message dropped")
         return None
 
     time.sleep(delay)
@@ -229,13 +231,13 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
             merchant = merchants.merchant_in(tx, final["merchant_id"])
             outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
-        logger.warning("payment claim lost to another consumer", extra={"payment_id": job.payment_id})
+        logger.warning("payment claim lost to another consumer")
         outbox.publish_unsent(job.events)
         return None
     if announced:
         outbox.publish(outcome_events, background=True)
     else:
         outbox.publish_unsent([*job.events, *(staged.outbox_id for staged in outcome_events)])
-    logger.info("payment processed", extra={"payment_id": job.payment_id, "status": status})
+    logger.info("payment processed", extra={"status": status})
     metrics.emit("PaymentsSucceeded" if approved else "PaymentsFailed", dimensions={"method": claimed["method"]})
     return status

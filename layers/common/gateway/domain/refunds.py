@@ -12,7 +12,7 @@ import time
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, store
+from gateway.adapters import metrics, store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
@@ -23,7 +23,7 @@ from gateway.ids import new_id
 from gateway.models import CreateRefundRequest, Page, Refund, RefundJob, RefundListQuery
 from gateway.settings import get_settings
 
-logger = Logger(child=True)
+logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
 
 
 def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRefundRequest) -> Outcome:
@@ -35,6 +35,7 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
     if not store.reserve_refund(tx, payment_id, request.amount):
         raise BadRequest("Refund amount exceeds available amount")
     refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
+    tracing.annotate(refund_id=refund.id, payment_id=payment_id)
     messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id))]
     messages += webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
     return Outcome(refund.model_dump(mode="json"), messages)
@@ -73,7 +74,7 @@ def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | 
     with transaction() as tx:
         refund = store.refund_by_id(tx, job.refund_id)
     if refund is None or refund["status"] != "pending":
-        logger.info("refund unknown or already processed", extra={"refund_id": job.refund_id})
+        logger.info("refund unknown or already processed")
         return None
     time.sleep(delay_seconds)
     with transaction() as tx:
@@ -89,6 +90,6 @@ def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | 
             tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
         )
     outbox.publish(events, background=True)
-    logger.info("refund processed", extra={"refund_id": job.refund_id})
+    logger.info("refund processed")
     metrics.emit("RefundsProcessed")
     return "processed"

@@ -22,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, scheduler, store, webhook_http
+from gateway.adapters import metrics, scheduler, store, tracing, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant, merchant_in
@@ -40,7 +40,7 @@ from gateway.models import (
 )
 from gateway.settings import get_settings
 
-logger = Logger(child=True)
+logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
 
 MAX_ATTEMPTS = 5
 SQS_MAX_DELAY_SECONDS = 900
@@ -171,12 +171,13 @@ def deliver(job: WebhookJob) -> str | None:
     with transaction() as tx:
         log = store.lock_pending_webhook(tx, job.webhook_log_id)
         if log is None or not log["due"]:
-            logger.info("webhook not due or already handled", extra={"webhook_log_id": job.webhook_log_id})
+            logger.info("webhook not due or already handled")
             return None
         if not log["webhook_url"]:
             reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
             store.skip_webhook(tx, job.webhook_log_id, reason)
             return "skipped"
+        tracing.annotate(event_id=log["event_id"], merchant_id=str(log["merchant_id"]))
         body = log["payload"].encode()
         headers = signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
         result = webhook_http.post(log["webhook_url"], body, headers)
@@ -212,7 +213,6 @@ def deliver(job: WebhookJob) -> str | None:
     logger.info(
         "webhook attempt",
         extra={
-            "webhook_log_id": job.webhook_log_id,
             "event": log["event"],
             "attempt": attempts,
             "status": status,
