@@ -28,19 +28,12 @@ PATCHED_MODULES = ("botocore",)
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-_tracer: Tracer | None = None
-_checked = False
 
-
+@functools.cache
 def active_tracer() -> Tracer | None:
     """The process's Tracer when tracing is on, created on first use (after Lambda's environment)."""
-    global _tracer, _checked
-    if not _checked:
-        _checked = True
-        # Powertools' own rule: in Lambda, not under `sam local`, not POWERTOOLS_TRACE_DISABLED.
-        if not Tracer._is_tracer_disabled():
-            _tracer = Tracer(patch_modules=PATCHED_MODULES)
-    return _tracer
+    # Powertools' own rule: in Lambda, not under `sam local`, not POWERTOOLS_TRACE_DISABLED.
+    return None if Tracer._is_tracer_disabled() else Tracer(patch_modules=PATCHED_MODULES)
 
 
 def traced(handler: Handler) -> Handler:
