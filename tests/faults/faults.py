@@ -165,9 +165,11 @@ def kill_tree(pid: int, also: list[int]) -> None:
 
 
 def function_workers(runtime_pid: int) -> list[psutil.Process]:
-    """The runtime's function worker processes (multiprocessing spawns), not its emulator or Postgres."""
-    return [
+    """The runtime's function worker processes: those its multiprocessing fork server forked (not the
+    server itself, nor the emulator or Postgres)."""
+    servers = [
         child
-        for child in psutil.Process(runtime_pid).children(recursive=True)
-        if "multiprocessing" in " ".join(child.cmdline())
+        for child in psutil.Process(runtime_pid).children()
+        if "multiprocessing.forkserver" in " ".join(child.cmdline())
     ]
+    return [worker for server in servers for worker in server.children()]
