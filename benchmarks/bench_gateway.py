@@ -8,6 +8,7 @@ generator (stdlib http.client, keep-alive, one connection per client) never shar
      (every stack process, Postgres included, from psutil) beside the Express + Bull figures;
   2. create → signed payment.success received (webhook receiver on loopback), 100 samples;
   3. 1,000 payments at 32 clients until all 3,000 webhooks (created, pending, success) arrived;
+     1,000 deliveries put on the webhooks queue at once, beside bare httpx posting the same bodies;
   4. the create-payment handler in this process vs a bare psycopg loop doing the same statements
      and one queue send, against the same Postgres and endpoint;
   5. a first list page at 10 k and at BENCH_ROWS (default 1,000,000) payments;
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 import psutil
 import psycopg
 
+from benchmarks import bench_webhooks
 from benchmarks.harness import median_ms, percentile
 from deploy.artifacts import isolated_path_probe, runtime_packages, sam_build
 from gateway.adapters import postgres
@@ -48,6 +50,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARM_UP_SECONDS = 3.0
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 HEADERS = {**AUTH, "content-type": "application/json"}
+# The local emulator's region and (any) credentials.
+LOCAL_AWS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 # Issue 13's measurement of a plain Express + Bull + Redis + Postgres gateway on this machine.
 PEER = {
     "pairs_1": "207-218 /s, p50 4.0-4.2 ms",
@@ -67,6 +71,7 @@ BEFORE = {
     "webhook": "p50 45-50 ms, p99 75-239 ms",
     "burst": "35-39 s",
     "start": "2.9-5.1 s",
+    "deliveries": "0.27-0.32x bare",
 }
 
 
@@ -249,15 +254,25 @@ def burst(stack: Stack, receiver: WebhookReceiver, payments: int, clients: int) 
     return time.perf_counter() - started, creates_done
 
 
+def webhook_deliveries(stack: Stack, receiver: WebhookReceiver) -> tuple[float, float]:
+    """Deliveries per second, 1,000 put on the webhooks queue at once (the workers are warm after the
+    burst), and bare httpx posting the same bodies to the same receiver from one thread."""
+    import boto3
+
+    os.environ.update(LOCAL_AWS)
+    sqs = boto3.client("sqs", endpoint_url=stack.endpoint_url)
+    queue_url = next(url for url in sqs.list_queues()["QueueUrls"] if url.endswith("-WebhooksQueue"))
+    delivered = bench_webhooks.through_gateway(stack.database_url, sqs, queue_url, receiver)
+    return delivered, bench_webhooks.bare(receiver.url, 1)
+
+
 def handler_vs_bare(stack: Stack, count: int = 300) -> tuple[float, float, float]:
     """Create-payment per second: the real handler in this process, the same handler with its
     authentication statement not counting the request (rate limiting off), and bare psycopg + one send."""
     import boto3
 
     env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        **LOCAL_AWS,
         "DATABASE_URL": stack.database_url,
         "AWS_ENDPOINT_URL": stack.endpoint_url,
         "STAGE": "local",
@@ -512,6 +527,14 @@ def main() -> None:
                 f"{total:.1f} s (creates alone {creates:.1f} s)",
                 f"peer {PEER['burst']}",
                 BEFORE["burst"],
+            )
+            delivered, bare_posts = webhook_deliveries(stack, receiver)
+            add(
+                "webhook deliveries, 1,000 queued",
+                f"{delivered:.0f} /s",
+                f"bare httpx, 1 thread {bare_posts:.0f} /s",
+                BEFORE["deliveries"],
+                f"{delivered / bare_posts:.2f}x bare",
             )
         finally:
             receiver.stop()

@@ -10,10 +10,9 @@ from typing import Any
 from deploy.translate import ROOT
 from devstack.template import load_template, read_topology
 
-# Connections one container holds: one per thread that touches the database. deliver_webhook sends
-# a batch's records on its `senders` pool, each thread with its own connection.
-WEBHOOK_SENDER_THREADS = 10
-CONNECTIONS_PER_CONTAINER = {"DeliverWebhookFunction": WEBHOOK_SENDER_THREADS}
+# Connections one container holds: one, its handler thread's. deliver_webhook's parallel posts run
+# on threads that never touch the database (tests/integration/test_deliver_webhook.py checks it).
+CONNECTIONS_PER_CONTAINER = 1
 # Aurora PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000), sized from the
 # maximum ACUs (2 GiB each) for Serverless v2; about 900 at the template's default of 4 ACUs.
 BYTES_PER_CONNECTION = 9_531_392
@@ -46,7 +45,7 @@ def budgets(template: dict[str, Any]) -> list[FunctionBudget]:
     found = []
     for function_id in topology.functions:
         props = template["Resources"][function_id]["Properties"]
-        per_container = CONNECTIONS_PER_CONTAINER.get(function_id, 1)
+        per_container = CONNECTIONS_PER_CONTAINER
         reserved = props.get("ReservedConcurrentExecutions")
         mappings = [m for m in topology.sqs_mappings if m.function_id == function_id]
         if mappings:

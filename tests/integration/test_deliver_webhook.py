@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import deliver_webhook_handler
 import process_payment_handler
+import pytest
 
-from tests.support import WEBHOOK_SECRET, Gateway, WebhookReceiver, fake_message, hex_hmac, lambda_context
+from tests.support import (
+    TEST_MERCHANT_ID,
+    WEBHOOK_SECRET,
+    Gateway,
+    WebhookReceiver,
+    fake_message,
+    hex_hmac,
+    lambda_context,
+)
 
 
 def _deliver(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -87,3 +97,78 @@ def test_a_malformed_record_fails_alone(gateway: Gateway, receiver: WebhookRecei
     result = _deliver(gateway, [poison, *messages])
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["MessageId"]}]}
     assert len(receiver.wait_for(1)) == 1
+
+
+def _pending_logs(gateway: Gateway, count: int) -> list[dict[str, Any]]:
+    """Given `count` events pending delivery to the merchant's endpoint, their queue messages."""
+    rows = gateway.rows(
+        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload)"
+        " SELECT %s, 'evt_batch' || n, 'webhook.test', format('{\"n\":%%s}', n) FROM generate_series(1, %s) n"
+        " RETURNING id::text AS id",
+        (TEST_MERCHANT_ID, count),
+    )
+    return [fake_message(json.dumps({"webhook_log_id": row["id"]})) for row in rows]
+
+
+def test_a_batch_is_posted_in_parallel_threads_that_never_touch_the_database(
+    gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.adapters import postgres
+
+    # Given ten deliveries due, and every database connection this process opens noted by thread
+    gateway.set_webhook_url(receiver.url)
+    messages = _pending_logs(gateway, 10)
+    opened_by: list[str] = []
+    connect = postgres._connect
+
+    def noted_connect() -> Any:
+        opened_by.append(threading.current_thread().name)
+        return connect()
+
+    monkeypatch.setattr(postgres, "_connect", noted_connect)
+    postgres.close_connection()
+    # When they arrive as one batch
+    assert _deliver(gateway, messages) == {"batchItemFailures": []}
+    # Then all ten were posted, from more than one thread, and recorded on one connection
+    assert len(receiver.wait_for(10)) == 10
+    assert len({hook.json["n"] for hook in receiver.received}) == 10
+    assert gateway.rows("SELECT DISTINCT status, attempts FROM webhook_logs") == [{"status": "success", "attempts": 1}]
+    assert gateway.rows("SELECT count(*) AS n FROM webhook_attempts") == [{"n": 10}]
+    assert opened_by == [threading.current_thread().name]
+
+
+def test_a_duplicate_in_the_same_batch_sends_once(gateway: Gateway, receiver: WebhookReceiver) -> None:
+    gateway.set_webhook_url(receiver.url)
+    [message] = _pending_logs(gateway, 1)
+    assert _deliver(gateway, [message, fake_message(message["Body"])]) == {"batchItemFailures": []}
+    assert len(receiver.wait_for(2, timeout=1)) == 1
+    assert gateway.rows("SELECT attempts FROM webhook_logs") == [{"attempts": 1}]
+
+
+def test_a_record_naming_no_log_id_fails_alone(gateway: Gateway, receiver: WebhookReceiver) -> None:
+    gateway.set_webhook_url(receiver.url)
+    messages = _pending_logs(gateway, 2)
+    poison = fake_message(json.dumps({"webhook_log_id": "not-a-uuid"}))
+    assert _deliver(gateway, [*messages, poison]) == {"batchItemFailures": [{"itemIdentifier": poison["MessageId"]}]}
+    assert len(receiver.wait_for(2)) == 2
+
+
+def test_one_answer_in_a_batch_keeps_the_endpoint_in_the_fast_lane(gateway: Gateway, receiver: WebhookReceiver) -> None:
+    # Given an endpoint that refuses one of a batch's two deliveries
+    gateway.set_webhook_url(receiver.url)
+    messages = _pending_logs(gateway, 2)
+    receiver.responses.append(500)
+    _deliver(gateway, messages)
+    # Then it answers: not failing; the refused delivery is retried through the slow lane
+    assert gateway.rows("SELECT webhook_failing_since FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,)) == [
+        {"webhook_failing_since": None}
+    ]
+    assert sorted(row["status"] for row in gateway.rows("SELECT status FROM webhook_logs")) == ["pending", "success"]
+    assert gateway.rows("SELECT queue, delay_seconds FROM outbox WHERE queue LIKE 'webhooks%%'") == [
+        {"queue": "webhooks_slow", "delay_seconds": 60}
+    ]
+    # And when every delivery of a batch is refused, the endpoint is failing
+    receiver.responses.extend([500, 500])
+    _deliver(gateway, _pending_logs(gateway, 2))
+    [merchant] = gateway.rows("SELECT webhook_failing_since FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,))
+    assert merchant["webhook_failing_since"] is not None

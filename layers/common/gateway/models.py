@@ -459,7 +459,10 @@ class PaymentJob(BaseModel):
 
 
 class WebhookJob(BaseModel):
-    webhook_log_id: str
+    # A log's uuid, checked here so that a malformed record fails alone, not its whole batch's statement.
+    webhook_log_id: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
 
 
 class RefundJob(BaseModel):

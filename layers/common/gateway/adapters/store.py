@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from gateway.adapters.postgres import Row, Tx, as_json
@@ -615,11 +615,12 @@ def purge_old_events(tx: Tx, older_than_days: int, limit: int) -> int:
     )
 
 
-def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
-    """The log row with its endpoint's URL and secret (the merchant's default endpoint, or one of
-    its endpoints: no URL once that one is disabled or deleted), locked so a duplicate message
-    cannot send it twice. `due` is false for a message that arrived before its retry time."""
-    return tx.one(
+def lock_pending_webhooks(tx: Tx, webhook_log_ids: list[str]) -> list[Row]:
+    """The pending ones of these log rows with their endpoint's URL and secret (the merchant's
+    default endpoint, or one of its endpoints: no URL once that one is disabled or deleted), locked
+    so a duplicate message cannot send one twice. `due` is false for a message that arrived before
+    its retry time."""
+    return tx.all(
         "SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
         " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
         "  WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
@@ -627,8 +628,8 @@ def lock_pending_webhook(tx: Tx, webhook_log_id: str) -> Row | None:
         " (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second') AS due"
         " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
         " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id"
-        " WHERE w.id = %s AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
-        (webhook_log_id,),
+        " WHERE w.id = ANY(%s::uuid[]) AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
+        (webhook_log_ids,),
     )
 
 
@@ -657,30 +658,35 @@ def endpoint_failing(tx: Tx, merchant_id: str, endpoint_id: str | None) -> bool:
     return bool(row and row["failing"])
 
 
-def record_webhook_attempt(
-    tx: Tx,
-    webhook_log_id: str,
-    status: str,
-    next_retry_in_seconds: int | None,
-    response_code: int | None,
-    response_body: str | None,
-    error: str | None,
-    latency_ms: int,
-) -> Row:
-    tx.execute(
-        "INSERT INTO webhook_attempts (webhook_log_id, response_code, latency_ms, error, response_body)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (webhook_log_id, response_code, latency_ms, error, response_body),
+@dataclass(frozen=True)
+class WebhookAttemptRecord:
+    webhook_log_id: str
+    status: str
+    next_retry_in_seconds: int | None
+    response_code: int | None
+    response_body: str | None
+    error: str | None
+    latency_ms: int
+
+
+def record_webhook_attempts(tx: Tx, attempts: list[WebhookAttemptRecord]) -> dict[str, Row]:
+    """Each attempt in the history and on its log, for a whole batch in one statement; returns each
+    log's `next_retry_at` and `attempts` by its id."""
+    if not attempts:
+        return {}
+    columns = list(zip(*(astuple(attempt) for attempt in attempts), strict=True))
+    rows = tx.all(
+        "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[],"
+        "  %s::int[]) AS a (id, status, delay, response_code, response_body, error, latency_ms)),"
+        " history AS (INSERT INTO webhook_attempts (webhook_log_id, response_code, latency_ms, error, response_body)"
+        "  SELECT id, response_code, latency_ms, error, response_body FROM a)"
+        " UPDATE webhook_logs w SET status = a.status, attempts = w.attempts + 1, last_attempt_at = now(),"
+        " response_code = a.response_code, response_body = a.response_body, last_error = a.error,"
+        " next_retry_at = CASE WHEN a.delay IS NULL THEN NULL ELSE now() + make_interval(secs => a.delay) END"
+        " FROM a WHERE w.id = a.id RETURNING w.id, w.next_retry_at, w.attempts",
+        [list(column) for column in columns],
     )
-    row = tx.one(
-        "UPDATE webhook_logs SET status = %s, attempts = attempts + 1, last_attempt_at = now(),"
-        " response_code = %s, response_body = %s, last_error = %s,"
-        " next_retry_at = CASE WHEN %s::int IS NULL THEN NULL ELSE now() + make_interval(secs => %s::int) END"
-        " WHERE id = %s RETURNING next_retry_at, attempts",
-        (status, response_code, response_body, error, next_retry_in_seconds, next_retry_in_seconds, webhook_log_id),
-    )
-    assert row is not None
-    return row
+    return {str(row["id"]): row for row in rows}
 
 
 def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:

@@ -1,4 +1,5 @@
-"""HTTP adapter for webhook delivery: one reused client, 5 s timeout, redirects never followed.
+"""HTTP adapter for webhook delivery: one reused client (kept-alive connections per endpoint), 5 s
+timeout, redirects never followed; a batch's posts go out in parallel.
 
 Outside local mode the host is resolved once, every address must be public, and the connection
 goes to the checked address (Host header and TLS SNI keep the name): a DNS answer that changes
@@ -10,15 +11,22 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from aws_lambda_powertools import Logger
 
 from gateway.settings import get_settings
 
+logger = Logger(child=True)
+
 RESPONSE_BODY_LIMIT = 1024
+# A queue batch is at most 10 records: each gets its own sender, so a slow endpoint delays only its own.
+PARALLEL_POSTS = 10
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,13 @@ def resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
+@dataclass(frozen=True)
+class WebhookPost:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
 @lru_cache(maxsize=1)
 def _client() -> httpx.Client:
     return httpx.Client(
@@ -114,3 +129,28 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         return DeliveryResult(None, None, f"{type(exc).__name__}: {exc}"[:500], elapsed)
     elapsed = int((time.perf_counter() - started) * 1000)
     return DeliveryResult(response.status_code, response.text[:RESPONSE_BODY_LIMIT], None, elapsed)
+
+
+@lru_cache(maxsize=1)
+def _senders() -> ThreadPoolExecutor:
+    # Lives with the container; the threads never touch the database.
+    return ThreadPoolExecutor(max_workers=PARALLEL_POSTS, thread_name_prefix="webhook-post")
+
+
+def post_all(posts: Sequence[WebhookPost]) -> list[DeliveryResult]:
+    """Each post's result, in order; the posts go out in parallel, none waits for another."""
+    if len(posts) == 1:
+        return [_post_safely(posts[0])]
+    return list(_senders().map(_post_safely, posts))
+
+
+def _post_safely(webhook: WebhookPost) -> DeliveryResult:
+    """A post whose unexpected error (a bug, not the endpoint's doing) is its own failed attempt,
+    recorded and retried, so it cannot fail the batch and make SQS resend the others."""
+    started = time.perf_counter()
+    try:
+        return post(webhook.url, webhook.body, webhook.headers)
+    except Exception as exc:
+        logger.exception("webhook post failed unexpectedly")
+        elapsed = int((time.perf_counter() - started) * 1000)
+        return DeliveryResult(None, None, f"unexpected {type(exc).__name__}"[:500], elapsed)

@@ -17,6 +17,9 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -163,82 +166,154 @@ def next_delay(attempts_made: int) -> int | None:
 
 
 def deliver(job: WebhookJob) -> str | None:
-    """One delivery attempt; returns the log's new status, or None when there was nothing to do.
+    """One delivery attempt; returns the log's new status, or None when there was nothing to do."""
+    return deliver_batch([job])[job.webhook_log_id]
 
-    The row lock makes a duplicate message a no-op; a message that arrives before its retry time
-    (a stray duplicate) is dropped too."""
-    schedule_at: datetime | None = None
+
+def _no_scope(_webhook_log_id: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    log: Row
+    result: webhook_http.DeliveryResult
+    delay: int | None  # seconds to the next attempt; None: no more attempts
+
+    @property
+    def status(self) -> str:
+        return "success" if self.result.succeeded else ("pending" if self.delay is not None else "failed")
+
+    @property
+    def outcome(self) -> str:
+        return "success" if self.result.succeeded else ("retry" if self.delay is not None else "failed")
+
+
+def deliver_batch(
+    jobs: Sequence[WebhookJob], record_scope: Callable[[str], AbstractContextManager[None]] = _no_scope
+) -> dict[str, str | None]:
+    """One delivery attempt for each job, a queue batch at a time: the logs locked and read by one
+    statement, posted in parallel, the attempts recorded by one more; returns each log's new status,
+    None where there was nothing to do.
+
+    The row locks make a duplicate message a no-op (within the batch too); a message that arrives
+    before its retry time (a stray duplicate) is dropped. A post's failure is its attempt's outcome,
+    never an exception; a database failure raises, and then nothing of the batch is recorded: SQS
+    delivers it again, and a receiver may get a delivery twice, with the same `webhook-id`.
+    `record_scope(webhook_log_id)` is entered around each record's own work after the posts (its
+    trace annotations, retry schedule and log lines): the consumer's tracing.record_scope."""
+    statuses: dict[str, str | None] = dict.fromkeys(job.webhook_log_id for job in jobs)
+    if not statuses:
+        return statuses
     with transaction() as tx:
-        log = store.lock_pending_webhook(tx, job.webhook_log_id)
-        if log is None or not log["due"]:
-            logger.info("webhook not due or already handled")
-            return None
-        if not log["webhook_url"]:
-            reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
-            store.skip_webhook(tx, job.webhook_log_id, reason)
-            return "skipped"
-        tracing.annotate(event_id=log["event_id"], merchant_id=str(log["merchant_id"]))
-        body = log["payload"].encode()
-        headers = signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
-        result = webhook_http.post(log["webhook_url"], body, headers)
-        attempts = log["attempts"] + 1
-        delay = None if result.succeeded else next_delay(attempts)
-        status = "success" if result.succeeded else ("pending" if delay is not None else "failed")
-        updated = store.record_webhook_attempt(
-            tx,
-            job.webhook_log_id,
-            status,
-            delay,
-            result.status_code,
-            result.response_body,
-            result.error,
-            result.latency_ms,
-        )
-        store.mark_endpoint(
-            tx, log["merchant_id"], log["endpoint_id"], log["webhook_url"], failing=not result.succeeded
-        )
-        retry = None
-        if delay is not None and delay <= SQS_MAX_DELAY_SECONDS:
-            # A retry follows a failure: it goes through the slow lane.
-            retry = outbox.stage(tx, "webhooks_slow", job, delay_seconds=delay)
-        elif delay is not None:
-            schedule_at = updated["next_retry_at"]
-    outcome = "success" if result.succeeded else ("retry" if delay is not None else "failed")
-    metrics.emit("WebhookAttempts", dimensions={"outcome": outcome})
-    metrics.emit("WebhookDeliveryLatency", result.latency_ms, "Milliseconds")
-    if retry:
-        outbox.publish([retry], background=True)
-    if schedule_at is not None:
-        _schedule_retry(job, attempts, schedule_at)
+        due = [log for log in store.lock_pending_webhooks(tx, list(statuses)) if log["due"]]
+        for log in due:
+            if not log["webhook_url"]:
+                reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
+                store.skip_webhook(tx, str(log["id"]), reason)
+                statuses[str(log["id"])] = "skipped"
+        sendable = [log for log in due if log["webhook_url"]]
+        results = webhook_http.post_all([_signed_post(log) for log in sendable])
+        attempts = [
+            _Attempt(log, result, _delay_after(log, result)) for log, result in zip(sendable, results, strict=True)
+        ]
+        updated = store.record_webhook_attempts(tx, [_attempt_record(attempt) for attempt in attempts])
+        _mark_endpoints(tx, attempts)
+        # A retry follows a failure: it goes through the slow lane.
+        retries = [
+            outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=str(a.log["id"])), delay_seconds=a.delay)
+            for a in attempts
+            if a.delay is not None and a.delay <= SQS_MAX_DELAY_SECONDS
+        ]
+    _count(attempts)
+    if retries:
+        outbox.publish(retries, background=True)
+    for attempt in attempts:
+        log_id = str(attempt.log["id"])
+        statuses[log_id] = attempt.status
+        with record_scope(log_id):
+            tracing.annotate(event_id=attempt.log["event_id"], merchant_id=str(attempt.log["merchant_id"]))
+            if attempt.delay is not None and attempt.delay > SQS_MAX_DELAY_SECONDS:
+                _schedule_retry(log_id, updated[log_id]["attempts"], updated[log_id]["next_retry_at"])
+            _log_attempt(attempt, updated[log_id]["attempts"])
+    for log_id, status in statuses.items():
+        if status is None:
+            with record_scope(log_id):
+                logger.info("webhook not due or already handled")
+    return statuses
+
+
+def _signed_post(log: Row) -> webhook_http.WebhookPost:
+    body = log["payload"].encode()
+    return webhook_http.WebhookPost(
+        log["webhook_url"], body, signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
+    )
+
+
+def _delay_after(log: Row, result: webhook_http.DeliveryResult) -> int | None:
+    return None if result.succeeded else next_delay(log["attempts"] + 1)
+
+
+def _attempt_record(attempt: _Attempt) -> store.WebhookAttemptRecord:
+    result = attempt.result
+    return store.WebhookAttemptRecord(
+        str(attempt.log["id"]),
+        attempt.status,
+        attempt.delay,
+        result.status_code,
+        result.response_body,
+        result.error,
+        result.latency_ms,
+    )
+
+
+def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
+    """Each endpoint the batch posted to is failing when none of its posts succeeded, healthy when
+    one did (it answers: its next events go through the fast lane again)."""
+    answered: dict[tuple[str, str | None, str], bool] = {}
+    for attempt in attempts:
+        key = (str(attempt.log["merchant_id"]), attempt.log["endpoint_id"], attempt.log["webhook_url"])
+        answered[key] = answered.get(key, False) or attempt.result.succeeded
+    for (merchant_id, endpoint_id, url), succeeded in answered.items():
+        store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded)
+
+
+def _count(attempts: list[_Attempt]) -> None:
+    for outcome in ("success", "retry", "failed"):
+        points = [1.0 for attempt in attempts if attempt.outcome == outcome]
+        metrics.emit_each("WebhookAttempts", points, dimensions={"outcome": outcome})
+    metrics.emit_each("WebhookDeliveryLatency", [a.result.latency_ms for a in attempts], "Milliseconds")
+
+
+def _log_attempt(attempt: _Attempt, attempts_made: int) -> None:
     logger.info(
         "webhook attempt",
         extra={
-            "event": log["event"],
-            "attempt": attempts,
-            "status": status,
-            "response_code": result.status_code,
-            "latency_ms": result.latency_ms,
-            "retry_in_s": delay,
+            "event": attempt.log["event"],
+            "attempt": attempts_made,
+            "status": attempt.status,
+            "response_code": attempt.result.status_code,
+            "latency_ms": attempt.result.latency_ms,
+            "retry_in_s": attempt.delay,
         },
     )
-    return status
 
 
-def _schedule_retry(job: WebhookJob, attempts: int, at: datetime) -> None:
+def _schedule_retry(webhook_log_id: str, attempts_made: int, at: datetime) -> None:
     settings = get_settings()
     try:
         scheduler.schedule_sqs_message(
-            name=f"webhook-{job.webhook_log_id}-{attempts + 1}",
+            name=f"webhook-{webhook_log_id}-{attempts_made + 1}",
             at=at,
             group=settings.webhook_schedule_group,
             queue_arn=settings.webhooks_slow_queue_arn,
             role_arn=settings.webhook_scheduler_role_arn,
-            body=job.model_dump_json(),
+            body=WebhookJob(webhook_log_id=webhook_log_id).model_dump_json(),
         )
     except scheduler.SchedulerUnavailable:
         # next_retry_at is committed: the relay re-enqueues the retry once it is overdue.
         logger.warning(
-            "retry schedule not created; the relay will re-enqueue", extra={"webhook_log_id": job.webhook_log_id}
+            "retry schedule not created; the relay will re-enqueue", extra={"webhook_log_id": webhook_log_id}
         )
 
 
