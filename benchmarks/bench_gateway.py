@@ -40,7 +40,7 @@ import psutil
 import psycopg
 
 from benchmarks import bench_webhooks
-from benchmarks.harness import median_ms, percentile
+from benchmarks.harness import machine_line, median_ms, percentile
 from deploy.artifacts import isolated_path_probe, runtime_packages, sam_build
 from gateway.adapters import postgres
 from tests.e2e.conftest import LocalStack, running_stack
@@ -485,7 +485,7 @@ def main() -> None:
         rows.append((name, ours, limit, before, ratio))
         print(f"  {name}: {ours}", flush=True)
 
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {SECONDS:g} s per load level")
+    print(machine_line(f"{SECONDS:g} s per load level"))
     with local_stack() as stack:
         add("start to healthy", f"{stack.started_in:.2f} s", f"peer {PEER['start']}", BEFORE["start"])
         fresh = footprint(stack)

@@ -10,7 +10,6 @@ Run: make bench-webhooks
 from __future__ import annotations
 
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +18,7 @@ import boto3
 import httpx
 import psycopg
 
-from benchmarks.harness import local_runtime
+from benchmarks.harness import local_runtime, machine_line
 from tests.support import TEST_MERCHANT_ID, WebhookReceiver
 
 COUNT = int(os.environ.get("BENCH_WEBHOOKS", "1000"))
@@ -76,7 +75,7 @@ def main() -> None:
             gateway = through_gateway(runtime.database_url, sqs, queue_url, receiver)
     finally:
         receiver.stop()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {COUNT} webhooks; receiver in-process")
+    print(machine_line(f"{COUNT} webhooks; receiver in-process"))
     print(f"bare httpx loop, 1 thread      : {sequential:7.0f} posts/s")
     print(f"bare httpx loop, 10 threads    : {parallel:7.0f} posts/s")
     print(f"gateway, first burst (workers start): {cold:7.0f} deliveries/s")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,25 @@ def median_ms(work: Callable[[], object], repeat: int = 5) -> float:
         work()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
+
+
+def python_speed_ms() -> float:
+    """A fixed pure-Python loop (10 M additions), median of 3: this machine's speed today, so that
+    figures from different days can be told apart from the machine's own variation."""
+
+    def loop() -> None:
+        total = 0
+        for n in range(10_000_000):
+            total += n
+
+    return median_ms(loop, repeat=3)
+
+
+def machine_line(detail: str) -> str:
+    return (
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]},"
+        f" 10 M-addition loop {python_speed_ms():.0f} ms; {detail}"
+    )
 
 
 def percentile(values: list[float], fraction: float) -> float:
