@@ -77,6 +77,9 @@ def _init_worker(spec: FunctionSpec, root: str, environment: dict[str, str]) -> 
     global _handler, _spec
     # Ctrl-C reaches the whole process group; the parent shuts workers down in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The runtime's environment when this worker started, plus the function's: the fork server's
+    # own copy dates from its start, and a runtime may have changed its environment since.
+    os.environ.clear()
     os.environ.update(environment)
     # A layer's content and the function's own folder are what Lambda puts on the path.
     for folder in [*spec.layer_uris, spec.code_uri]:
@@ -143,7 +146,10 @@ class _Worker:
         context = _worker_context()
         self._conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, spec, root, environment), name=f"fn-{spec.logical_id}", daemon=True
+            target=_worker_main,
+            args=(child, spec, root, {**os.environ, **environment}),
+            name=f"fn-{spec.logical_id}",
+            daemon=True,
         )
         self.process.start()
         child.close()

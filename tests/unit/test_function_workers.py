@@ -61,3 +61,33 @@ def test_a_killed_worker_fails_its_invocation_and_the_next_one_gets_a_fresh_work
 
 def _alive(pid: int) -> bool:
     return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+
+
+def test_a_worker_has_the_runtimes_environment_at_its_start_and_the_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = FunctionPool(SLEEPY, ROOT, {}, concurrency=1)
+    try:
+        first.invoke({})  # the fork server runs from here on, with the environment of this moment
+    finally:
+        first.shutdown()
+    # Given a variable the runtime sets later, one it removes, and one of the function's own
+    monkeypatch.setenv("SLEEPY_SET_LATER", "later")
+    monkeypatch.delenv("HOME", raising=False)
+    pool = FunctionPool(SLEEPY, ROOT, {"SLEEPY_OWN": "own"}, concurrency=1)
+    try:
+        # Then a new worker sees the runtime's environment as it is now, and the function's
+        assert pool.invoke({"environ": "SLEEPY_SET_LATER"}) == "later"
+        assert pool.invoke({"environ": "HOME"}) is None
+        assert pool.invoke({"environ": "SLEEPY_OWN"}) == "own"
+    finally:
+        pool.shutdown()
+
+
+def test_workers_start_with_the_heavy_libraries_already_imported() -> None:
+    pool = FunctionPool(SLEEPY, ROOT, {}, concurrency=1)
+    try:
+        # The handler imports none of them: they come from the fork server's preload.
+        assert pool.invoke({"imported": "psycopg"}) is True
+        assert pool.invoke({"imported": "aws_lambda_powertools.event_handler"}) is True
+        assert pool.invoke({"imported": "gateway"}) is False  # the function's own code is its own
+    finally:
+        pool.shutdown()
