@@ -46,6 +46,7 @@ PRELOADED = (
     "pydantic_settings",
     "httpx",
     "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.openapi.models",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.data_classes",
