@@ -13,7 +13,9 @@ generator (stdlib http.client, keep-alive, one connection per client) never shar
      and one queue send, against the same Postgres and endpoint;
   5. a first list page at 10 k and at BENCH_ROWS (default 1,000,000) payments;
   6. each function's cold start (module import in a fresh interpreter, from the `sam build` output);
-  7. processes, memory and database connections: fresh, right after the load, and a minute later.
+  7. processes, memory (RSS added up, and PSS: shared pages divided among their sharers, as the
+     forked workers and Postgres backends share theirs) and database connections: fresh, right
+     after the load, and a minute later.
 
 Environment: BENCH_SECONDS (per load level, default 8), BENCH_ROWS (default 1,000,000).
 """
@@ -461,21 +463,24 @@ def cold_starts() -> list[tuple[str, float, float]]:
 @dataclass
 class Footprint:
     processes: int
-    rss_mb: float
+    rss_mb: float  # every process's resident set added up: shared pages counted once per process
+    pss_mb: float  # each shared page divided among its sharers: what the stack really holds
     connections: int
 
 
 def footprint(stack: Stack) -> Footprint:
     processes = stack.processes()
-    rss = 0
+    rss = pss = 0
     for process in processes:
         with suppress(psutil.NoSuchProcess):
-            rss += process.memory_info().rss
+            memory = process.memory_full_info()
+            rss += memory.rss
+            pss += memory.pss
     with psycopg.connect(stack.database_url, autocommit=True) as db:
         row = db.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
         ).fetchone()
-    return Footprint(len(processes), rss / 2**20, int(row[0]) if row else 0)
+    return Footprint(len(processes), rss / 2**20, pss / 2**20, int(row[0]) if row else 0)
 
 
 def main() -> None:
@@ -561,14 +566,13 @@ def main() -> None:
         postgres.close_connection()  # this process's own (the in-process handler's)
         time.sleep(60)  # idle workers are stopped after 30 s
         idle = footprint(stack)
-        add(
-            "processes / RSS / DB connections",
-            f"fresh {fresh.processes} / {fresh.rss_mb:.0f} MB / {fresh.connections}; after load "
-            f"{after_load.processes} / {after_load.rss_mb:.0f} MB / {after_load.connections}; idle a minute "
-            f"{idle.processes} / {idle.rss_mb:.0f} MB / {idle.connections}",
-            "peer idle 11 / 440 MB",
-            "idle 82 / 3.6 GB / 53",
-        )
+        for when, state in (("fresh", fresh), ("after load", after_load), ("idle a minute", idle)):
+            add(
+                f"processes / RSS (PSS) / DB connections, {when}",
+                f"{state.processes} / {state.rss_mb:.0f} MB ({state.pss_mb:.0f} MB) / {state.connections}",
+                "peer idle 11 / 440 MB RSS" if when == "idle a minute" else "",
+                "idle 82 / 3.6 GB / 53" if when == "idle a minute" else "",
+            )
     for logical_id, imported, traced in cold_starts():
         add(f"cold start (import; + tracer in Lambda) {logical_id}", f"{imported:.0f} ms; {traced:.0f} ms")
 
