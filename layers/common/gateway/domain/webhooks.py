@@ -46,6 +46,8 @@ from gateway.settings import get_settings
 logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
 
 MAX_ATTEMPTS = 5
+# An attempt's metric outcome by the status it leaves its log in (pending: another attempt follows).
+OUTCOME_OF_STATUS = {"success": "success", "pending": "retry", "failed": "failed"}
 SQS_MAX_DELAY_SECONDS = 900
 
 
@@ -184,10 +186,6 @@ class _Attempt:
     def status(self) -> str:
         return "success" if self.result.succeeded else ("pending" if self.delay is not None else "failed")
 
-    @property
-    def outcome(self) -> str:
-        return "success" if self.result.succeeded else ("retry" if self.delay is not None else "failed")
-
 
 def deliver_batch(
     jobs: Sequence[WebhookJob], record_scope: Callable[[str], AbstractContextManager[None]] = _no_scope
@@ -279,8 +277,8 @@ def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
 
 
 def _count(attempts: list[_Attempt]) -> None:
-    for outcome in ("success", "retry", "failed"):
-        points = [1.0 for attempt in attempts if attempt.outcome == outcome]
+    for status, outcome in OUTCOME_OF_STATUS.items():
+        points = [1.0 for attempt in attempts if attempt.status == status]
         metrics.emit_each("WebhookAttempts", points, dimensions={"outcome": outcome})
     metrics.emit_each("WebhookDeliveryLatency", [a.result.latency_ms for a in attempts], "Milliseconds")
 
