@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-payments bench-webhooks bench-dashboard
+.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-burst bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -78,6 +78,10 @@ deploy: bootstrap dashboard
 
 bench: bootstrap
 	$(BIN)/python benchmarks/bench_gateway.py
+
+# 120 payments in production mode (5-10 s bank wait): time to final, billed ms per function (writes benchmarks/billed.json).
+bench-burst: bootstrap
+	$(BIN)/python benchmarks/bench_burst.py
 
 bench-payments: bootstrap
 	$(BIN)/python benchmarks/bench_payments.py

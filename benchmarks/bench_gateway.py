@@ -12,10 +12,12 @@ generator (stdlib http.client, keep-alive, one connection per client) never shar
   4. the create-payment handler in this process vs a bare psycopg loop doing the same statements
      and one queue send, against the same Postgres and endpoint;
   5. a first list page at 10 k and at BENCH_ROWS (default 1,000,000) payments;
-  6. each function's cold start (module import in a fresh interpreter, from the `sam build` output);
-  7. processes, memory (RSS added up, and PSS: shared pages divided among their sharers, as the
+  6. processes, memory (RSS added up, and PSS: shared pages divided among their sharers, as the
      forked workers and Postgres backends share theirs) and database connections: fresh, right
      after the load, and a minute later.
+
+Cold starts (each function's import and first event on the `sam build` output, beside the floor)
+are benchmarks/bench_cold_starts.py's.
 
 Environment: BENCH_SECONDS (per load level, default 8), BENCH_ROWS (default 1,000,000).
 """
@@ -26,7 +28,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +44,6 @@ import psycopg
 
 from benchmarks import bench_webhooks
 from benchmarks.harness import machine_line, median_ms, percentile
-from deploy.artifacts import isolated_path_probe, runtime_packages, sam_build
 from gateway.adapters import postgres
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.support import AUTH, ROOT, TEST_MERCHANT_ID, TOPOLOGY, ReceivedWebhook, WebhookReceiver
@@ -416,50 +416,6 @@ def _seed(db: psycopg.Connection[Any], start: int, count: int) -> None:
     )
 
 
-def cold_starts() -> list[tuple[str, float, float]]:
-    """Each function's handler module imported in a fresh interpreter from what `sam build` made (its
-    folder, the layer, the runtime's boto3: what a Lambda cold start loads, without this environment's
-    extras), median of 5; then the same plus starting the tracer as in Lambda (LAMBDA_TASK_ROOT set:
-    the X-Ray SDK is imported and botocore patched before the first event is handled)."""
-    results = []
-    with tempfile.TemporaryDirectory() as scratch:
-        build, runtime = Path(scratch) / "build", Path(scratch) / "runtime"
-        runtime.mkdir()
-        built = sam_build(build)
-        if built.returncode != 0:
-            raise SystemExit(f"sam build failed:\n{built.stdout}{built.stderr}")
-        runtime_packages(runtime)
-        for logical_id, spec in TOPOLOGY.functions.items():
-            code = build / logical_id
-            probe = isolated_path_probe(
-                [code, build / "CommonLayer" / "python", runtime],
-                "import os, time\n"
-                "started = time.perf_counter()\n"
-                f"import {spec.module}\n"
-                "if os.environ.get('LAMBDA_TASK_ROOT'):\n"
-                "    from gateway.adapters import tracing\n"
-                "    assert tracing.active_tracer() is not None\n"
-                "print(time.perf_counter() - started)\n",
-            )
-            env = {k: str(v) for k, v in spec.environment.items() if isinstance(v, str)}
-            env.update({"PATH": os.environ["PATH"], "STAGE": "local", "AWS_DEFAULT_REGION": "us-east-1"})
-            variants: tuple[dict[str, str], ...] = ({}, {"LAMBDA_TASK_ROOT": str(code)})
-            samples: list[list[float]] = [[], []]
-            for _ in range(5):  # interleaved: the machine's background load drifts
-                for n, variant in enumerate(variants):
-                    output = subprocess.run(
-                        [sys.executable, "-I", "-c", probe],
-                        cwd=code,
-                        env={**env, **variant},
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                    )
-                    samples[n].append(float(output.stdout.strip().splitlines()[-1]) * 1000)
-            results.append((logical_id, statistics.median(samples[0]), statistics.median(samples[1])))
-    return results
-
-
 @dataclass
 class Footprint:
     processes: int
@@ -573,8 +529,6 @@ def main() -> None:
                 "peer idle 11 / 440 MB RSS" if when == "idle a minute" else "",
                 "idle 82 / 3.6 GB / 53" if when == "idle a minute" else "",
             )
-    for logical_id, imported, traced in cold_starts():
-        add(f"cold start (import; + tracer in Lambda) {logical_id}", f"{imported:.0f} ms; {traced:.0f} ms")
 
     widths = [
         max(len(row[i]) for row in [*rows, ("figure", "ours", "limit / peer", "before", "ratio")]) for i in range(5)

@@ -50,11 +50,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def local_runtime(api_concurrency: int = 4, sites: bool = False) -> Iterator[LocalRuntime]:
-    """Its own embedded Postgres and emulator in a temp folder; TEST_MODE with no processing delay.
-    `sites` also serves the dashboard and checkout on free ports."""
+def local_runtime(
+    api_concurrency: int = 4, sites: bool = False, environment: dict[str, str] | None = None
+) -> Iterator[LocalRuntime]:
+    """Its own embedded Postgres and emulator in a temp folder; TEST_MODE with no processing delay
+    unless `environment` says otherwise. `sites` also serves the dashboard and checkout on free ports."""
     # Set here, not at import: spawned function workers re-import the benchmark module.
     os.environ.update({"TEST_MODE": "true", "TEST_PROCESSING_DELAY": "0", "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    os.environ.update(environment or {})
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     runtime = LocalRuntime(

@@ -76,7 +76,8 @@ def main() -> int:
     max_acu = float(template["Parameters"]["DatabaseMaxCapacity"]["Default"])
     print(
         f"total at full concurrency: {total}; Aurora max_connections at {max_acu:g} ACU ≈ "
-        f"{aurora_max_connections(max_acu)} (RDS Proxy uses at most 80 % of it)"
+        f"{aurora_max_connections(max_acu)} (RDS Proxy, in the production profile, uses at most 80 % of it; "
+        "lean's functions connect to Aurora directly)"
     )
     return 0
 

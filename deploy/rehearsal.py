@@ -7,7 +7,7 @@ type AWS::Lambda::* and AWS::ApiGatewayV2::* are removed, with the custom resour
 Everything else goes through CloudFormation: parameters, conditions, intrinsics, ordering, and the
 resources themselves (unsupported community types, RDS and CloudFront, are accepted as no-ops).
 
-    python -m deploy.rehearsal            # both parameter sets, prints what was created
+    python -m deploy.rehearsal            # every parameter set, prints what was created
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ CUSTOM_RESOURCE_TYPES = ("Custom::", "AWS::CloudFormation::CustomResource")
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
 
-# The two ways a user deploys: a fresh account (the stack creates network and database), and an
-# existing database whose secret (and a session signing secret) the user made beforehand.
+# The ways a user deploys: a fresh account (the stack creates network and database) in the default
+# production profile or the lean one, and an existing database whose secret (and a session signing
+# secret) the user made beforehand.
 FRESH_ACCOUNT: dict[str, str] = {}
+LEAN_FRESH_ACCOUNT = {"Profile": "lean"}
 EXISTING_NETWORK = {
     "ExistingSubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
     "ExistingSecurityGroupIds": "sg-0123456789abcdef0",
@@ -211,7 +213,11 @@ def main() -> int:
     ok = True
     with running_localstack() as endpoint:
         print(f"LocalStack up after {time.perf_counter() - started:.1f} s at {endpoint}")
-        modes = {"fresh-account": FRESH_ACCOUNT, "existing-database": existing_database_parameters(endpoint)}
+        modes = {
+            "fresh-account": FRESH_ACCOUNT,
+            "lean-fresh-account": LEAN_FRESH_ACCOUNT,
+            "existing-database": existing_database_parameters(endpoint),
+        }
         for name, parameters in modes.items():
             result = rehearse(endpoint, translated, parameters, name)
             ok = ok and result.status == "CREATE_COMPLETE"

@@ -25,12 +25,14 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from devstack.invocations import Invocation, items_in
 from devstack.template import FunctionSpec
 
 _handler: Any = None
@@ -42,14 +44,13 @@ PRELOADED = (
     "boto3",
     "botocore.session",
     "psycopg",
-    "pydantic",
-    "pydantic_settings",
+    "pydantic.main",
     "httpx",
     "aws_lambda_powertools.event_handler",
-    "aws_lambda_powertools.event_handler.openapi.models",
+    # The API's request validation (its first request imports it); the OpenAPI document's models
+    # load only when the document is asked for.
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
     "aws_lambda_powertools.logging",
-    "aws_lambda_powertools.utilities.batch",
-    "aws_lambda_powertools.utilities.data_classes",
 )
 
 # An idle worker beyond the first is stopped after this long (Lambda keeps idle environments for
@@ -92,7 +93,8 @@ def _init_worker(spec: FunctionSpec, root: str, environment: dict[str, str]) -> 
     _spec = spec
 
 
-def _invoke(event: dict[str, Any]) -> Any:
+def _invoke(event: dict[str, Any]) -> tuple[Any, float]:
+    """The handler's result and how long it ran (ms): what Lambda bills."""
     assert _spec is not None
     context = LocalContext(
         function_name=_spec.logical_id,
@@ -101,8 +103,9 @@ def _invoke(event: dict[str, Any]) -> Any:
         aws_request_id=str(uuid.uuid4()),
         deadline_ms=int(time.time() * 1000) + _spec.timeout * 1000,
     )
+    started = time.perf_counter()
     try:
-        return _handler(event, context)
+        return _handler(event, context), (time.perf_counter() - started) * 1000
     except Exception as exc:
         # As Lambda does: the traceback goes to the function's log, the caller gets the error. Many
         # exceptions (psycopg's among them) cannot be pickled back to the runtime, so it gets text.
@@ -116,17 +119,19 @@ class FunctionError(Exception):
 
 def _worker_main(conn: Connection, spec: FunctionSpec, root: str, environment: dict[str, str]) -> None:
     """A worker process: imports the handler once (its cold start), then runs one event per message."""
+    started = time.perf_counter()
     _init_worker(spec, root, environment)
-    conn.send(("ready", None))
+    conn.send(("ready", (time.perf_counter() - started) * 1000))
     while True:
         try:
             event = conn.recv()
         except (EOFError, OSError):
             return  # the runtime closed the pipe: stop
+        started = time.perf_counter()
         try:
-            reply = ("ok", _invoke(event))
+            reply: tuple[str, Any, float] = ("ok", *_invoke(event))
         except FunctionError as exc:
-            reply = ("error", str(exc))
+            reply = ("error", str(exc), (time.perf_counter() - started) * 1000)
         conn.send(reply)
 
 
@@ -155,11 +160,12 @@ class _Worker:
         self.process.start()
         child.close()
         self.idle_since = time.monotonic()
-        self._receive()  # "ready": the handler module is imported
+        _, self.init_ms = self._receive()  # "ready": the handler module is imported
+        self.last_duration_ms = 0.0
 
-    def _receive(self) -> tuple[str, Any]:
+    def _receive(self) -> tuple[Any, ...]:
         try:
-            reply: tuple[str, Any] = self._conn.recv()
+            reply: tuple[Any, ...] = self._conn.recv()
         except (EOFError, OSError) as exc:
             self.stop()
             raise WorkerDied(f"{self.process.name} (pid {self.process.pid}) exited") from exc
@@ -171,7 +177,7 @@ class _Worker:
         except OSError as exc:
             self.stop()
             raise WorkerDied(f"{self.process.name} (pid {self.process.pid}) exited") from exc
-        status, value = self._receive()
+        status, value, self.last_duration_ms = self._receive()
         if status == "error":
             raise FunctionError(value)
         return value
@@ -191,8 +197,10 @@ class FunctionPool:
         environment: dict[str, str],
         concurrency: int,
         idle_seconds: float = IDLE_SECONDS,
+        record: Callable[[Invocation], None] | None = None,
     ) -> None:
         self.spec = spec
+        self._record = record or (lambda _invocation: None)
         self._root = str(root)
         self._environment = environment
         self._concurrency = concurrency
@@ -231,10 +239,15 @@ class FunctionPool:
             self._discard()
             raise
         except BaseException:
+            self._bill(worker, event)
             self._release(worker)
             raise
+        self._bill(worker, event)
         self._release(worker)
         return result
+
+    def _bill(self, worker: _Worker, event: dict[str, Any]) -> None:
+        self._record(Invocation(self.spec.logical_id, worker.last_duration_ms, items_in(event)))
 
     def _acquire(self) -> _Worker:
         """An idle worker, waiting for one if need be. When all are busy and the concurrency allows,
@@ -266,6 +279,7 @@ class FunctionPool:
             self._start_error = FunctionError(f"{self.spec.logical_id} did not start: {exc}")
             self._discard()
             return
+        self._record(Invocation(self.spec.logical_id, worker.init_ms, 0, kind="init"))
         self._release(worker)
 
     def _release(self, worker: _Worker) -> None:

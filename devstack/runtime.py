@@ -22,6 +22,7 @@ from devstack.checkout_site import CheckoutSite
 from devstack.dashboard_site import DashboardSite
 from devstack.database import EmbeddedPostgres, prepare
 from devstack.http_api import HttpApiServer
+from devstack.invocations import InvocationLog
 from devstack.invoker import FunctionPool
 from devstack.lambda_api import LambdaInvokeServer
 from devstack.metrics_summary import MetricsSummary
@@ -101,6 +102,7 @@ class LocalRuntime:
         self.database_url = ""
         self.endpoint_url = ""
         self.function_environment: dict[str, dict[str, str]] = {}
+        self.invocations = InvocationLog(self.invocations_file)
 
     # --- dependencies ---------------------------------------------------------------------
 
@@ -211,7 +213,11 @@ class LocalRuntime:
     def _start_functions(self) -> None:
         for logical_id, spec in self.topology.functions.items():
             self._pools[logical_id] = FunctionPool(
-                spec, self.options.root, self.function_environment[logical_id], self._workers_for(logical_id)
+                spec,
+                self.options.root,
+                self.function_environment[logical_id],
+                self._workers_for(logical_id),
+                record=self.invocations.record,
             )
         # One warm worker per triggered function, in parallel, so the first request is not a cold
         # start; directly invoked ones (admin, migrate) start on their first invocation.
@@ -229,6 +235,11 @@ class LocalRuntime:
             )
             poller.start()
             self._pollers.append(poller)
+
+    @property
+    def invocations_file(self) -> Path:
+        """Every invocation's billed duration (devstack/invocations.py)."""
+        return self.options.data_dir / "invocations.jsonl"
 
     @property
     def metrics_file(self) -> Path:
@@ -277,6 +288,8 @@ class LocalRuntime:
         self._start_aws_endpoint()
         queues = aws.create_queues(self.topology, self.options.stack_name)
         self.resolve_environment(queues)
+        self.invocations_file.parent.mkdir(parents=True, exist_ok=True)
+        self.invocations_file.write_text("")  # this run's invocations only
         self._start_functions()
         self._start_pollers(queues)
         self._start_schedules()

@@ -175,8 +175,23 @@ def _ref_id(value: Any) -> str:
     raise ValueError(f"expected !Ref or !GetAtt, got {value!r}")
 
 
+def _with_default_branches(value: Any, conditions: Mapping[str, bool]) -> Any:
+    """`value` with every Fn::If replaced by the branch the parameters' defaults take (an event's
+    properties may differ per profile, e.g. the relay's schedule; locally the default profile runs)."""
+    if isinstance(value, list):
+        return [_with_default_branches(item, conditions) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and "Fn::If" in value:
+        name, when_true, when_false = value["Fn::If"]
+        return _with_default_branches(when_true if conditions[name] else when_false, conditions)
+    return {key: _with_default_branches(item, conditions) for key, item in value.items()}
+
+
 def read_topology(template: dict[str, Any]) -> Topology:
     resources: dict[str, Any] = template.get("Resources", {})
+    defaults = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    default_conditions = evaluate_conditions(template, defaults)
     function_globals = template.get("Globals", {}).get("Function", {})
     functions: dict[str, FunctionSpec] = {}
     routes: list[HttpRoute] = []
@@ -199,7 +214,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
                 layer_uris=layers,
             )
             for event_id, event in merged.get("Events", {}).items():
-                event_props = event.get("Properties", {})
+                event_props = _with_default_branches(event.get("Properties", {}), default_conditions)
                 if event["Type"] == "HttpApi":
                     routes.append(HttpRoute(event_props.get("Method", "ANY").upper(), event_props["Path"], logical_id))
                 elif event["Type"] in ("Schedule", "ScheduleV2"):

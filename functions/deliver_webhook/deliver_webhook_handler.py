@@ -13,12 +13,14 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from gateway.adapters import tracing
+from gateway.adapters import (
+    runtime_hooks,  # noqa: F401  (SnapStart hooks)
+    sqs,
+    tracing,
+)
 from gateway.domain import webhooks
 from gateway.models import WebhookJob
 
@@ -31,15 +33,16 @@ def record_scope(webhook_log_id: str) -> AbstractContextManager[None]:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracing.traced
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchResponse:
     jobs: dict[str, WebhookJob] = {}  # by SQS message id
     failed: list[str] = []
-    for record in SQSEvent(event).records:
+    for record in event["Records"]:
+        message_id = record["messageId"]
         try:
-            jobs[record.message_id] = WebhookJob.model_validate_json(record.body)
+            jobs[message_id] = WebhookJob.model_validate_json(record["body"])
         except ValidationError:
-            logger.exception("malformed webhook record", extra={"message_id": record.message_id})
-            failed.append(record.message_id)
+            logger.exception("malformed webhook record", extra={"message_id": message_id})
+            failed.append(message_id)
     try:
         webhooks.deliver_batch(list(jobs.values()), record_scope)
     except Exception:

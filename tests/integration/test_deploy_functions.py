@@ -92,9 +92,12 @@ def test_a_failing_migration_fails_the_deploy_and_applies_nothing(
     body = json.loads(receiver.wait_for(1)[0].body)
     assert body["Status"] == "FAILED"
     assert "9999_broken" in body["Reason"] and "nothing was applied" in body["Reason"]
-    assert tables(empty_database) == {"schema_migrations"}
-    with psycopg.connect(empty_database) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
+    # (schema_migrations itself is created in the same transaction: it may be gone too.)
+    left = tables(empty_database)
+    assert left <= {"schema_migrations"}
+    if left:
+        with psycopg.connect(empty_database) as conn:
+            assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
 
 
 def test_stack_delete_keeps_the_data(gateway: Gateway, receiver: WebhookReceiver) -> None:

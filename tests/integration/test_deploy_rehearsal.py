@@ -1,6 +1,7 @@
 """The deploy rehearsal: template.yaml, translated by SAM, deployed through CloudFormation to a real
-LocalStack (host mode, installed by scripts/bootstrap-localstack.sh) in both parameter sets, and what
-it created looked at through LocalStack's own service APIs. What it cannot show: see README, "Deploy"."""
+LocalStack (host mode, installed by scripts/bootstrap-localstack.sh) in each parameter set (the
+production and lean profiles on a fresh account, an existing database), and what it created looked
+at through LocalStack's own service APIs. What it cannot show: see README, "Deploy"."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from deploy.localstack import running_localstack
 from deploy.rehearsal import (
     FRESH_ACCOUNT,
+    LEAN_FRESH_ACCOUNT,
     StackResult,
     aws_client,
     existing_database_parameters,
@@ -36,6 +38,11 @@ def fresh_account(localstack: str) -> StackResult:
 
 
 @pytest.fixture(scope="module")
+def lean_fresh_account(localstack: str) -> StackResult:
+    return rehearse(localstack, TRANSLATED, LEAN_FRESH_ACCOUNT, "lean-fresh-account")
+
+
+@pytest.fixture(scope="module")
 def existing_database(localstack: str) -> StackResult:
     return rehearse(localstack, TRANSLATED, existing_database_parameters(localstack), "existing-database")
 
@@ -48,6 +55,8 @@ def test_only_lambda_and_http_api_resources_are_left_out_of_the_rehearsal() -> N
     variant, removed = rehearsal_variant(TRANSLATED)
     assert {t for t in removed.values()} == {
         "AWS::Lambda::Function",
+        "AWS::Lambda::Version",
+        "AWS::Lambda::Alias",
         "AWS::Lambda::Permission",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::LayerVersion",
@@ -149,3 +158,23 @@ def test_an_existing_database_deploy_completes_without_creating_a_network(
     assert "SessionSigningSecret" not in ids  # the user's own secret is used
     subscriptions = aws_client("sns", localstack).list_subscriptions_by_topic(TopicArn=ids["AlarmTopic"])
     assert [s["Endpoint"] for s in subscriptions["Subscriptions"]] == ["ops@example.com"]
+
+
+def test_a_lean_fresh_account_gets_no_proxy_and_a_nat_instance(
+    localstack: str, lean_fresh_account: StackResult
+) -> None:
+    assert lean_fresh_account.status == "CREATE_COMPLETE", lean_fresh_account.failures
+    assert lean_fresh_account.failures == []
+    ids = physical_ids(lean_fresh_account)
+    assert not {"DatabaseProxy", "DatabaseProxyTargetGroup", "DatabaseProxyRole", "NatGateway", "NatAddress"} & set(ids)
+    assert {"DatabaseCluster", "DatabaseInstance", "LeanDatabaseParameters", "NatInstance"} <= set(ids)
+    ec2 = aws_client("ec2", localstack)
+    (reservation,) = ec2.describe_instances(InstanceIds=[ids["NatInstance"]])["Reservations"]
+    (instance,) = reservation["Instances"]
+    # LocalStack places the instance in its default subnet whatever NetworkInterfaces says; the
+    # template test checks the public subnet, source/dest check off and IMDSv2.
+    assert instance["InstanceType"] == "t4g.nano"
+    private_routes = ec2.describe_route_tables(RouteTableIds=[ids["PrivateRouteTable"]])["RouteTables"][0]
+    assert len([r for r in private_routes["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]) == 1
+    group = ec2.describe_security_groups(GroupIds=[ids["NatInstanceSecurityGroup"]])["SecurityGroups"][0]
+    assert all(rule["IpRanges"] == [] for rule in group["IpPermissions"])  # only the functions' group

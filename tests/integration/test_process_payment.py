@@ -8,7 +8,7 @@ from typing import Any
 
 import process_payment_handler
 
-from gateway.domain import payments
+from gateway.domain import outbox, payments
 from gateway.models import PaymentJob
 from tests.support import Gateway, fake_message, lambda_context
 
@@ -80,9 +80,8 @@ def test_a_duplicate_delivery_processes_the_payment_once(gateway: Gateway) -> No
     assert gateway.rows("SELECT status FROM payments") == [{"status": "success"}]
 
 
-def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway, setting: Any) -> None:
+def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway) -> None:
     """Four consumers (Lambda instances) get the same message at once: one processes it."""
-    setting("TEST_PROCESSING_DELAY", "300")
     gateway.set_webhook_url("http://127.0.0.1:9/hook")
     _, messages = _pending_payment(gateway)
     job = PaymentJob.model_validate_json(messages[0]["Body"])
@@ -94,6 +93,59 @@ def test_concurrent_duplicate_deliveries_process_once(gateway: Gateway, setting:
         thread.join()
     assert sorted(results, key=str) == [None, None, None, "success"]
     assert len(gateway.rows(OUTCOME_EVENTS)) == 1
+
+
+def _bank_reply(gateway: Gateway) -> list[dict[str, Any]]:
+    """The delayed message a claim left: invisible until its timer runs out (SQS DelaySeconds)."""
+    assert gateway.receive("PaymentsQueue", wait_seconds=0) == [], "the bank's reply was visible before its timer"
+    replies = gateway.receive("PaymentsQueue", wait_seconds=3)
+    assert len(replies) == 1
+    assert PaymentJob.model_validate_json(replies[0]["Body"]).bank_reply is not None
+    return replies
+
+
+def test_no_invocation_waits_for_the_bank(gateway: Gateway, setting: Any) -> None:
+    """The bank's wait passes on the queue: the first delivery claims, a timed message finishes."""
+    setting("TEST_PROCESSING_DELAY", "1000")
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    payment, messages = _pending_payment(gateway)
+
+    # When the request's message is handled, the payment is claimed and announced, not finished...
+    assert _run(gateway, messages) == {"batchItemFailures": []}
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "processing"}]
+    announced = [json.loads(m["Body"]) for m in gateway.receive("WebhooksQueue")]
+    assert len(announced) == 2 and gateway.rows(OUTCOME_EVENTS) == []
+    # ...and the bank's reply arrives by itself after its timer and finishes it, once.
+    replies = _bank_reply(gateway)
+    assert _run(gateway, replies) == {"batchItemFailures": []}
+    assert _run(gateway, [fake_message(replies[0]["Body"])]) == {"batchItemFailures": []}
+    stored = gateway.api("GET", f"/api/v1/payments/{payment['id']}").json
+    assert stored["status"] == "success"
+    events = gateway.rows("SELECT event FROM webhook_logs ORDER BY created_at, event")
+    assert [e["event"] for e in events].count("payment.success") == 1
+
+
+def test_a_reply_to_a_claim_taken_over_is_dropped(gateway: Gateway, setting: Any) -> None:
+    setting("TEST_PROCESSING_DELAY", "1000")
+    setting("TEST_PAYMENT_SUCCESS", "false")
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    payment, messages = _pending_payment(gateway)
+    _run(gateway, messages)
+    stale = _bank_reply(gateway)
+    # Given the claim's lease ran out (its reply was lost in a backlog) and the sweep's message re-claimed it...
+    gateway.execute(
+        "UPDATE payments SET processing_started_at = processing_started_at - interval '10 minutes' WHERE id = %s",
+        (payment["id"],),
+    )
+    setting("TEST_PAYMENT_SUCCESS", "true")
+    _run(gateway, [fake_message(PaymentJob(payment_id=payment["id"]).model_dump_json())])
+    current = _bank_reply(gateway)
+    # ...when the first claim's reply arrives late, it changes nothing; the current claim's reply decides.
+    _run(gateway, stale)
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "processing"}]
+    _run(gateway, current)
+    assert gateway.rows("SELECT status FROM payments") == [{"status": "success"}]
+    assert [r["event"] for r in gateway.rows(OUTCOME_EVENTS)] == ["payment.success"]
 
 
 def test_one_bad_record_fails_alone(gateway: Gateway) -> None:
@@ -129,3 +181,15 @@ def test_a_live_claim_is_not_stolen(gateway: Gateway) -> None:
     )
     _run(gateway, messages)
     assert gateway.rows("SELECT status FROM payments") == [{"status": "processing"}]
+
+
+def test_a_batch_sends_what_its_records_publish_together_at_its_end(gateway: Gateway) -> None:
+    gateway.set_webhook_url("http://127.0.0.1:9/hook")
+    jobs = [PaymentJob.model_validate_json(_pending_payment(gateway)[1][0]["Body"]) for _ in range(3)]
+    with outbox.sent_together():
+        assert [payments.process_payment(job) for job in jobs] == ["success"] * 3
+        # Committed, not yet sent: nothing on the queue until the batch ends.
+        assert gateway.receive("WebhooksQueue", wait_seconds=0) == []
+    sent = gateway.receive("WebhooksQueue") + gateway.receive("WebhooksQueue") + gateway.receive("WebhooksQueue")
+    assert len(sent) == 9  # created, pending and success for each payment
+    assert gateway.rows("SELECT count(*) AS unsent FROM outbox WHERE sent_at IS NULL") == [{"unsent": 0}]

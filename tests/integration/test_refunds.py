@@ -49,6 +49,18 @@ def test_partial_refund_is_created_pending_and_enqueued(gateway: Gateway) -> Non
     assert (shown["amount_refunded"], shown["refund_status"]) == (2500, "partial")
 
 
+def test_the_banks_refund_wait_passes_on_the_queue(gateway: Gateway, setting: Any) -> None:
+    """The refund's message carries the bank's wait as its timer: the consumer never sleeps."""
+    payment = _paid(gateway)
+    setting("TEST_PROCESSING_DELAY", "1000")
+    refund = _refund(gateway, payment["id"], {"amount": 2500}).json
+    assert gateway.receive("RefundsQueue", wait_seconds=0) == [], "the refund was visible before its timer"
+    messages = gateway.receive("RefundsQueue", wait_seconds=3)
+    assert [json.loads(m["Body"]) for m in messages] == [{"refund_id": refund["id"]}]
+    process_refund_handler.lambda_handler(gateway.sqs_event("RefundsQueue", messages), lambda_context())
+    assert gateway.rows("SELECT status FROM refunds") == [{"status": "processed"}]
+
+
 def test_refunds_up_to_the_full_amount_then_no_more(gateway: Gateway) -> None:
     payment = _paid(gateway)
     assert _refund(gateway, payment["id"], {"amount": 6000}).status == 201
@@ -160,7 +172,7 @@ def test_refund_sequences_never_exceed_the_amount(gateway: Gateway, steps: list[
     for step in steps:
         if step == "process":
             for refund in gateway.rows("SELECT id FROM refunds WHERE payment_id = %s", (payment["id"],)):
-                refunds.process_refund(RefundJob(refund_id=refund["id"]), delay_seconds=0)
+                refunds.process_refund(RefundJob(refund_id=refund["id"]))
             continue
         assert isinstance(step, int)
         response = _refund(gateway, payment["id"], {"amount": step})

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psutil
 import pytest
 
+from devstack.invocations import InvocationLog, summarize
 from devstack.invoker import FunctionPool, WorkerDied
 from devstack.template import FunctionSpec
 from tests.support import ROOT, wait_until
@@ -91,3 +93,18 @@ def test_workers_start_with_the_heavy_libraries_already_imported() -> None:
         assert pool.invoke({"imported": "gateway"}) is False  # the function's own code is its own
     finally:
         pool.shutdown()
+
+
+def test_each_invocation_is_recorded_with_what_lambda_would_bill(tmp_path: Path) -> None:
+    log = InvocationLog(tmp_path / "invocations.jsonl")
+    pool = FunctionPool(SLEEPY, ROOT, {}, concurrency=1, record=log.record)
+    try:
+        pool.invoke({"sleep": 0.3})
+        pool.invoke({"Records": [{}, {}, {}]})
+    finally:
+        pool.shutdown()
+    bill = summarize(log.path)["Sleepy"]
+    # One worker start, two invocations: the sleeping one billed at least its 300 ms, items per record.
+    assert (bill.inits, bill.invocations, bill.items) == (1, 2, 4)
+    assert 300 <= bill.billed_ms < 10_000
+    assert bill.billed_ms_per_item == bill.billed_ms / 4

@@ -12,7 +12,7 @@ import pytest
 from deploy.connections import aurora_max_connections, budgets
 from deploy.graph import dependency_problems
 from deploy.translate import translate, translate_file
-from devstack.template import load_template, read_topology
+from devstack.template import evaluate_conditions, load_template, read_topology
 from tests.support import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -191,23 +191,37 @@ def test_functions_that_need_the_schema_wait_for_the_migrations() -> None:
     assert resources["DatabaseSchema"]["Properties"]["LayerVersion"] == {"Ref": "CommonLayer"}
     for function_id in set(TOPOLOGY.functions) - {"MigrateFunction"}:
         assert resources[function_id]["DependsOn"] == "DatabaseSchema", function_id
-    # In the translated template the event-source mappings and routes hang off those functions.
+    # In the translated template the event-source mappings and routes hang off those functions
+    # (through their aliases, whose versions are published from the functions).
     for logical_id, resource in TRANSLATED["Resources"].items():
         if resource["Type"] == "AWS::Lambda::EventSourceMapping":
-            function_id = resource["Properties"]["FunctionName"]["Ref"]
+            function_id = _function_of(resource["Properties"]["FunctionName"]["Ref"])
             assert TRANSLATED["Resources"][function_id]["DependsOn"] in ("DatabaseSchema", ["DatabaseSchema"]), (
                 logical_id
             )
 
 
-def test_private_subnets_leave_through_the_nat_gateway() -> None:
+def test_private_subnets_leave_through_the_nat_gateway_or_in_lean_the_nat_instance() -> None:
     resources = TEMPLATE["Resources"]
     route = resources["PrivateDefaultRoute"]["Properties"]
     assert route == {
         "RouteTableId": {"Ref": "PrivateRouteTable"},
         "DestinationCidrBlock": "0.0.0.0/0",
-        "NatGatewayId": {"Ref": "NatGateway"},
+        "NatGatewayId": {"Fn::If": ["CreateNatGateway", {"Ref": "NatGateway"}, {"Ref": "AWS::NoValue"}]},
+        "InstanceId": {"Fn::If": ["CreateNatInstance", {"Ref": "NatInstance"}, {"Ref": "AWS::NoValue"}]},
     }
+    for profile, gateway, instance in (("production", True, False), ("lean", False, True)):
+        conditions = _conditions(Profile=profile)
+        assert (conditions["CreateNatGateway"], conditions["CreateNatInstance"]) == (gateway, instance), profile
+    assert resources["NatGateway"]["Condition"] == resources["NatAddress"]["Condition"] == "CreateNatGateway"
+    nat = resources["NatInstance"]["Properties"]
+    assert resources["NatInstance"]["Condition"] == "CreateNatInstance"
+    assert nat["SourceDestCheck"] is False and nat["InstanceType"] == "t4g.nano"
+    assert nat["MetadataOptions"]["HttpTokens"] == "required" and "IamInstanceProfile" not in nat
+    assert nat["NetworkInterfaces"][0]["SubnetId"] == {"Ref": "PublicSubnet"}
+    # Nothing reaches the NAT instance but the functions' traffic.
+    (ingress,) = resources["NatInstanceSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert ingress["SourceSecurityGroupId"] == {"Ref": "FunctionSecurityGroup"} and "CidrIp" not in ingress
     associated = {
         r["Properties"]["SubnetId"]["Ref"]
         for r in resources.values()
@@ -222,6 +236,11 @@ def test_database_is_never_publicly_reachable() -> None:
     resources = TEMPLATE["Resources"]
     assert resources["DatabaseInstance"]["Properties"]["PubliclyAccessible"] is False
     assert resources["DatabaseProxy"]["Properties"]["RequireTLS"] is True
+    # Lean has no proxy: the cluster itself refuses connections without TLS.
+    assert resources["LeanDatabaseParameters"]["Properties"]["Parameters"]["rds.force_ssl"] == "1"
+    assert resources["DatabaseCluster"]["Properties"]["DBClusterParameterGroupName"] == {
+        "Fn::If": ["LeanDatabase", {"Ref": "LeanDatabaseParameters"}, {"Ref": "AWS::NoValue"}]
+    }
     ingress = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
     assert all("CidrIp" not in rule and "SourceSecurityGroupId" in rule for rule in ingress)
 
@@ -240,3 +259,113 @@ def test_the_operations_dashboard_graphs_every_metric_the_code_emits() -> None:
     assert emitted <= graphed, f"emitted but not on the dashboard: {sorted(emitted - graphed)}"
     for alarm in (lid for lid, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"):
         assert f"${{{alarm}.Arn}}" in body, f"{alarm} is not on the dashboard"
+
+
+SNAPSTART_FUNCTIONS = {"ApiFunction", "ProcessPaymentFunction", "ProcessRefundFunction", "DeliverWebhookFunction"}
+
+
+def _conditions(**parameters: str) -> dict[str, bool]:
+    values = {name: str(p.get("Default", "")) for name, p in TEMPLATE["Parameters"].items()}
+    return evaluate_conditions(TEMPLATE, {**values, **parameters})
+
+
+def _function_of(target: str) -> str:
+    """The function a Ref names: itself, or the function behind an alias."""
+    resource = TRANSLATED["Resources"][target]
+    if resource["Type"] == "AWS::Lambda::Alias":
+        return str(resource["Properties"]["FunctionName"]["Ref"])
+    return target
+
+
+def _aliases() -> dict[str, str]:
+    """Function logical id → its alias's logical id, in the translated template."""
+    return {
+        r["Properties"]["FunctionName"]["Ref"]: logical_id
+        for logical_id, r in TRANSLATED["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Alias"
+    }
+
+
+def test_snapstart_functions_publish_versions_behind_an_alias_in_production() -> None:
+    resources = TRANSLATED["Resources"]
+    snapstart = {
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function" and "SnapStart" in r["Properties"]
+    }
+    assert snapstart == SNAPSTART_FUNCTIONS
+    aliases = _aliases()
+    for function_id in SNAPSTART_FUNCTIONS:
+        assert resources[function_id]["Properties"]["SnapStart"] == {
+            "Fn::If": ["Production", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]
+        }
+        alias = resources[aliases[function_id]]["Properties"]
+        assert alias["Name"] == "live"
+        version_id = alias["FunctionVersion"]["Fn::GetAtt"][0]
+        # Replaced versions are deleted: each SnapStart version's snapshot cache bills by the hour.
+        assert resources[version_id]["DeletionPolicy"] == "Delete"
+        assert resources[version_id]["Properties"]["FunctionName"] == {"Ref": function_id}
+    assert _conditions()["Production"] and not _conditions(Profile="lean")["Production"]
+    # A new layer version publishes new function versions (the code is mostly in the layer).
+    layer = next(r for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::LayerVersion")
+    assert layer["Properties"]["PublishLambdaVersion"] is True
+    for function_id in SNAPSTART_FUNCTIONS:
+        assert TEMPLATE["Resources"][function_id]["Properties"]["AutoPublishAliasAllProperties"] is True
+
+
+def test_every_event_source_of_a_snapstart_function_invokes_its_alias() -> None:
+    resources = TRANSLATED["Resources"]
+    aliases = _aliases()
+    seen = set()
+    for logical_id, r in resources.items():
+        props = r.get("Properties", {})
+        if r["Type"] in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"):
+            target = props["FunctionName"]["Ref"]
+        elif r["Type"] == "AWS::Events::Rule":
+            (rule_target,) = props["Targets"]
+            target = rule_target["Arn"]["Ref"] if "Ref" in rule_target["Arn"] else rule_target["Arn"]["Fn::GetAtt"][0]
+        else:
+            continue
+        function_id = _function_of(target)
+        if function_id in SNAPSTART_FUNCTIONS:
+            assert target == aliases[function_id], f"{logical_id} invokes {target}, not the alias"
+            seen.add(function_id)
+    assert seen == SNAPSTART_FUNCTIONS
+    # The HTTP API's integration calls the API function's alias.
+    body = json.dumps(next(r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Api")["Properties"])
+    assert "${" + aliases["ApiFunction"] + "}/invocations" in body
+    assert "${ApiFunction.Arn}" not in body and "${ApiFunction}/" not in body
+
+
+def test_functions_and_the_layer_run_on_arm64() -> None:
+    assert TEMPLATE["Globals"]["Function"]["Architectures"] == ["arm64"]
+    layer = TEMPLATE["Resources"]["CommonLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    for logical_id, r in TRANSLATED["Resources"].items():
+        if r["Type"] == "AWS::Lambda::Function":
+            assert r["Properties"]["Architectures"] == ["arm64"], logical_id
+    makefile = (ROOT / "layers/common/Makefile").read_text()
+    assert "LAMBDA_ARCH ?= aarch64" in makefile and "x86_64" not in makefile.split("LAMBDA_WHEELS =")[1]
+
+
+def test_the_lean_profile_has_no_proxy_and_a_database_that_pauses() -> None:
+    resources = TEMPLATE["Resources"]
+    production, lean = _conditions(), _conditions(Profile="lean")
+    assert TEMPLATE["Parameters"]["Profile"]["Default"] == "production"
+    for proxy in ("DatabaseProxy", "DatabaseProxyTargetGroup", "DatabaseProxyRole"):
+        condition = resources[proxy]["Condition"]
+        assert production[condition] and not lean[condition], proxy
+    scaling = resources["DatabaseCluster"]["Properties"]["ServerlessV2ScalingConfiguration"]
+    condition, lean_min, production_min = scaling["MinCapacity"]["Fn::If"]
+    assert lean[condition] and not production[condition]
+    assert (lean_min, production_min) == (0, 0.5)
+    assert scaling["SecondsUntilAutoPause"] == {"Fn::If": [condition, 300, {"Ref": "AWS::NoValue"}]}
+    # Aurora PostgreSQL 17 scales to 0 ACU (auto-pause needs 13.15, 14.12, 15.7, 16.3 or any 17).
+    assert str(resources["DatabaseCluster"]["Properties"]["EngineVersion"]).startswith("17.")
+    # Without the proxy, the functions connect to the cluster's own endpoint (the secret's host).
+    host = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["DATABASE_HOST"]
+    assert host == {"Fn::If": ["CreateProxy", {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]}, ""]}
+    # Nothing in lean keeps the database awake: the relay's sweep wakes it every 2 hours, not every minute.
+    schedule = resources["RelayOutboxFunction"]["Properties"]["Events"]["EveryMinute"]["Properties"]["Schedule"]
+    assert schedule == {"Fn::If": ["Lean", "rate(2 hours)", "rate(1 minute)"]}

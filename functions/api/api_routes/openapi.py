@@ -45,7 +45,7 @@ _ERRORS = {
     "415": "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
     "429": "Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After",
-    "503": "A dependency (database, queue) is unavailable; retry later",
+    "503": "A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After",
 }
 
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 class GatewayError(Exception):
     status_code = 400
     code = "BAD_REQUEST_ERROR"
+    # Seconds a client should wait before trying again, sent as Retry-After (a 503 whose dependency
+    # comes back by itself); None sends none.
+    retry_after_seconds: int | None = None
 
     def __init__(self, description: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.description = description
-        # Reply headers that belong to the error (Retry-After of a 429).
-        self.headers = headers or {}
+        # Reply headers that belong to the error (Retry-After of a 429 or a 503).
+        self.headers = dict(headers or {})
+        if self.retry_after_seconds is not None:
+            self.headers.setdefault("Retry-After", str(self.retry_after_seconds))
 
     def envelope(self) -> dict[str, dict[str, str]]:
         return {"error": {"code": self.code, "description": self.description}}

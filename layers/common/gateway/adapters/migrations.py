@@ -6,6 +6,9 @@ import time
 from importlib import resources
 
 import psycopg
+from psycopg import sql
+
+from gateway.adapters import time_bounds
 
 # Any constant works; it keeps two runners from applying the same migration at once.
 _ADVISORY_LOCK_KEY = 7_301_955_201
@@ -36,27 +39,57 @@ def migrate(database_url: str, wait_seconds: float = 0) -> list[str]:
     """Applies pending migrations in one transaction; returns the versions applied by this call.
 
     All or nothing: a migration that fails rolls back every migration of this call, so a failed
-    deploy leaves the schema exactly as the previous release knew it.
+    deploy leaves the schema exactly as the previous release knew it. The same transaction sets the
+    role's session defaults (apply_session_defaults), so they follow time_bounds at every deploy.
     """
-    with _connect(database_url, wait_seconds) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,))
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            pending = [(version, sql) for version, sql in migration_files() if version not in done]
-            with conn.transaction():
-                for version, sql in pending:
-                    try:
-                        conn.execute(sql.encode())
-                    except psycopg.Error as exc:
-                        raise MigrationFailed(version, exc) from exc
-                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
+    with _connect(database_url, wait_seconds) as conn, conn.transaction():
+        # The role's own statement timeout would cut a long migration short; this session only
+        # (a deploy's one-off connection: that it pins an RDS Proxy session costs nothing).
+        conn.execute("SET LOCAL statement_timeout = 0")
+        # Transaction-scoped: released by the COMMIT or ROLLBACK, whatever happens to this process.
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_KEY,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        pending = [(version, script) for version, script in migration_files() if version not in done]
+        for version, script in pending:
+            try:
+                conn.execute(script.encode())
+            except psycopg.Error as exc:
+                raise MigrationFailed(version, exc) from exc
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+        apply_session_defaults(conn)
     return [version for version, _ in pending]
+
+
+def session_defaults() -> dict[str, str]:
+    """What every session of the gateway's role starts with (time_bounds has the reasons)."""
+    return {
+        "statement_timeout": f"{int(time_bounds.DATABASE_STATEMENT_TIMEOUT_MS)}ms",
+        "idle_in_transaction_session_timeout": f"{int(time_bounds.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS)}ms",
+    }
+
+
+def apply_session_defaults(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The statement and idle-in-transaction timeouts as the connecting role's defaults in this
+    database (`ALTER ROLE CURRENT_USER IN DATABASE … SET`): the functions connect as the role the
+    migrations run as (the same secret), and a session gets the defaults when it starts, so no
+    function sends a SET, which RDS Proxy documents as pinning the session. (RDS Proxy passes only
+    a few startup parameters, and `options` is not among them.) A role may set its own defaults."""
+    for name, value in session_defaults().items():
+        conn.execute(
+            sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} SET {} = {}").format(
+                sql.Identifier(_current_database(conn)), sql.Identifier(name), sql.Literal(value)
+            )
+        )
+
+
+def _current_database(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+    row = conn.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 class DatabaseNotReachable(Exception):

@@ -1,4 +1,53 @@
-"""Postgres adapter: one connection per Lambda container (per thread), short explicit transactions."""
+"""Postgres adapter: one connection per Lambda container (per thread), short explicit transactions.
+
+Behind RDS Proxy (the production profile) a client connection shares the proxy's database
+connections between transactions unless the session "pins" it; a pinned session keeps one database
+connection for as long as the Lambda container lives, and the proxy then multiplexes nothing. The
+conditions, quoted from "Avoiding pinning an RDS Proxy", Amazon Aurora User Guide
+(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-pinning.html, read 2026-12-02):
+
+    Conditions that cause pinning for all engine families
+    - Any statement with a text size greater than 16 KB causes the proxy to pin the session.
+
+    Conditions that cause pinning for Aurora PostgreSQL
+    For PostgreSQL, the following interactions also cause pinning:
+    - Using `SET` commands.
+    - Using `PREPARE`, `DISCARD`, `DEALLOCATE`, or `EXECUTE` commands to manage prepared statements.
+    - Creating temporary sequences, tables, or views.
+    - Declaring cursors.
+    - Discarding the session state.
+    - Listening on a notification channel.
+    - Loading a library module such as `auto_explain`.
+    - Manipulating sequences using functions such as `nextval` and `setval`.
+    - Interacting with locks using functions such as `pg_advisory_lock` and `pg_try_advisory_lock`.
+      Note: RDS Proxy does not pin on transaction level advisory locks, specifically
+      `pg_advisory_xact_lock`, `pg_advisory_xact_lock_shared`, `pg_try_advisory_xact_lock`, and
+      `pg_try_advisory_xact_lock_shared`.
+    - Setting a parameter, or resetting a parameter to its default. Specifically, using `SET` and
+      `set_config` commands to assign default values to session variables.
+    - Calling stored procedures and stored functions doesn't cause pinning. [...]
+    - Discarding session state. If you use connection pooling libraries with `DISCARD ALL` query
+      configured as a reset query, RDS Proxy pins your client connection on release. [...]
+
+The earlier edition of the page (awsdocs/amazon-aurora-user-guide, doc_source/rds-proxy-managing.md)
+also listed "Prepared statements cause the proxy to pin the session. This rule applies whether the
+prepared statement uses SQL text or the binary protocol" and "Using the PostgreSQL extended query
+protocol"; AWS has since announced "RDS Proxy multiplexing support for PostgreSQL Extended Query
+Protocol" (https://aws.amazon.com/blogs/database/amazon-rds-proxy-multiplexing-support-for-postgresql-extended-query-protocol/).
+
+So, here: no SET or set_config (the statement and idle-in-transaction timeouts are the database
+role's defaults, set by the migrations: gateway.adapters.migrations.apply_session_defaults); no
+prepared statements, neither SQL nor protocol-level (`prepare_threshold=None`: psycopg would
+otherwise prepare a query executed 5 times on a connection, and may clear them with DEALLOCATE ALL);
+advisory locks are transaction-scoped only (`pg_try_advisory_xact_lock`, idempotency keys); no
+LISTEN, temporary tables, cursors, sequences called by name, or statements over 16 KB. Parameters go
+in the extended protocol's unnamed statement. tests/integration/test_proxy_pinning.py reads what the
+server receives during a representative run and fails on any of the above.
+
+A database that does not answer (refused, or resuming from an Aurora auto-pause past the connect
+bound) is a DatabaseUnavailable: a 503 with Retry-After from the API, a failed record (left on its
+queue) for a consumer.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +70,18 @@ Row = dict[str, Any]
 T = TypeVar("T")
 
 _local = threading.local()
+# The server or the network lost the session: nothing of the open transaction was committed, and the
+# connection is replaced on its next use. (A transaction the server ended for idling is not an
+# OperationalError in psycopg's hierarchy, but it is the same loss.)
+_SESSION_LOST = (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)
 
 
 class DatabaseUnavailable(ServiceUnavailable):
     code = "DATABASE_UNAVAILABLE"
+    retry_after_seconds = time_bounds.DATABASE_RETRY_AFTER_SECONDS
+
+    def __init__(self, description: str = "") -> None:
+        super().__init__(description or f"Database is unavailable; retry in {self.retry_after_seconds} s")
 
 
 class _UuidAsText(psycopg.adapt.Loader):
@@ -47,15 +104,15 @@ def database_url() -> str:
 
 
 def _connect() -> psycopg.Connection[Row]:
+    """A new connection, as it comes: nothing is set on the session (see the module's docstring)."""
     conn = psycopg.connect(
-        database_url(), autocommit=True, row_factory=dict_row, connect_timeout=time_bounds.DATABASE_CONNECT_SECONDS
+        database_url(),
+        autocommit=True,
+        row_factory=dict_row,
+        connect_timeout=time_bounds.DATABASE_CONNECT_SECONDS,
+        prepare_threshold=None,
     )
     conn.adapters.register_loader("uuid", _UuidAsText)
-    conn.execute(
-        "SELECT set_config('statement_timeout', %s, false),"
-        " set_config('idle_in_transaction_session_timeout', %s, false)",
-        (str(time_bounds.DATABASE_STATEMENT_TIMEOUT_MS), str(time_bounds.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS)),
-    )
     return conn
 
 
@@ -70,7 +127,7 @@ def _connection() -> psycopg.Connection[Row]:
         try:
             conn = _connect()
         except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable("Database is unavailable") from exc
+            raise DatabaseUnavailable() from exc
         _local.conn = conn
         _local.url = database_url()
     return conn
@@ -110,20 +167,22 @@ def transaction() -> Iterator[Tx]:
     """One transaction: committed when the block ends, rolled back if it raises.
 
     A connection the server dropped while it sat idle (a restart, a failover, a proxy's idle
-    timeout) fails at BEGIN, before anything ran: it is replaced and the transaction starts on a
-    new one, so the request that finds it dead does not fail. Failures later in the transaction
-    are a DatabaseUnavailable (nothing is retried behind the caller's back)."""
-    with ExitStack() as stack:
-        try:
+    timeout, the server's idle_session_timeout) fails at BEGIN, before anything ran: it is replaced
+    and the transaction starts on a new one, so the request that finds it dead does not fail.
+    Failures later in the transaction, the COMMIT's included, are a DatabaseUnavailable (nothing is
+    retried behind the caller's back)."""
+    try:
+        # The COMMIT runs as the stack closes: a server lost at that moment is a 503 too.
+        with ExitStack() as stack:
             try:
                 tx = _begin(stack)
             except psycopg.OperationalError:
                 close_connection()
                 tx = _begin(stack)
             yield tx
-        except psycopg.OperationalError as exc:
-            close_connection()
-            raise DatabaseUnavailable("Database is unavailable") from exc
+    except _SESSION_LOST as exc:
+        close_connection()
+        raise DatabaseUnavailable() from exc
 
 
 def single_statement(work: Callable[[Tx], T]) -> T:
@@ -136,9 +195,9 @@ def single_statement(work: Callable[[Tx], T]) -> T:
         except psycopg.OperationalError:
             close_connection()
             return work(Tx(_connection()))
-    except psycopg.OperationalError as exc:
+    except _SESSION_LOST as exc:
         close_connection()
-        raise DatabaseUnavailable("Database is unavailable") from exc
+        raise DatabaseUnavailable() from exc
 
 
 def as_json(value: Any) -> Jsonb | None:

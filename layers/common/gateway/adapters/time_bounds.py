@@ -38,9 +38,19 @@ HEALTH_CHECK_SECONDS = 0.8
 SCHEDULER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
 # Read once per cold start (database credentials, session signing key).
 SECRETS_MANAGER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
-DATABASE_CONNECT_SECONDS = 3
-# Per statement, set once per connection (behind RDS Proxy the SET pins the connection, which the
-# connection budget assumes anyway); a transaction left idle by a killed holder frees its locks.
+# A connection attempt. Aurora Serverless v2 paused at 0 ACU (the lean profile) resumes on the first
+# attempt and answers it once resumed, "typically approximately 15 seconds" (30 s or more after a
+# day paused; AWS asks for client timeouts above 15 s). 20 s rides out a usual resume, so the first
+# request after a pause succeeds and a consumer's record is not sent round the visibility timeout,
+# while the API still answers (a 503 with Retry-After) well inside API Gateway's 29-30 s and the
+# functions' 30 s timeout. A refused connection (a restart, a failover) fails at once: also a 503.
+DATABASE_CONNECT_SECONDS = 20
+# Retry-After on a DATABASE_UNAVAILABLE 503: about one resume.
+DATABASE_RETRY_AFTER_SECONDS = 15
+# Per statement, and for a transaction left idle by a killed holder (it frees its locks). Both are the
+# database role's defaults (`ALTER ROLE … SET`, applied by every migration run from these values, see
+# migrations.apply_session_defaults): a new session starts with them, and no connection sends a SET,
+# which would pin it to one database connection behind RDS Proxy.
 DATABASE_STATEMENT_TIMEOUT_MS = 10_000
 DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 # Webhook HTTP: Settings.webhook_timeout_seconds (5 s) for the whole exchange; redirects not followed.

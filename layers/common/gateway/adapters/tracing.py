@@ -1,18 +1,16 @@
-"""X-Ray traces through Powertools' Tracer, with the ids of what a function works on annotated, and
-the same ids on every log line the record's thread writes.
+"""The ids of what a function works on (merchant_id, order_id, payment_id, refund_id, event_id,
+webhook_log_id, …) on every log line written while it works on them.
 
-In AWS (`Tracing: Active`) each invocation gets a `## <handler>` subsegment; each queue record its own
-`## <record>` subsegment; botocore calls are traced and carry the trace header, so SQS hands it on as
-AWSTraceHeader and API → SQS → consumer → webhook link up. Annotations (`merchant_id`, `payment_id`,
-`refund_id`, `event_id`, `webhook_log_id`, …) are indexed: the X-Ray console finds a payment's traces
-with `annotation.payment_id = "pay_…"`.
+No tracing SDK is loaded: the X-Ray SDK for Python is in maintenance mode and its import alone cost
+~290 ms of every cold start. What Lambda itself does with `Tracing: Active` stays: it records each
+invocation's segment, and botocore (the runtime's, with no SDK) copies the invocation's
+`_X_AMZN_TRACE_ID` onto every AWS call as the `X-Amzn-Trace-Id` header, so SQS hands the trace on as
+`AWSTraceHeader` and API → SQS → consumer link up in X-Ray. A payment is found in CloudWatch Logs
+Insights by its id (`filter payment_id = "pay_…"`), on every line of every function it went through.
 
-Only botocore is patched: httpx's patch would put our trace header on merchants' webhook requests,
-and the psycopg patch wraps connections in a proxy that costs each statement a subsegment. Responses
-are never recorded (an API reply can carry a freshly rotated secret).
-
-Outside Lambda (tests, the local runtime) Powertools disables tracing; then the X-Ray SDK is not even
-imported, as importing it creates two botocore clients (~0.3 s on this machine).
+The ids live in Powertools' thread-local log keys (one context per thread, whichever logger writes),
+inside an invocation (`traced`) or a queue record's work (`record_scope`); outside both, `annotate`
+does nothing, so no id outlives the work it names.
 """
 
 from __future__ import annotations
@@ -20,60 +18,52 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.formatter import clear_context_keys, set_context_keys
 
-PATCHED_MODULES = ("botocore",)
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
-
-@functools.cache
-def active_tracer() -> Tracer | None:
-    """The process's Tracer when tracing is on, created on first use (after Lambda's environment)."""
-    # Powertools' own rule: in Lambda, not under `sam local`, not POWERTOOLS_TRACE_DISABLED.
-    return None if Tracer._is_tracer_disabled() else Tracer(patch_modules=PATCHED_MODULES)
+# Set while an invocation or a record's work runs in this thread (or this context's copy of it).
+_in_scope: ContextVar[bool] = ContextVar("gateway_tracing_scope", default=False)
 
 
 def traced(handler: Handler) -> Handler:
-    """Powertools' capture_lambda_handler (response not recorded) when tracing is on."""
-    captured: Callable[..., Any] | None = None
+    """The invocation's ids (`annotate`) on every later line it writes, and on none of the next one's."""
 
     @functools.wraps(handler)
     def run(event: Any, context: Any) -> Any:
-        nonlocal captured
-        if captured is None:
-            tracer = active_tracer()
-            captured = tracer.capture_lambda_handler(handler, capture_response=False) if tracer else handler
-        return captured(event, context)
+        clear_context_keys()
+        token = _in_scope.set(True)
+        try:
+            return handler(event, context)
+        finally:
+            _in_scope.reset(token)
+            clear_context_keys()
 
     return run  # type: ignore[return-value]
 
 
 def annotate(**ids: str) -> None:
-    """Indexed annotations on the current (sub)segment; nothing when tracing is off."""
-    tracer = active_tracer()
-    if tracer is None:
-        return
-    for key, value in ids.items():
-        tracer.put_annotation(key, value)
+    """These ids on every later log line of the current invocation or record (nothing outside one)."""
+    if _in_scope.get():
+        set_context_keys(**ids)  # type: ignore[arg-type]
 
 
 @contextmanager
 def record_scope(logger: Logger, name: str, **ids: str) -> Iterator[None]:
-    """One queue record's work: its ids on every log line of this thread (shared code's lines too:
-    Powertools keeps thread-safe keys per thread, whichever logger writes) and on a subsegment of its
-    own. Worker threads are reused, so the previous record's ids are cleared first."""
+    """One queue record's work (`name`, e.g. "process payment"): its ids on every log line of this
+    thread (shared code's lines too: Powertools keeps thread-safe keys per thread, whichever logger
+    writes). Worker threads are reused, so the previous record's ids are cleared first."""
     logger.thread_safe_clear_keys()
     logger.thread_safe_append_keys(**ids)
-    tracer = active_tracer()
+    token = _in_scope.set(True)
     try:
-        if tracer is None:
-            yield
-            return
-        with tracer.provider.in_subsegment(name=f"## {name}"):
-            annotate(**ids)
-            yield
+        yield
     finally:
+        _in_scope.reset(token)
         logger.thread_safe_clear_keys()

@@ -1,5 +1,6 @@
 """HTTP adapter for webhook delivery: one reused client (kept-alive connections per endpoint), 5 s
-timeout, redirects never followed; a batch's posts go out in parallel.
+timeout, redirects never followed; a batch's posts go out in parallel. httpx is imported with the
+first post: the API and the payment consumers import this module (the URL guard) but never post.
 
 Outside local mode the host is resolved once, every address must be public, and the connection
 goes to the checked address (Host header and TLS SNI keep the name): a DNS answer that changes
@@ -15,12 +16,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from aws_lambda_powertools import Logger
 
 from gateway.settings import get_settings
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = Logger(child=True)
 
@@ -97,6 +101,8 @@ class WebhookPost:
 
 @lru_cache(maxsize=1)
 def _client() -> httpx.Client:
+    import httpx
+
     return httpx.Client(
         timeout=get_settings().webhook_timeout_seconds,
         follow_redirects=False,
@@ -115,6 +121,8 @@ def _pinned(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+    import httpx
+
     started = time.perf_counter()
     request_headers: dict[str, str] = dict(headers)
     extensions: dict[str, str] = {}

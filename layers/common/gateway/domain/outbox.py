@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -37,6 +39,23 @@ def stage(tx: Tx, queue: str, message: BaseModel, delay_seconds: int = 0) -> Sta
 
 _circuit = {"open_until": 0.0}
 
+# Set by `sent_together`: background sends are collected here and made once, at its end.
+_collected: ContextVar[list[int] | None] = ContextVar("outbox_collected", default=None)
+
+
+@contextmanager
+def sent_together() -> Iterator[None]:
+    """A consumer's batch: what its records publish in the background (committed rows) goes out at
+    the end, in one transaction and one queue call per queue, instead of a few per record. A crash
+    before the end leaves the rows to the relay: delayed, never lost."""
+    collected: list[int] = []
+    token = _collected.set(collected)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+        publish_unsent(collected)
+
 
 def close_circuit() -> None:
     """Sends go straight to the queue again (tests that changed the endpoint)."""
@@ -55,6 +74,10 @@ def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
     if not messages:
         return 0
     if background:
+        collected = _collected.get()
+        if collected is not None:
+            collected += [message.outbox_id for message in messages]
+            return 0
         sent = _send_staged(messages)
         if sent:
             single_statement(lambda tx: store.mark_outbox_sent(tx, sent))
@@ -77,8 +100,12 @@ def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
 
 def publish_unsent(outbox_ids: list[int]) -> int:
     """Sends those of the given committed rows that nobody has sent yet (what a request left to its
-    consumer); rows the relay holds or already sent are skipped."""
+    consumer); rows the relay holds or already sent are skipped. Within `sent_together`, later."""
     if not outbox_ids:
+        return 0
+    collected = _collected.get()
+    if collected is not None:
+        collected += outbox_ids
         return 0
     with transaction() as tx:
         rows = store.lock_unsent_outbox_rows(tx, outbox_ids)

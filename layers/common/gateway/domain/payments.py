@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +20,7 @@ from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import (
+    BankReply,
     CaptureRequest,
     CardPaymentRequest,
     CreateOrderRequest,
@@ -157,6 +158,7 @@ def list_orders(merchant: Merchant, query: OrderListQuery) -> Page:
 
 
 SUCCESS_RATE = {"upi": 0.90, "card": 0.95}
+MAX_MESSAGE_TIMER_SECONDS = 900  # SQS DelaySeconds
 
 
 def requeue_stuck_payments(limit: int = 100) -> int:
@@ -176,68 +178,87 @@ def requeue_stuck_payments(limit: int = 100) -> int:
 
 @dataclass(frozen=True)
 class ProcessingPolicy:
-    """How long the simulated bank takes and whether it approves; injectable for tests."""
+    """How long the simulated bank takes (whole seconds: an SQS message timer's unit) and whether it
+    approves; injectable for tests."""
 
-    delay_seconds: Callable[[], float]
+    delay_seconds: Callable[[], int]
     approves: Callable[[str], bool]
 
     @classmethod
     def from_settings(cls, settings: Settings, rng: random.Random | None = None) -> ProcessingPolicy:
         chance = rng or random.Random()
         if settings.test_mode:
-            delay = settings.test_processing_delay / 1000
+            delay = bank_wait_seconds(settings.test_processing_delay)
             outcome = settings.test_payment_success
             return cls(delay_seconds=lambda: delay, approves=lambda _method: outcome)
         return cls(
-            delay_seconds=lambda: chance.uniform(5, 10),
+            delay_seconds=lambda: chance.randint(5, 10),
             approves=lambda method: chance.random() < SUCCESS_RATE[method],
         )
 
 
-def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> str | None:
-    """pending → processing → success/failed, once, however often the message is delivered.
+def bank_wait_seconds(milliseconds: int) -> int:
+    """A configured wait as an SQS message timer: whole seconds, rounded up (never shorter than asked),
+    at most the 15 minutes SQS allows."""
+    return min(math.ceil(milliseconds / 1000), MAX_MESSAGE_TIMER_SECONDS)
 
-    Returns the final status, or None when another delivery owns or finished the payment.
+
+def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> str | None:
+    """pending → processing → success/failed, once, however often either message is delivered.
+
+    No invocation waits for the bank: the first message claims the payment and stages the bank's
+    reply as a message with a timer (DelaySeconds = the bank's wait); the reply's delivery finishes
+    the payment if its claim is still current. Returns the final status, or None when this delivery
+    only claimed the payment, or when another delivery owns or finished it.
     """
+    if job.bank_reply is not None:
+        return _finish(job.payment_id, job.bank_reply)
     settings = get_settings()
     policy = policy or ProcessingPolicy.from_settings(settings)
     delay = policy.delay_seconds()
-    # The created/pending events the request left: sent before the bank's wait, or, when there is
-    # none, in the same batch as the outcome (one queue call; outbox order keeps them first).
-    announced = delay > 0
-    if announced:
-        outbox.publish_unsent(job.events)
+    later: outbox.StagedMessage | None = None
     with transaction() as tx:
         claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
-    if claimed is None:
+        if claimed is None:
+            reply = None
+        else:
+            reply = BankReply(claimed_at=claimed["processing_started_at"], approved=policy.approves(claimed["method"]))
+            if delay > 0:
+                later = outbox.stage(tx, "payments", PaymentJob(payment_id=job.payment_id, bank_reply=reply), delay)
+    if reply is None:
         outbox.publish_unsent(job.events)
         logger.info("payment already claimed or final; message dropped")
         return None
+    if later is not None:
+        # The created/pending events and the timed reply go out now; the outcome when it is delivered.
+        outbox.publish_unsent([*job.events, later.outbox_id])
+        logger.info("payment claimed; the bank answers in %d s", delay)
+        return None
+    # No wait (test mode): the outcome goes out in the same queue call as the created/pending events.
+    return _finish(job.payment_id, reply, announced=job.events)
 
-    time.sleep(delay)
-    approved = policy.approves(claimed["method"])
-    status = "success" if approved else "failed"
-    error_code, error_description = (None, None) if approved else ("PAYMENT_FAILED", "Payment declined by the bank")
 
+def _finish(payment_id: str, reply: BankReply, announced: list[int] | None = None) -> str | None:
+    status = "success" if reply.approved else "failed"
+    declined = (None, None) if reply.approved else ("PAYMENT_FAILED", "Payment declined by the bank")
+    error_code, error_description = declined
     outcome_events: list[outbox.StagedMessage] = []
     with transaction() as tx:
-        final = store.finish_payment(
-            tx, job.payment_id, claimed["processing_started_at"], status, error_code, error_description
-        )
+        final = store.finish_payment(tx, payment_id, reply.claimed_at, status, error_code, error_description)
         if final is not None:
-            if approved:
+            if reply.approved:
                 store.set_order_status(tx, final["order_id"], "paid")
             payload = {"payment": Payment(**final).public_dict()}
             merchant = merchants.merchant_in(tx, final["merchant_id"])
             outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
-        logger.warning("payment claim lost to another consumer")
-        outbox.publish_unsent(job.events)
+        logger.warning("payment claim lost to another consumer or already final; bank reply dropped")
+        outbox.publish_unsent(announced or [])
         return None
-    if announced:
+    if announced is None:
         outbox.publish(outcome_events, background=True)
     else:
-        outbox.publish_unsent([*job.events, *(staged.outbox_id for staged in outcome_events)])
+        outbox.publish_unsent([*announced, *(staged.outbox_id for staged in outcome_events)])
     logger.info("payment processed", extra={"status": status})
-    metrics.emit("PaymentsSucceeded" if approved else "PaymentsFailed", dimensions={"method": claimed["method"]})
+    metrics.emit("PaymentsSucceeded" if reply.approved else "PaymentsFailed", dimensions={"method": final["method"]})
     return status

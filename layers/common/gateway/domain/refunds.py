@@ -8,13 +8,12 @@ over-refund. Processing marks it `processed` once, however often its message is 
 from __future__ import annotations
 
 import random
-import time
 
 from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, store, tracing
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchants, outbox, webhooks
+from gateway.domain import merchants, outbox, payments, webhooks
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchants import Merchant
 from gateway.domain.paging import to_page
@@ -36,7 +35,8 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
         raise BadRequest("Refund amount exceeds available amount")
     refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
     tracing.annotate(refund_id=refund.id, payment_id=payment_id)
-    messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id))]
+    # The bank's wait passes on the queue (a message timer), not in the consumer.
+    messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id), refund_wait_seconds())]
     messages += webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
     return Outcome(refund.model_dump(mode="json"), messages)
 
@@ -66,17 +66,23 @@ class RefundInvariantBroken(Exception):
     """The refunded total exceeds the payment: never expected; the message is retried and parked in the DLQ."""
 
 
-def process_refund(job: RefundJob, delay_seconds: float | None = None) -> str | None:
-    """pending → processed once; returns "processed", or None when another delivery already did it."""
+def refund_wait_seconds(rng: random.Random | None = None) -> int:
+    """How long the simulated bank takes to process a refund, in whole seconds (an SQS message timer)."""
     settings = get_settings()
-    if delay_seconds is None:
-        delay_seconds = settings.test_processing_delay / 1000 if settings.test_mode else random.uniform(3, 5)
+    if settings.test_mode:
+        return payments.bank_wait_seconds(settings.test_processing_delay)
+    return (rng or random).randint(3, 5)
+
+
+def process_refund(job: RefundJob) -> str | None:
+    """pending → processed once; returns "processed", or None when another delivery already did it.
+
+    The message arrives after the bank's wait (its timer was set when the refund was created)."""
     with transaction() as tx:
         refund = store.refund_by_id(tx, job.refund_id)
     if refund is None or refund["status"] != "pending":
         logger.info("refund unknown or already processed")
         return None
-    time.sleep(delay_seconds)
     with transaction() as tx:
         payment = store.lock_payment_of_merchant(tx, refund["merchant_id"], refund["payment_id"])
         totals = store.refund_totals(tx, refund["payment_id"])
