@@ -8,7 +8,9 @@ receiver. It prints:
      record), from the durations the local runtime recorded (devstack/invocations.py), and the
      function time billed per payment, beside a floor measured in the same run: one bare psycopg
      transaction and one bare SQS send per payment record, in this process;
-  3. writes benchmarks/billed.json, which `python -m deploy.cost` reads.
+  3. the same figures for 30 pairs created one at a time (a trickle: the cores are not shared with
+     eight clients), and writes benchmarks/billed.json from the burst, which `python -m deploy.cost`
+     reads.
 
 Run: make bench-burst
 """
@@ -34,6 +36,7 @@ from devstack.runtime import LocalRuntime
 from tests.support import AUTH, WebhookReceiver
 
 PAIRS = int(os.environ.get("BENCH_BURST", "120"))
+TRICKLE = 30
 CLIENTS = 8
 FINAL_WITHIN_SECONDS = 120  # the bench gives up waiting after this
 BILLED_FILE = Path(__file__).parent / "billed.json"
@@ -123,6 +126,16 @@ def main() -> None:
             finished = wait_until_final(runtime.database_url, [payment_id for payment_id, _ in made])
             time.sleep(3)  # the last outcomes' webhooks
             bills = summarize(runtime.invocations_file, start_offset)
+            # The same work as a trickle (one client, a pair every 0.2 s): what a record bills when
+            # the two cores are not shared with eight clients, the API's workers and the emulator.
+            trickle_offset = runtime.invocations.offset()
+            trickled = []
+            for _ in range(TRICKLE):
+                trickled += create_pairs(base_url, 1, 1)
+                time.sleep(0.2)
+            wait_until_final(runtime.database_url, [payment_id for payment_id, _ in trickled])
+            time.sleep(3)
+            trickle = summarize(runtime.invocations_file, trickle_offset)
             floor = floor_per_record_ms(runtime)
     finally:
         receiver.stop()
@@ -145,6 +158,9 @@ def main() -> None:
             f" {per_payment / (records * floor):.2f}x the floor"
         )
     print(f"all functions: {total / PAIRS:.1f} billed ms per payment (order + payment requests, consumer, webhooks)")
+    print(f"\nas a trickle ({TRICKLE} pairs, one client, 0.2 s apart), billed ms per payment:")
+    for name, bill in trickle.items():
+        print(f"  {name:<24}{bill.billed_ms / TRICKLE:>8.1f}  ({bill.billed_ms_per_item:.1f} per item)")
     inits = [bill.init_ms / bill.inits for bill in bills.values() if bill.inits]
     if inits:
         started_workers = sum(bill.inits for bill in bills.values())

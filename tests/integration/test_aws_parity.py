@@ -104,13 +104,15 @@ def local_values(queues: QueueSet, database_secret: str, session_secret: str, pr
 
 
 @contextmanager
-def as_function(scenario: Scenario, function_id: str) -> Iterator[None]:
+def as_function(scenario: Scenario, function_id: str, bank_wait_ms: int = 0) -> Iterator[None]:
     """The process environment of that function in AWS (plus test-mode pacing), caches cold."""
     saved = dict(os.environ)
     for name in SETTING_VARIABLES | {"STAGE"}:
         os.environ.pop(name, None)
     os.environ.update(scenario.environments[function_id])
-    os.environ.update({"TEST_MODE": "true", "TEST_PROCESSING_DELAY": "0", "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    os.environ.update(
+        {"TEST_MODE": "true", "TEST_PROCESSING_DELAY": str(bank_wait_ms), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    )
     reset_gateway_caches()
     secrets.secret_string.cache_clear()
     scheduler._client.cache_clear()
@@ -180,6 +182,12 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
         assert login.status == 200, login.body
         assert gateway.api("GET", "/health").status == 200
     batch = messages(gateway, "PaymentsQueue")  # what Lambda's poller receives, not the function
+    # With the bank's wait: the claim sends the bank's reply to the payments queue with a timer...
+    with as_function(run, "ProcessPaymentFunction", bank_wait_ms=1000):
+        process_payment_handler.lambda_handler(batch, lambda_context())
+    batch = gateway.sqs_event("PaymentsQueue", gateway.receive("PaymentsQueue", wait_seconds=3))
+    assert len(batch["Records"]) == 1, "the bank's reply did not arrive"
+    # ...whose delivery finishes the payment.
     with as_function(run, "ProcessPaymentFunction"):
         process_payment_handler.lambda_handler(batch, lambda_context())
     with as_function(run, "ApiFunction"):
