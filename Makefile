@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-burst bench-payments bench-webhooks bench-dashboard
+.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-burst bench-cold bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -69,11 +69,13 @@ e2e: bootstrap dashboard
 
 # Deploy to AWS (credentials from the environment): build, deploy the stack, then publish the
 # dashboard and checkout SDK with their config.js. Create the first merchant with scripts/create-merchant.
+# PROFILE=lean: the idle bill a small merchant can carry (README, "What it costs"); default production.
 STACK ?= payment-gateway
 REGION ?= ap-south-1
 deploy: bootstrap dashboard
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam deploy --stack-name $(STACK) --region $(REGION)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam deploy --stack-name $(STACK) --region $(REGION) \
+		$(if $(PROFILE),--parameter-overrides "Stage=prod Profile=$(PROFILE)")
 	$(BIN)/python -m deploy.publish_sites --stack $(STACK) --region $(REGION)
 
 bench: bootstrap
@@ -82,6 +84,10 @@ bench: bootstrap
 # 120 payments in production mode (5-10 s bank wait): time to final, billed ms per function (writes benchmarks/billed.json).
 bench-burst: bootstrap
 	$(BIN)/python benchmarks/bench_burst.py
+
+# Each function's cold start (import; import + first event) on the sam build output, beside the floor.
+bench-cold: bootstrap
+	$(BIN)/python -m benchmarks.bench_cold_starts
 
 bench-payments: bootstrap
 	$(BIN)/python benchmarks/bench_payments.py

@@ -4,7 +4,8 @@
 stack with `TEST_MODE=false` (the bank takes 5-10 s, approves 90 % of UPI payments) and a webhook
 receiver. It prints:
   1. how long after the last create the last payment became final (the longest bank wait is 10 s);
-  2. billed milliseconds per function, per invocation and per item (an API request or a queue
+  2. after a full refund of every tenth successful payment (the cost model's workload), billed
+     milliseconds per function, per invocation and per item (an API request or a queue
      record), from the durations the local runtime recorded (devstack/invocations.py), and the
      function time billed per payment, beside a floor measured in the same run: one bare psycopg
      transaction and one bare SQS send per payment record, in this process;
@@ -76,6 +77,28 @@ def wait_until_final(database_url: str, payment_ids: list[str]) -> float:
     sys.exit(f"payments still not final {FINAL_WITHIN_SECONDS} s after the burst")
 
 
+def refund_one_in_ten(base_url: str, database_url: str, payment_ids: list[str]) -> int:
+    """A full refund of every tenth successful payment (the cost model's workload), processed after
+    the bank's 3-5 s; returns how many."""
+    with psycopg.connect(database_url, autocommit=True) as db:
+        paid = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM payments WHERE id = ANY(%s) AND status = 'success' ORDER BY id", (payment_ids,)
+            )
+        ][::10]
+        with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as http:
+            for payment_id in paid:
+                http.post(f"/api/v1/payments/{payment_id}/refunds", json={"amount": 50_000}).raise_for_status()
+        deadline = time.monotonic() + FINAL_WITHIN_SECONDS
+        while time.monotonic() < deadline:
+            pending = db.execute("SELECT count(*) FROM refunds WHERE status = 'pending'").fetchone()
+            if pending is not None and pending[0] == 0:
+                return len(paid)
+            time.sleep(0.1)
+    sys.exit("refunds still pending")
+
+
 def floor_per_record_ms(runtime: LocalRuntime) -> float:
     """A bare psycopg transaction (one UPDATE) and a bare SQS send: the least a queue record costs."""
     queue_url = runtime.function_environment["ProcessPaymentFunction"]["PAYMENTS_QUEUE_URL"]
@@ -95,7 +118,8 @@ def write_billed(bills: dict[str, FunctionBill], payments: int, note: str) -> No
     data = {
         "measured_at": datetime.date.today().isoformat(),
         "machine_speed_note": note,
-        "workload": f"bench_burst: {payments} order + payment pairs in production mode, webhooks delivered",
+        "workload": f"bench_burst: {payments} order + payment pairs in production mode, webhooks delivered,"
+        " a refund of every tenth successful payment",
         "functions": {
             name: {
                 "billed_ms_per_item": round(bill.billed_ms_per_item, 2),
@@ -124,6 +148,7 @@ def main() -> None:
             last_create = max(at for _, at in made)
             print(f"{PAIRS} order + payment pairs created by {CLIENTS} clients in {last_create - started:.1f} s")
             finished = wait_until_final(runtime.database_url, [payment_id for payment_id, _ in made])
+            refunded = refund_one_in_ten(base_url, runtime.database_url, [payment_id for payment_id, _ in made])
             time.sleep(3)  # the last outcomes' webhooks
             bills = summarize(runtime.invocations_file, start_offset)
             # The same work as a trickle (one client, a pair every 0.2 s): what a record bills when
@@ -141,6 +166,7 @@ def main() -> None:
         receiver.stop()
 
     print(f"last payment final {finished - last_create:.1f} s after the last create (longest bank wait: 10 s)")
+    print(f"then {refunded} refunds (every tenth successful payment), processed after the bank's 3-5 s")
     print(f"\n{'function':<16}{'invocations':>12}{'items':>8}{'billed ms':>11}{'ms/invocation':>15}{'ms/item':>9}")
     for name, bill in bills.items():
         print(
