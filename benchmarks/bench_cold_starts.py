@@ -55,7 +55,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import machine_line
-from deploy.artifacts import RUNTIME_PACKAGES, runtime_packages
+from deploy.artifacts import RUNTIME_PACKAGES, runtime_packages, sam_build
+from devstack.schedules import scheduled_event
+from devstack.template import ScheduledInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -183,21 +185,8 @@ def foreign_objects(layer: Path) -> list[Path]:
 
 
 def build(source: Path, into: Path, label: str) -> Build:
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "SAM_CLI_TELEMETRY": "0",
-        "LAMBDA_ARCH": "x86_64" if host_elf_machine() == 62 else "aarch64",
-    }
-    built = subprocess.run(
-        [str(BIN / "sam"), "build", "--build-dir", str(into), "--cache-dir", str(into.parent / "sam-cache")],
-        cwd=source,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    layer_arch = {"LAMBDA_ARCH": "x86_64" if host_elf_machine() == 62 else "aarch64"}
+    built = sam_build(into, source, into.parent / "sam-cache", layer_arch)
     if built.returncode != 0:
         raise SystemExit(f"sam build of {source} failed:\n{built.stdout[-3000:]}{built.stderr[-3000:]}")
     layer = into / "CommonLayer" / "python"
@@ -477,17 +466,7 @@ class Events:
         return self.services.sqs_event("RefundsQueue", [fake_message(json.dumps({"refund_id": refund_id}))])
 
     def relay_outbox(self, _: Sample | None) -> Any:
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "000000000000",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": "us-east-1",
-            "resources": ["arn:aws:events:us-east-1:000000000000:rule/EveryMinute"],
-            "detail": {},
-        }
+        return scheduled_event(ScheduledInvocation("RelayOutboxFunction", "EveryMinute", 60), "us-east-1")
 
     def migrate(self, _: Sample | None) -> Any:
         return {

@@ -15,15 +15,20 @@ BIN = Path(sys.executable).parent
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 
-def sam_build(build_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0"}
+def sam_build(
+    build_dir: Path, source: Path = ROOT, cache_dir: Path | None = None, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`sam build` of `source` (this checkout by default) into `build_dir`; `environment` adds to
+    this process's (e.g. LAMBDA_ARCH for the layer's Makefile)."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "SAM_CLI_TELEMETRY": "0", **(environment or {})}
+    cache = cache_dir or source / ".aws-sam" / "cache"
     return subprocess.run(
-        [str(BIN / "sam"), "build", "--build-dir", str(build_dir), "--cache-dir", str(ROOT / ".aws-sam" / "cache")],
-        cwd=ROOT,
+        [str(BIN / "sam"), "build", "--build-dir", str(build_dir), "--cache-dir", str(cache)],
+        cwd=source,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
 

@@ -7,8 +7,10 @@ Everything the bill depends on is read, not restated: the resources, memory size
 SnapStart, schedules, event-source mappings and concurrency from template.yaml (resolved for each
 `Profile`, the other parameters at their defaults); list prices, with the date they were checked
 and their sources, from deploy/prices.json; each function's billed milliseconds per item (an API
-request or a queue record) from benchmarks/billed.json, which `make bench` writes, or a clearly
+request or a queue record) from benchmarks/billed.json, which `make bench-burst` writes, or a clearly
 labelled built-in default until that file exists. Amounts are Decimal USD, rounded only to print.
+One module (~900 lines) on purpose: it is a report whose every line traces to one template fact and
+one dated price, and reads best top to bottom; nothing deployed imports it.
 
 Idle is what the stack bills with no traffic at all (a month of 730 hours): capacity floors, the NAT,
 secrets, alarms, the scheduled relay's invocations and the database time they keep awake, SQS
