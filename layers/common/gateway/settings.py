@@ -82,7 +82,9 @@ class Settings(BaseModel):
     webhook_scheduler_role_arn: str = ""
 
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
-    processing_lease_seconds: int = 90  # > ProcessPaymentFunction's 60 s timeout
+    # > ProcessPaymentFunction's 60 s timeout, and far beyond the bank's longest wait (10 s, the reply's
+    # message timer): a reply that arrives later than this finds its claim taken over by the sweep.
+    processing_lease_seconds: int = 90
     # Pending work no message has come for in this long was lost (a payment job, a webhook retry):
     # the relay re-enqueues it. Shorter only in the fault battery, which loses messages on purpose.
     stuck_after_seconds: int = Field(default=120, ge=1)
