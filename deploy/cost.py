@@ -29,7 +29,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from devstack.template import load_template, parse_rate
+from devstack.template import (
+    default_parameters,
+    evaluate_conditions,
+    load_template,
+    parse_rate,
+    resolve_conditionals,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -141,8 +147,6 @@ def load_billed(prices: PriceBook, path: Path = BILLED) -> Billed:
 
 # --- The template, resolved for one profile -------------------------------------------------------
 
-_NO_VALUE = object()
-
 
 class ResolvedTemplate:
     """template.yaml with its parameters at their defaults (Profile as given), conditions evaluated,
@@ -150,11 +154,8 @@ class ResolvedTemplate:
 
     def __init__(self, template: Mapping[str, Any], overrides: Mapping[str, str]) -> None:
         self.template = template
-        self.parameters: dict[str, Any] = {
-            name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()
-        }
-        self.parameters.update(overrides)
-        self._conditions: dict[str, bool] = {}
+        self.parameters = default_parameters(template, overrides)
+        self.conditions = evaluate_conditions(template, self.parameters)
         self.resources = {
             logical_id: {**resource, "Properties": self.resolve(resource.get("Properties") or {})}
             for logical_id, resource in (template.get("Resources") or {}).items()
@@ -162,40 +163,10 @@ class ResolvedTemplate:
         }
 
     def condition(self, name: str) -> bool:
-        if name not in self._conditions:
-            self._conditions[name] = self._truth(self.template["Conditions"][name])
-        return self._conditions[name]
-
-    def _truth(self, expression: Any) -> bool:
-        (function, argument), *_ = expression.items()
-        if function == "Condition":
-            return self.condition(argument)
-        if function == "Fn::Equals":
-            left, right = (self.resolve(value) for value in argument)
-            return str(left) == str(right)
-        if function == "Fn::Not":
-            return not self._truth(argument[0])
-        if function == "Fn::And":
-            return all(self._truth(part) for part in argument)
-        if function == "Fn::Or":
-            return any(self._truth(part) for part in argument)
-        raise ValueError(f"unsupported condition function {function}")
+        return self.conditions[name]
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in (self.resolve(item) for item in value) if item is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((function, argument),) = value.items()
-            if function == "Fn::If":
-                name, when_true, when_false = argument
-                return self.resolve(when_true if self.condition(name) else when_false)
-            if function == "Ref" and argument == "AWS::NoValue":
-                return _NO_VALUE
-            if function == "Ref" and argument in self.parameters:
-                return self.parameters[argument]
-        return {key: item for key, item in ((k, self.resolve(v)) for k, v in value.items()) if item is not _NO_VALUE}
+        return resolve_conditionals(value, self.conditions, self.parameters)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {

@@ -175,22 +175,40 @@ def _ref_id(value: Any) -> str:
     raise ValueError(f"expected !Ref or !GetAtt, got {value!r}")
 
 
-def _with_default_branches(value: Any, conditions: Mapping[str, bool]) -> Any:
-    """`value` with every Fn::If replaced by the branch the parameters' defaults take (an event's
-    properties may differ per profile, e.g. the relay's schedule; locally the default profile runs)."""
+_NO_VALUE = object()
+
+
+def resolve_conditionals(value: Any, conditions: Mapping[str, bool], parameters: Mapping[str, Any]) -> Any:
+    """`value` with every Fn::If replaced by the branch `conditions` take, `!Ref AWS::NoValue` left
+    out and `!Ref` of a parameter replaced by its value (other intrinsics stay as they are)."""
     if isinstance(value, list):
-        return [_with_default_branches(item, conditions) for item in value]
+        items = (resolve_conditionals(item, conditions, parameters) for item in value)
+        return [item for item in items if item is not _NO_VALUE]
     if not isinstance(value, dict):
         return value
-    if len(value) == 1 and "Fn::If" in value:
-        name, when_true, when_false = value["Fn::If"]
-        return _with_default_branches(when_true if conditions[name] else when_false, conditions)
-    return {key: _with_default_branches(item, conditions) for key, item in value.items()}
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Fn::If":
+            name, when_true, when_false = argument
+            return resolve_conditionals(when_true if conditions[name] else when_false, conditions, parameters)
+        if function == "Ref" and argument == "AWS::NoValue":
+            return _NO_VALUE
+        if function == "Ref" and argument in parameters:
+            return parameters[argument]
+    resolved = ((key, resolve_conditionals(item, conditions, parameters)) for key, item in value.items())
+    return {key: item for key, item in resolved if item is not _NO_VALUE}
+
+
+def default_parameters(template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every parameter at its default, as text, unless `overrides` gives it."""
+    defaults = {name: str(spec.get("Default", "")) for name, spec in (template.get("Parameters") or {}).items()}
+    return {**defaults, **(overrides or {})}
 
 
 def read_topology(template: dict[str, Any]) -> Topology:
     resources: dict[str, Any] = template.get("Resources", {})
-    defaults = {name: str(p.get("Default", "")) for name, p in template.get("Parameters", {}).items()}
+    # An event's properties may differ per profile (the relay's schedule): locally the defaults run.
+    defaults = default_parameters(template)
     default_conditions = evaluate_conditions(template, defaults)
     function_globals = template.get("Globals", {}).get("Function", {})
     functions: dict[str, FunctionSpec] = {}
@@ -214,7 +232,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
                 layer_uris=layers,
             )
             for event_id, event in merged.get("Events", {}).items():
-                event_props = _with_default_branches(event.get("Properties", {}), default_conditions)
+                event_props = resolve_conditionals(event.get("Properties", {}), default_conditions, defaults)
                 if event["Type"] == "HttpApi":
                     routes.append(HttpRoute(event_props.get("Method", "ANY").upper(), event_props["Path"], logical_id))
                 elif event["Type"] in ("Schedule", "ScheduleV2"):
@@ -252,7 +270,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
 Resolver = Callable[[Any], Any]
 
 
-def evaluate_conditions(template: dict[str, Any], parameters: Mapping[str, str]) -> dict[str, bool]:
+def evaluate_conditions(template: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, bool]:
     """The template's Conditions for the given parameter values (Equals/Not/And/Or/Condition/Ref)."""
     conditions: dict[str, Any] = template.get("Conditions", {})
     results: dict[str, bool] = {}

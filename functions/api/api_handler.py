@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -60,20 +61,16 @@ SECURITY_SCHEMES = {
     "apiSecret": {"type": "apiKey", "name": "X-Api-Secret", "in": "header"},
 }
 
+
 # The document and the Swagger UI are built on their first request, not at every cold start:
 # Powertools' OpenAPI models (what `enable_swagger` imports) cost ~0.3 s of CPU to import.
-_document: str | None = None
-
-
+@functools.cache  # once per container: the routes do not change
 def document() -> str:
-    global _document
-    if _document is None:  # once per container: the routes do not change
-        from aws_lambda_powertools.event_handler.openapi.models import APIKey
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey
 
-        schemes = {name: APIKey.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()}
-        schema = app.get_openapi_json_schema(**OPENAPI, security_schemes=dict(schemes))
-        _document = json.dumps(openapi.describe(schema))
-    return _document
+    schemes = {name: APIKey.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()}
+    schema = app.get_openapi_json_schema(**OPENAPI, security_schemes=dict(schemes))
+    return json.dumps(openapi.describe(schema))
 
 
 @app.get("/api/v1/openapi.json", include_in_schema=False)
@@ -81,21 +78,25 @@ def openapi_document() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, document())
 
 
-@app.get("/api/v1/docs", include_in_schema=False)
-def swagger_ui() -> Response[str]:
-    """Swagger UI (Powertools' page and bundled assets) on the served document."""
+@functools.cache
+def swagger_page() -> str:
+    """Swagger UI (Powertools' page and bundled assets) on the served document, once per container."""
     from aws_lambda_powertools.event_handler.openapi import swagger_ui as assets
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
     folder = Path(assets.__file__).parent
-    page = generate_swagger_html(
+    return generate_swagger_html(
         document().replace("</", "<\\/"),  # the document sits inside a <script>
         (folder / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
         (folder / "swagger-ui.min.css").read_text(encoding="utf-8"),
         "",
         None,
     )
-    return Response(200, "text/html", page)
+
+
+@app.get("/api/v1/docs", include_in_schema=False)
+def swagger_ui() -> Response[str]:
+    return Response(200, "text/html", swagger_page())
 
 
 KNOWN_ROUTE_FAMILIES = frozenset(

@@ -3,7 +3,8 @@ replaced on their next use, in every thread: the request that finds one dead sti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import deliver_webhook_handler
 import pytest
@@ -13,6 +14,23 @@ from gateway.adapters.postgres import transaction
 from gateway.domain import webhooks
 from gateway.models import WebhookJob
 from tests.support import Gateway, WebhookReceiver, lambda_context, wait_until
+
+
+@contextmanager
+def role_default(gateway: Gateway, monkeypatch: pytest.MonkeyPatch, bound: str, value: int) -> Iterator[None]:
+    """A time bound changed where sessions get it: the role's default, which every migration run sets
+    from time_bounds (a session gets it when it starts, without sending a SET). Put back afterwards."""
+    from gateway.adapters import migrations, postgres, time_bounds
+
+    monkeypatch.setattr(time_bounds, bound, value)
+    migrations.migrate(gateway.database_url)
+    try:
+        postgres.close_connection()
+        yield
+    finally:
+        monkeypatch.undo()
+        migrations.migrate(gateway.database_url)
+        postgres.close_connection()
 
 
 def backend_pid() -> int:
@@ -56,23 +74,14 @@ def test_webhook_sender_threads_replace_their_dead_connections(gateway: Gateway,
 def test_a_statement_past_its_time_bound_is_cancelled_and_answered_503(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.adapters import migrations, postgres, time_bounds
+    from gateway.adapters import postgres
 
-    # The bound is the role's default, which every migration run sets from time_bounds; a session
-    # gets it when it starts, without sending a SET.
-    monkeypatch.setattr(time_bounds, "DATABASE_STATEMENT_TIMEOUT_MS", 200)
-    migrations.migrate(gateway.database_url)
-    try:
-        postgres.close_connection()
+    with role_default(gateway, monkeypatch, "DATABASE_STATEMENT_TIMEOUT_MS", 200):
         with pytest.raises(postgres.DatabaseUnavailable), transaction() as tx:
             tx.one("SELECT pg_sleep(2)")
         # The next transaction gets a working connection again.
         with transaction() as tx:
             assert tx.one("SELECT current_setting('statement_timeout') AS t") == {"t": "200ms"}
-    finally:
-        monkeypatch.undo()
-        migrations.migrate(gateway.database_url)
-        postgres.close_connection()
 
 
 def test_every_session_starts_with_the_time_bounds_as_the_roles_defaults(gateway: Gateway) -> None:
@@ -93,12 +102,9 @@ def test_every_session_starts_with_the_time_bounds_as_the_roles_defaults(gateway
 def test_a_transaction_left_idle_is_ended_by_the_server_and_its_locks_freed(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.adapters import migrations, postgres, time_bounds
+    from gateway.adapters import postgres
 
-    monkeypatch.setattr(time_bounds, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 300)
-    migrations.migrate(gateway.database_url)
-    try:
-        postgres.close_connection()
+    with role_default(gateway, monkeypatch, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 300):
         order = gateway.create_order()
         with pytest.raises(postgres.DatabaseUnavailable), transaction() as tx:
             tx.one("SELECT id FROM orders WHERE id = %s FOR UPDATE", (order["id"],))
@@ -109,10 +115,6 @@ def test_a_transaction_left_idle_is_ended_by_the_server_and_its_locks_freed(
             tx.one("SELECT 1")
         # The row lock died with the session: another transaction takes it at once.
         assert gateway.rows("SELECT id FROM orders WHERE id = %s FOR UPDATE NOWAIT", (order["id"],))
-    finally:
-        monkeypatch.undo()
-        migrations.migrate(gateway.database_url)
-        postgres.close_connection()
 
 
 def test_a_session_the_server_closed_for_idling_is_replaced_by_the_next_request(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -216,29 +216,28 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     settings = get_settings()
     policy = policy or ProcessingPolicy.from_settings(settings)
     delay = policy.delay_seconds()
-    later: outbox.StagedMessage | None = None
     with transaction() as tx:
         claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
-        if claimed is None:
-            reply = None
-        else:
+        if claimed is not None:
             reply = BankReply(claimed_at=claimed["processing_started_at"], approved=policy.approves(claimed["method"]))
-            if delay > 0:
-                later = outbox.stage(tx, "payments", PaymentJob(payment_id=job.payment_id, bank_reply=reply), delay)
-    if reply is None:
+            later = PaymentJob(payment_id=job.payment_id, bank_reply=reply)
+            timed = [outbox.stage(tx, "payments", later, delay)] if delay else []
+    if claimed is None:
         outbox.publish_unsent(job.events)
         logger.info("payment already claimed or final; message dropped")
         return None
-    if later is not None:
+    if timed:
         # The created/pending events and the timed reply go out now; the outcome when it is delivered.
-        outbox.publish_unsent([*job.events, later.outbox_id])
+        outbox.publish_unsent([*job.events, timed[0].outbox_id])
         logger.info("payment claimed; the bank answers in %d s", delay)
         return None
     # No wait (test mode): the outcome goes out in the same queue call as the created/pending events.
     return _finish(job.payment_id, reply, announced=job.events)
 
 
-def _finish(payment_id: str, reply: BankReply, announced: list[int] | None = None) -> str | None:
+def _finish(payment_id: str, reply: BankReply, announced: Sequence[int] = ()) -> str | None:
+    """The bank's answer applied, if its claim is still current; `announced` are outbox rows that
+    go out with the outcome (the created/pending events, when there was no wait)."""
     status = "success" if reply.approved else "failed"
     declined = (None, None) if reply.approved else ("PAYMENT_FAILED", "Payment declined by the bank")
     error_code, error_description = declined
@@ -253,12 +252,9 @@ def _finish(payment_id: str, reply: BankReply, announced: list[int] | None = Non
             outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
         logger.warning("payment claim lost to another consumer or already final; bank reply dropped")
-        outbox.publish_unsent(announced or [])
+        outbox.publish_unsent(list(announced))
         return None
-    if announced is None:
-        outbox.publish(outcome_events, background=True)
-    else:
-        outbox.publish_unsent([*announced, *(staged.outbox_id for staged in outcome_events)])
+    outbox.publish_unsent([*announced, *(staged.outbox_id for staged in outcome_events)])
     logger.info("payment processed", extra={"status": status})
     metrics.emit("PaymentsSucceeded" if reply.approved else "PaymentsFailed", dimensions={"method": final["method"]})
     return status

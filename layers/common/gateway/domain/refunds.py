@@ -66,12 +66,12 @@ class RefundInvariantBroken(Exception):
     """The refunded total exceeds the payment: never expected; the message is retried and parked in the DLQ."""
 
 
-def refund_wait_seconds(rng: random.Random | None = None) -> int:
+def refund_wait_seconds() -> int:
     """How long the simulated bank takes to process a refund, in whole seconds (an SQS message timer)."""
     settings = get_settings()
     if settings.test_mode:
         return payments.bank_wait_seconds(settings.test_processing_delay)
-    return (rng or random).randint(3, 5)
+    return random.randint(3, 5)
 
 
 def process_refund(job: RefundJob) -> str | None:
