@@ -63,7 +63,7 @@ class Settings(BaseModel):
     # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
     checkout_origins: str = ""
 
-    # Signs dashboard session tokens; local/test mode has a fixed development key.
+    # Signs dashboard session tokens; the local runtime has a fixed development key.
     session_signing_key: str = ""
     session_signing_secret_arn: str = ""
     session_minutes: int = Field(default=60, ge=1, le=24 * 60)
@@ -74,7 +74,7 @@ class Settings(BaseModel):
     test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
     test_payment_success: bool = True
     webhook_retry_intervals_test: bool = False
-    # Local/test only: explicit waits before attempts 2..5, e.g. "1,1,1,1" for tests of failed deliveries.
+    # Local runtime only: explicit waits before attempts 2..5, e.g. "1,1,1,1" for tests of failed deliveries.
     webhook_retry_delays_test: str = Field(default="", pattern=r"^(\d+,){3}\d+$|^$")
 
     webhooks_slow_queue_arn: str = ""
@@ -91,7 +91,8 @@ class Settings(BaseModel):
     webhook_timeout_seconds: float = 5.0
     # Local runs only: metric lines are also appended here (AWS reads them from the log).
     local_metrics_file: str = ""
-    # Local/test runs allow webhooks to loopback and private addresses; true turns AWS's guard on.
+    # The local runtime allows webhooks to loopback and private addresses; true turns AWS's guard on.
+    # Everywhere else the guard is always on, test mode or not.
     webhook_url_guard: bool = False
 
     def __init__(self, **values: Any) -> None:
@@ -106,7 +107,10 @@ class Settings(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.stage == "local" or self.test_mode
+        """The local runtime (and tests): only here are protections relaxed. Test mode is not enough:
+        it changes how payments are simulated, never what is protected, so a deployed stack given
+        TEST_MODE=true keeps its URL guard, its signing key and no test routes."""
+        return self.stage == "local"
 
     @property
     def test_routes_enabled(self) -> bool:
@@ -126,7 +130,7 @@ class Settings(BaseModel):
 
     @property
     def local_session_key(self) -> str | None:
-        """The key set directly, or the fixed development key in local/test mode."""
+        """The key set directly, or the fixed development key in the local runtime."""
         if self.session_signing_key:
             return self.session_signing_key
         return "local-development-session-key-not-for-production" if self.is_local else None
