@@ -7,11 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.adapters import (
-    runtime_hooks,  # noqa: F401  (SnapStart hooks)
-    sqs,
-    tracing,
-)
+from gateway.adapters import sqs, tracing
 from gateway.domain import outbox, payments
 from gateway.models import PaymentJob
 

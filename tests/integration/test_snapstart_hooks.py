@@ -80,7 +80,8 @@ def in_restored_container(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_nothing_opened_before_the_snapshot_is_used_after_it(gateway: Gateway) -> None:
-    # INIT: the SnapStart functions' handlers, imported as Lambda imports them before the snapshot.
+    # INIT: the SnapStart function's handler (the API's) as Lambda imports it before the snapshot, and
+    # the consumers' beside it: the worst case, every module that holds a client or a connection loaded.
     import api_handler  # noqa: F401
     import deliver_webhook_handler  # noqa: F401
     import process_payment_handler

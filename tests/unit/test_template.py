@@ -261,7 +261,7 @@ def test_the_operations_dashboard_graphs_every_metric_the_code_emits() -> None:
         assert f"${{{alarm}.Arn}}" in body, f"{alarm} is not on the dashboard"
 
 
-SNAPSTART_FUNCTIONS = {"ApiFunction", "ProcessPaymentFunction", "ProcessRefundFunction", "DeliverWebhookFunction"}
+SNAPSTART_FUNCTIONS = {"ApiFunction"}
 
 
 def _conditions(**parameters: str) -> dict[str, bool]:
