@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from gateway.adapters import passwords, session_tokens, store, webhook_http
+from gateway.adapters import passwords, session_tokens, sign_in_attempts, store, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, Tx, single_statement, transaction
@@ -107,26 +107,24 @@ def sign_in(request: SignInRequest, source_address: str) -> Session:
     key = session_key()
     if key is None:
         raise ServiceUnavailable("Dashboard sign-in is not configured (SESSION_SIGNING_KEY)")
-    by_email, by_address = f"email:{request.email.strip().lower()}", f"address:{source_address}"
+    by_email = sign_in_attempts.Subject(f"email:{request.email.strip().lower()}", rate_limits.SIGN_IN_LOCK_AT_PER_EMAIL)
+    by_address = sign_in_attempts.Subject(f"address:{source_address}", rate_limits.SIGN_IN_LOCK_AT_PER_ADDRESS)
+    # Counted before the password is checked, by the statement that decides: however many arrive
+    # at once, no more than the allowance are ever checked.
     with transaction() as tx:
-        locked_for = store.sign_in_lockout_seconds(tx, [by_email, by_address])
-        row = store.merchant_by_email(tx, request.email)
+        locked_for = sign_in_attempts.reserve(
+            tx, [by_email, by_address], rate_limits.SIGN_IN_WINDOW_SECONDS, rate_limits.SIGN_IN_LOCKOUT_SECONDS
+        )
+        row = store.merchant_by_email(tx, request.email) if locked_for == 0 else None
     if locked_for > 0:
         raise rate_limits.sign_in_refused(locked_for)
     # verify_password does the same slow work for an unknown email.
     valid = passwords.verify_password(row["password_hash"] if row else None, request.password)
     if not valid or row is None or not row["is_active"]:
-        with transaction() as tx:
-            for subject, lock_at in (
-                (by_email, rate_limits.SIGN_IN_LOCK_AT_PER_EMAIL),
-                (by_address, rate_limits.SIGN_IN_LOCK_AT_PER_ADDRESS),
-            ):
-                store.count_sign_in_failure(
-                    tx, subject, lock_at, rate_limits.SIGN_IN_WINDOW_SECONDS, rate_limits.SIGN_IN_LOCKOUT_SECONDS
-                )
         raise AuthenticationFailed("Invalid email or password")
     with transaction() as tx:
-        store.clear_sign_in_failures(tx, by_email)
+        sign_in_attempts.clear(tx, by_email)
+        sign_in_attempts.give_back(tx, by_address)
     token, expires_at = session_tokens.issue(key, row["id"], timedelta(minutes=get_settings().session_minutes))
     merchant = SessionMerchant(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
     return Session(token=token, expires_at=expires_at, merchant=merchant)
