@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import time
 import uuid
@@ -17,6 +18,8 @@ from devstack.loopback_server import LoopbackServer
 from devstack.template import HttpRoute, Topology
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -88,47 +91,68 @@ def _make_handler(topology: Topology, invoke: Invoke, log: Callable[[str], None]
             # Headers and body go out in separate writes; without this, Nagle + delayed ACK add 40 ms.
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+        def _refuse(self, code: int, message: str) -> None:
+            """An error reply to a request whose framing is unusable: the connection closes after it,
+            as the next request's start on it is unknown."""
+            self.close_connection = True
+            self.send_error(code, message)
+
         def _read_body(self) -> bytes | None:
-            """The request body (Content-Length or chunked, as API Gateway takes both); None when an
-            error reply was sent instead (the connection is then closed: its framing is unknown)."""
-            if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            """The request body (Content-Length or chunked, as API Gateway takes both), framed as
+            RFC 9112 section 6 says; None when an error reply was sent instead. Anything ambiguous
+            (two lengths, a length beside a transfer coding, a coding other than chunked) or
+            incomplete (the peer closed before the body it announced was complete) is a 400 that
+            reaches no function: two readers of such a request may disagree on where it ends."""
+            codings = self.headers.get_all("transfer-encoding") or []
+            lengths = self.headers.get_all("content-length") or []
+            if codings:
+                if lengths:
+                    self._refuse(400, "A request may not carry both Transfer-Encoding and Content-Length")
+                    return None
+                named = [c.strip().lower() for value in codings for c in value.split(",") if c.strip()]
+                if named != ["chunked"]:
+                    self._refuse(400, "Transfer-Encoding must be chunked (no other coding is supported)")
+                    return None
                 return self._read_chunked()
-            declared = self.headers.get("content-length")
-            if declared is None:
+            if not lengths:
                 return b""
-            if not declared.strip().isdigit():
-                self.close_connection = True
-                self.send_error(400, "Content-Length must be a non-negative integer")
+            values = {v.strip() for value in lengths for v in value.split(",")}
+            if len(values) != 1 or not _DIGITS.fullmatch(next(iter(values))):
+                self._refuse(400, "Content-Length must be one non-negative integer")
                 return None
-            length = int(declared)
+            length = int(values.pop())
             if length > MAX_BODY_BYTES:
-                self.close_connection = True
-                self.send_error(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
+                self._refuse(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
                 return None
-            return self.rfile.read(length) if length else b""
+            body = self.rfile.read(length) if length else b""
+            if len(body) != length:
+                self._refuse(400, "Request body ended before its Content-Length")
+                return None
+            return body
 
         def _read_chunked(self) -> bytes | None:
             body = bytearray()
             while True:
-                size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_line, 16)
-                except ValueError:
-                    size = -1
-                if size < 0:
-                    self.close_connection = True
-                    self.send_error(400, "Malformed chunked body")
+                size_line = self.rfile.readline(1024)
+                size_text = size_line.split(b";", 1)[0].strip()
+                if not size_line.endswith(b"\n") or not _HEX.fullmatch(size_text):
+                    self._refuse(400, "Malformed chunked body")
                     return None
+                size = int(size_text, 16)
                 if len(body) + size > MAX_BODY_BYTES:
-                    self.close_connection = True
-                    self.send_error(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
+                    self._refuse(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
                     return None
                 if size == 0:
-                    while self.rfile.readline(1024).strip():  # trailers, up to the blank line
-                        pass
+                    while (line := self.rfile.readline(1024)) not in (b"\r\n", b"\n"):  # trailers
+                        if not line.endswith(b"\n"):  # the peer closed before the blank line
+                            self._refuse(400, "Malformed chunked body")
+                            return None
                     return bytes(body)
-                body += self.rfile.read(size)
-                self.rfile.readline(1024)  # the CRLF after each chunk
+                chunk = self.rfile.read(size)
+                if len(chunk) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                    self._refuse(400, "Malformed chunked body")
+                    return None
+                body += chunk
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             """Protocol errors (bad framing, 413, 431, 501) in the API's error envelope, not HTML."""

@@ -37,7 +37,8 @@ from gateway.adapters import (
 
 logger = Logger(service="api")
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Bodies are parsed once, by the request guard's bounded parser (no 4,300-digit integers reach int()).
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=request_guard.parsed_body)
 app.include_router(system.router)
 app.include_router(orders.router, prefix="/api/v1/orders")
 app.include_router(payments.router, prefix="/api/v1/payments")
@@ -70,7 +71,8 @@ def document() -> str:
 
     schemes = {name: APIKey.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()}
     schema = app.get_openapi_json_schema(**OPENAPI, security_schemes=dict(schemes))
-    return json.dumps(openapi.describe(schema))
+    queries = openapi.query_models(app._static_routes + app._dynamic_routes)
+    return json.dumps(openapi.describe(schema, queries))
 
 
 @app.get("/api/v1/openapi.json", include_in_schema=False)

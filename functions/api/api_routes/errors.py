@@ -9,9 +9,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
-from gateway.errors import BadRequest, GatewayError, InternalError, NotFound
+from gateway.errors import (
+    BadRequest,
+    GatewayError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+)
+from gateway.settings import get_settings
 
 
 def error_response(error: GatewayError) -> Response[str]:
@@ -41,6 +52,14 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
+def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods routed for this path (none: the path is unknown). Hidden test routes stay unknown."""
+    if path.startswith("/api/v1/test/") and not get_settings().test_routes_enabled:
+        return []
+    routes = app._static_routes + app._dynamic_routes  # Powertools keeps its table there
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
 def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
     @app.exception_handler(GatewayError)
     def handle_gateway_error(error: GatewayError) -> Response[str]:
@@ -56,8 +75,21 @@ def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
     def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
         return error_response(BadRequest("Request body must be UTF-8 encoded JSON"))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(UnsupportedMediaType("Request bodies must be JSON (Content-Type: application/json)"))
+
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response[str]:
+        """No route: 405 with `Allow` when the path has routes for other methods (RFC 9110), else 404."""
+        allowed = allowed_methods(app, app.current_event.path)
+        if allowed:
+            method = app.current_event.http_method.upper()
+            return error_response(
+                MethodNotAllowed(
+                    f"{method} is not allowed here; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)}
+                )
+            )
         return error_response(NotFound("No such route"))
 
     @app.exception_handler(Exception)

@@ -4,15 +4,27 @@ Powertools generates paths and bodies from the routes' types; this adds what it 
 error status a route can answer (in the error envelope; its generic 422 only where an idempotency
 key reused with another body gets one), which routes need no credentials or only the public key,
 and the schema of replies routes build themselves (/health).
+
+Query parameters declared as one model (`Annotated[OrderListQuery, Query()]`) are flattened by
+Powertools into parameters with only a basic type; their schemas here come from the model itself
+(bounds, lengths, enums, patterns), the same model that validates them, so the document and the
+validation cannot disagree.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import typing
+from collections.abc import Iterable
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
 from gateway.models import Health
+
+QueryModels = dict[tuple[str, str], type[BaseModel]]
 
 ENVELOPE = "#/components/schemas/ErrorEnvelope"
 ERROR_ENVELOPE_SCHEMA = {
@@ -42,7 +54,7 @@ _ERRORS = {
     "404": "No such object for this merchant, or no such route (NOT_FOUND_ERROR)",
     "409": "A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS)",
     "413": "Request body too large",
-    "415": "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
+    "415": "Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
     "429": "Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After",
     "503": "A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After",
@@ -53,7 +65,55 @@ def _error(status: str) -> dict[str, Any]:
     return {"description": _ERRORS[status], "content": {"application/json": {"schema": {"$ref": ENVELOPE}}}}
 
 
-def describe(generated: str) -> dict[str, Any]:
+def query_models(routes: Iterable[Any]) -> QueryModels:
+    """(method, OpenAPI path) -> the model a route's query parameters are validated by."""
+    found: QueryModels = {}
+    for route in routes:
+        for hint in typing.get_type_hints(route.func, include_extras=True).values():
+            if typing.get_origin(hint) is not typing.Annotated:
+                continue
+            model, *metadata = typing.get_args(hint)
+            if isinstance(model, type) and issubclass(model, BaseModel) and any(isinstance(m, Query) for m in metadata):
+                found[(route.method.lower(), re.sub(r"<(\w+)>", r"{\1}", route.path))] = model
+    return found
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional field's schema as a query parameter's: absent is how a query says null."""
+    if "anyOf" not in schema:
+        return schema
+    branches = [branch for branch in schema["anyOf"] if branch != {"type": "null"}]
+    merged = {
+        key: value for key, value in schema.items() if key != "anyOf" and not (key == "default" and value is None)
+    }
+    if len(branches) == 1:
+        merged.update(branches[0])
+    else:
+        merged["anyOf"] = branches
+    return merged
+
+
+def _describe_query(operation: dict[str, Any], model: type[BaseModel]) -> None:
+    properties = model.model_json_schema(by_alias=True, mode="validation").get("properties", {})
+    for parameter in operation.get("parameters", []):
+        schema = properties.get(parameter["name"]) if parameter.get("in") == "query" else None
+        if schema is None:
+            continue
+        schema = _without_null(schema)
+        schema.pop("title", None)
+        description = schema.pop("description", None)
+        if description:
+            parameter["description"] = description
+        parameter["schema"] = schema
+    rules = [
+        "`offset` and `starting_after` are alternatives (not both)",
+        "a time range's start may not be after its end",
+        "`starting_after` must name an object of this list",
+    ]
+    operation.setdefault("description", "Also refused (400): " + "; ".join(rules) + ".")
+
+
+def describe(generated: str, queries: QueryModels | None = None) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(generated)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
@@ -62,6 +122,8 @@ def describe(generated: str) -> dict[str, Any]:
     schemas["Health"] = Health.model_json_schema()
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            if queries and (method, path) in queries:
+                _describe_query(operation, queries[(method, path)])
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             statuses = ["400", "404", "503"]

@@ -48,6 +48,13 @@ class NotFound(GatewayError):
     code = "NOT_FOUND_ERROR"
 
 
+class MethodNotAllowed(GatewayError):
+    """A known path without a route for this method; `Allow` names the ones it has."""
+
+    status_code = 405
+    code = "METHOD_NOT_ALLOWED"
+
+
 class IdempotencyKeyInProgress(GatewayError):
     status_code = 409
     code = "IDEMPOTENCY_KEY_IN_PROGRESS"

@@ -7,7 +7,19 @@ annotation from its string (~10 ms of each cold start); a model may only name mo
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+
+from gateway import currencies
 
 
 class _Model(BaseModel):
@@ -17,7 +29,16 @@ class _Model(BaseModel):
 
 
 Paise = Annotated[StrictInt, Field(ge=100, le=10**12, description="amount in paise (integer)")]
-Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+# Only the currencies the gateway supports (gateway/currencies.py); the document lists them.
+Currency = Annotated[
+    StrictStr,
+    Field(
+        max_length=3,
+        description="ISO 4217 code of a supported currency; amounts are in its minor unit",
+        json_schema_extra={"enum": list(currencies.SUPPORTED)},
+    ),
+    AfterValidator(currencies.check_supported),
+]
 
 
 class _Request(_Model):
@@ -92,6 +113,24 @@ class CreateRefundRequest(_Request):
     reason: Annotated[StrictStr, Field(max_length=500)] | None = None
 
 
+# A list filter's time: what the parser takes, as the document says it (a date-time without a leap
+# second or year 0, or unix seconds), so a client following the document is never refused.
+QueryTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "format": "date-time",
+                    "pattern": r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-5][0-9]",
+                },
+                {"type": "string", "pattern": r"^-?[0-9]{1,11}(\.[0-9]{1,6})?$"},
+            ]
+        }
+    ),
+]
+
 PaymentStatus = Literal["pending", "processing", "success", "failed"]
 OrderStatus = Literal["created", "attempted", "paid"]
 Method = Literal["upi", "card"]
@@ -109,8 +148,8 @@ class _ListQuery(_Model):
         default=None,
         description="an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)",  # noqa: E501
     )
-    created_from: datetime | None = Field(default=None, alias="from", description="ISO 8601 or unix seconds")
-    created_to: datetime | None = Field(default=None, alias="to", description="ISO 8601 or unix seconds")
+    created_from: QueryTime | None = Field(default=None, alias="from", description="ISO 8601 or unix seconds")
+    created_to: QueryTime | None = Field(default=None, alias="to", description="ISO 8601 or unix seconds")
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> Self:
@@ -223,8 +262,8 @@ class EventListQuery(_ListQuery):
         default=None, description="an event type (`payment.success`) or a family (`payment.*`)"
     )
     payment_id: Annotated[str, Field(max_length=64)] | None = None
-    created_gte: datetime | None = Field(default=None, alias="created[gte]", description="ISO 8601 or unix seconds")
-    created_lte: datetime | None = Field(default=None, alias="created[lte]", description="ISO 8601 or unix seconds")
+    created_gte: QueryTime | None = Field(default=None, alias="created[gte]", description="ISO 8601 or unix seconds")
+    created_lte: QueryTime | None = Field(default=None, alias="created[lte]", description="ISO 8601 or unix seconds")
 
     @model_validator(mode="after")
     def _one_time_range_style(self) -> Self:
