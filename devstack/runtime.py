@@ -8,6 +8,7 @@ import hashlib
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import wait
 from contextlib import ExitStack
@@ -137,8 +138,10 @@ class LocalRuntime:
 
     def resolve_environment(self, queues: aws.QueueSet) -> None:
         region = os.environ["AWS_DEFAULT_REGION"]
+        stack = self.options.stack_name
         values: dict[str, str] = {
-            "AWS::StackName": self.options.stack_name,
+            "AWS::StackName": stack,
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT_ID}:stack/{stack}/{uuid.uuid4()}",
             "AWS::Region": region,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": "aws",

@@ -309,7 +309,7 @@ def make_resolver(
     conditions: Mapping[str, bool] | None = None,
     not_emulated: frozenset[str] = frozenset(),
 ) -> Resolver:
-    """Resolves !Ref, !GetAtt, !Sub, !Join and !If against local values (queue URLs, parameters, pseudo
+    """Resolves !Ref, !GetAtt, !Sub, !Join, !Split, !Select and !If against local values (queue URLs, parameters, pseudo
     parameters). Resources in `not_emulated` (a secret, RDS Proxy) have no local counterpart and
     resolve to "": the local runtime configures what they stand for directly (DATABASE_URL)."""
     conditions = conditions or {}
@@ -331,6 +331,10 @@ def make_resolver(
                 return resolve(arg[1] if conditions[arg[0]] else arg[2])
             if name == "Fn::Join":
                 return str(arg[0]).join(str(resolve(item)) for item in arg[1])
+            if name == "Fn::Split":
+                return str(resolve(arg[1])).split(str(arg[0]))
+            if name == "Fn::Select":
+                return resolve(arg[1])[int(arg[0])]
             if name == "Fn::Sub":
                 text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
                 local = {key: str(resolve(item)) for key, item in variables.items()}

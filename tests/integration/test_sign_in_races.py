@@ -59,3 +59,39 @@ def _attempt_as(email: str, password: str, address: str) -> str:
     except RateLimited:
         return "locked out"
     return "signed in"
+
+
+EDGE_TOKEN = "6f1c2a1e-0000-4000-8000-000000000001"
+EDGE_SERVER = "130.176.1.10"  # one CloudFront edge server, in front of many viewers
+
+
+def _through_the_distribution(gateway: Gateway, email: str, password: str, viewer: str, token: str = EDGE_TOKEN) -> int:
+    headers = {
+        "x-api-key": None,
+        "x-api-secret": None,
+        "x-gateway-edge": token,
+        "cloudfront-viewer-address": f"{viewer}:50123",
+    }
+    body = {"email": email, "password": password}
+    return gateway.api("POST", "/api/v1/auth/login", body, headers=headers, source_ip=EDGE_SERVER).status
+
+
+def test_behind_cloudfront_the_lockout_is_per_viewer_not_per_edge_server(gateway: Gateway, setting: Any) -> None:
+    setting("EDGE_ORIGIN_TOKEN", EDGE_TOKEN)
+    # Given one viewer guessing at many emails through the dashboard's distribution
+    attacker, operator = "203.0.113.66", "198.51.100.20"
+    for n in range(rate_limits.SIGN_IN_LOCK_AT_PER_ADDRESS):
+        assert _through_the_distribution(gateway, f"guess{n // 4}@example.com", "x", attacker) == 401
+    # Then that viewer is locked out, and an operator behind the same edge server is not
+    assert _through_the_distribution(gateway, "test@example.com", "password123", attacker) == 429
+    assert _through_the_distribution(gateway, "test@example.com", "password123", operator) == 200
+
+
+def test_a_forged_viewer_address_does_not_escape_the_lockout(gateway: Gateway, setting: Any) -> None:
+    setting("EDGE_ORIGIN_TOKEN", EDGE_TOKEN)
+    # Given an attacker calling the API directly, naming a new viewer address each time
+    for n in range(rate_limits.SIGN_IN_LOCK_AT_PER_ADDRESS):
+        status = _through_the_distribution(gateway, f"guess{n // 4}@example.com", "x", f"192.0.2.{n}", token="guess")
+        assert status == 401
+    # Then its own connection's address is what was counted, and it is locked out
+    assert _through_the_distribution(gateway, "test@example.com", "password123", "192.0.2.200", token="x") == 429

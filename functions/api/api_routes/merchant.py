@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import current_merchant
 from api_routes.replies import documented
+from api_routes.viewer import viewer_address
 from gateway.domain import merchants, webhooks
 from gateway.models import (
     ApiCredentials,
@@ -70,4 +71,5 @@ auth_router = APIGatewayHttpRouter()
 
 @auth_router.post("/login")
 def sign_in(body: SignInRequest) -> Session:
-    return merchants.sign_in(body, auth_router.current_event.request_context.http.source_ip)
+    event = auth_router.current_event
+    return merchants.sign_in(body, viewer_address(event.headers, event.request_context.http.source_ip))

@@ -69,6 +69,9 @@ class Settings(BaseModel):
     session_minutes: int = Field(default=60, ge=1, le=24 * 60)
     # Origins of the operator dashboard, comma-separated (CORS for the dashboard's routes).
     dashboard_origins: str = ""
+    # The value the dashboard's CloudFront distribution puts in X-Gateway-Edge; empty: no request is
+    # trusted to carry the viewer's address (CloudFront-Viewer-Address), the connection's is used.
+    edge_origin_token: str = ""
 
     test_mode: bool = False
     test_processing_delay: int = Field(default=1000, ge=0, description="milliseconds, TEST_MODE only")
