@@ -143,7 +143,7 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
     healthy = WebhookReceiver().start()
     for url, events in ((healthy.url, ["payment.*"]), ("http://127.0.0.1:9/refunds", ["refund.*"])):
         api.post("/api/v1/webhook_endpoints", json={"url": url, "enabled_events": events}).raise_for_status()
-    payments_endpoint = api.get("/api/v1/webhook_endpoints").json()[0]["id"]
+    payments_endpoint = api.get("/api/v1/webhook_endpoints").json()["data"][0]["id"]
     payments = []
     for amount, body in (
         (249_900, {"method": "upi", "vpa": "asha@okaxis"}),

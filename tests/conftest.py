@@ -99,6 +99,7 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: aws.QueueSet
         # A test may have rotated the seeded merchant's webhook secret or marked its endpoint failing.
         conn.execute(
             "UPDATE merchants SET webhook_url = NULL, webhook_failing_since = NULL, webhook_secret = %s,"
+            " webhook_secret_previous = NULL, webhook_secret_previous_until = NULL,"
             " rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL",
             (WEBHOOK_SECRET,),
         )

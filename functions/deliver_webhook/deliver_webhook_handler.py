@@ -1,7 +1,8 @@
 """The webhooks queue consumer: a batch's deliveries in parallel, their bookkeeping batched.
 
-The batch's logs are locked and read with one statement, posted in parallel (a slow or dead merchant
-endpoint, up to the 5 s timeout, delays only its own post), and their attempts recorded together
+The batch's due logs are claimed and read with one statement (committed: no transaction is open
+while posting), posted in parallel (a slow or dead merchant endpoint, cut at its 5 s total deadline,
+delays only its own post), and their attempts recorded together where the claim is still current
 (webhooks.deliver_batch). Failures are reported per item: a delivery that the merchant refused is
 not a failure here (it is recorded and retried on schedule); a malformed record fails alone; a
 database failure fails the batch, and SQS delivers it again.
@@ -16,11 +17,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from gateway.adapters import (
-    runtime_hooks,  # noqa: F401  (SnapStart hooks)
-    sqs,
-    tracing,
-)
+from gateway.adapters import sqs, tracing
 from gateway.domain import webhooks
 from gateway.models import WebhookJob
 

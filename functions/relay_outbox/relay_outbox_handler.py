@@ -1,8 +1,10 @@
 """Scheduled every minute: nothing committed to Postgres is lost on its way to SQS.
 
 Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
-working on and webhook retries whose message or schedule was lost, and purges idempotency keys
-past their 24 hours and events past their 30 days.
+working on and webhook retries whose message or schedule was lost, and purges, in bounded batches
+(10,000 rows per table per run): idempotency keys past their 24 hours, events past their 30 days,
+sent outbox rows past their 7 days, and final webhook deliveries with their attempts 30 days after
+their last activity.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.adapters import store, tracing
+from gateway.adapters import store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.domain import events, outbox, payments, webhooks
 
@@ -27,13 +29,18 @@ metrics = Metrics(service="relay_outbox", namespace="PaymentGateway")
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = {
-        "relayed": outbox.relay_unsent(),
+        # The backlog first, at the queue's speed, until the margin the other tasks need is left.
+        "relayed": outbox.relay_unsent(
+            budget_seconds=context.get_remaining_time_in_millis() / 1000 - time_bounds.RELAY_RESERVED_SECONDS
+        ),
         "requeued_payments": payments.requeue_stuck_payments(),
         "requeued_webhooks": webhooks.requeue_lost_retries(),
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)
     report["purged_events"] = events.purge_expired()
+    report["purged_outbox"] = outbox.purge_sent()
+    report["purged_webhook_logs"], report["purged_webhook_attempts"] = webhooks.purge_expired()
     metrics.add_metric("OutboxOldestUnsentSeconds", MetricUnit.Seconds, outbox.oldest_unsent_age_seconds())
     metrics.add_metric("StuckPaymentsRequeued", MetricUnit.Count, report["requeued_payments"])
     if any(report.values()):

@@ -349,7 +349,7 @@ def test_webhook_endpoints_are_added_filtered_edited_disabled_and_deleted(
         page.check(_tid("endpoint-event-payment.success"))
         page.click(_tid("save-endpoint-button"))
         shown_secret = page.locator(_tid("endpoint-created")).locator(_tid("endpoint-secret")).inner_text()
-        [created] = api.get("/api/v1/webhook_endpoints").json()
+        [created] = api.get("/api/v1/webhook_endpoints").json()["data"]
         assert (created["url"], created["enabled_events"]) == (receiver.url, ["payment.success"])
         assert api.get(f"/api/v1/webhook_endpoints/{created['id']}").json()["secret"] == shown_secret
         row = page.locator(f'[data-endpoint-id="{created["id"]}"]')
@@ -376,10 +376,10 @@ def test_webhook_endpoints_are_added_filtered_edited_disabled_and_deleted(
         expect(row.locator(_tid("endpoint-state"))).to_have_text("disabled")
         assert api.get(f"/api/v1/webhook_endpoints/{created['id']}").json()["disabled"] is True
         row.locator(_tid("delete-endpoint-button")).click()
-        assert len(api.get("/api/v1/webhook_endpoints").json()) == 1  # not before the confirmation
+        assert len(api.get("/api/v1/webhook_endpoints").json()["data"]) == 1  # not before the confirmation
         row.locator(_tid("confirm-delete-endpoint-button")).click()
         page.locator(_tid("webhook-endpoints")).locator(_tid("empty-state")).wait_for()
-        assert api.get("/api/v1/webhook_endpoints").json() == []
+        assert api.get("/api/v1/webhook_endpoints").json()["data"] == []
     finally:
         receiver.stop()
 

@@ -60,7 +60,7 @@ def test_endpoints_are_created_listed_changed_and_deleted(gateway: Gateway) -> N
     assert created["id"].startswith("we_") and created["secret"].startswith("whsec_")
     assert created["enabled_events"] == ["payment.success", "refund.*"]
     assert created["disabled"] is False and created["failing_since"] is None
-    listed = gateway.api("GET", "/api/v1/webhook_endpoints").json
+    listed = gateway.api("GET", "/api/v1/webhook_endpoints").json["data"]
     assert [e["id"] for e in listed] == [created["id"]] and "secret" not in listed[0]
     assert gateway.api("GET", f"/api/v1/webhook_endpoints/{created['id']}").json["secret"] == created["secret"]
 
@@ -79,7 +79,7 @@ def test_endpoints_are_created_listed_changed_and_deleted(gateway: Gateway) -> N
     assert gateway.api("DELETE", f"/api/v1/webhook_endpoints/{created['id']}").status == 204
     assert gateway.api("GET", f"/api/v1/webhook_endpoints/{created['id']}").status == 404
     assert gateway.api("DELETE", f"/api/v1/webhook_endpoints/{created['id']}").status == 404
-    assert gateway.api("GET", "/api/v1/webhook_endpoints").json == []
+    assert gateway.api("GET", "/api/v1/webhook_endpoints").json["data"] == []
 
 
 def test_each_endpoint_receives_exactly_its_events_signed_with_its_own_secret(
@@ -133,7 +133,7 @@ def test_a_failing_endpoint_uses_the_slow_lane_and_the_others_do_not(
     )
     messages = gateway.receive("WebhooksQueue")
     deliver_webhook_handler.lambda_handler(gateway.sqs_event("WebhooksQueue", messages), lambda_context())
-    states = {e["id"]: e["failing_since"] for e in gateway.api("GET", "/api/v1/webhook_endpoints").json}
+    states = {e["id"]: e["failing_since"] for e in gateway.api("GET", "/api/v1/webhook_endpoints").json["data"]}
     assert states[failing["id"]] is not None and states[healthy["id"]] is None
     assert len(second_receiver.received) == 3
     gateway.drain("WebhooksSlowQueue")  # the failing endpoint's retries

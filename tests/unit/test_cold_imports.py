@@ -22,7 +22,8 @@ LAYER_MODULES: dict[str, tuple[str, ...]] = {
     "aws-lambda-powertools": ("aws_lambda_powertools",),
     "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions"),
     "psycopg": ("psycopg", "psycopg_binary"),
-    "httpx": ("httpx", "httpcore", "h11", "anyio", "idna", "sniffio"),
+    "httpx": ("httpx", "anyio", "idna", "sniffio"),
+    "httpcore": ("httpcore", "h11"),
     "argon2-cffi": ("argon2", "_argon2_cffi_bindings", "cffi", "pycparser"),
     "PyJWT": ("jwt",),
 }
@@ -34,11 +35,11 @@ USES: dict[str, tuple[str, ...]] = {
     "ApiFunction": (*BASE, "argon2-cffi", "PyJWT"),
     "ProcessPaymentFunction": BASE,
     "ProcessRefundFunction": BASE,
-    # httpx is imported by the first post, not at import; allowed there all the same.
-    "DeliverWebhookFunction": (*BASE, "httpx"),
+    # httpcore is imported by the first post, not at import; allowed there all the same.
+    "DeliverWebhookFunction": (*BASE, "httpcore"),
     "RelayOutboxFunction": BASE,
-    # The CloudFormation reply goes out over httpx.
-    "MigrateFunction": (*BASE, "httpx"),
+    # The CloudFormation reply goes out over httpx (over httpcore).
+    "MigrateFunction": (*BASE, "httpx", "httpcore"),
     "AdminFunction": (*BASE, "argon2-cffi", "PyJWT"),
 }
 # Parts of an allowed package that a function must not load at its cold start.

@@ -68,3 +68,25 @@ def test_old_timestamps_are_refused_by_receivers() -> None:
     headers = signed_headers("whsec_test_abc123", "evt_1", body, int(time.time()) - 600)
     with pytest.raises(Exception, match="too old"):
         Webhook("whsec_test_abc123").verify(body, headers)
+
+
+def test_during_a_rotation_both_secrets_sign_and_either_verifies() -> None:
+    from standardwebhooks import Webhook
+
+    from gateway.domain.merchants import new_webhook_secret
+    from gateway.domain.webhooks import signed_headers
+
+    old, new = new_webhook_secret(), new_webhook_secret()
+    body = b'{"id":"evt_1","event":"payment.success","timestamp":1,"data":{}}'
+    headers = signed_headers(new, "evt_1", body, int(time.time()), previous_secret=old)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(body, headers)["event"] == "payment.success"
+    assert headers["X-Webhook-Signature"] == hex_signature(new, body)
+    assert headers["X-Webhook-Signature-Previous"] == hex_signature(old, body)
+    # Without a previous secret (or the same one), one signature, as before
+    for previous in (None, new):
+        single = signed_headers(new, "evt_1", body, int(time.time()), previous_secret=previous)
+        assert " " not in single["webhook-signature"] and "X-Webhook-Signature-Previous" not in single
+    with pytest.raises(Exception, match="signature"):
+        Webhook(new_webhook_secret()).verify(body, headers)

@@ -9,6 +9,7 @@ from api_routes.auth import current_merchant
 from gateway.domain import webhook_endpoints
 from gateway.models import (
     CreateWebhookEndpointRequest,
+    Page,
     UpdateWebhookEndpointRequest,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -18,7 +19,7 @@ router = APIGatewayHttpRouter()
 
 
 @router.get("/")
-def list_webhook_endpoints() -> list[WebhookEndpoint]:
+def list_webhook_endpoints() -> Page:
     return webhook_endpoints.list_all(current_merchant(router))
 
 

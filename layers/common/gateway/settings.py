@@ -91,7 +91,11 @@ class Settings(BaseModel):
     # Pending work no message has come for in this long was lost (a payment job, a webhook retry):
     # the relay re-enqueues it. Shorter only in the fault battery, which loses messages on purpose.
     stuck_after_seconds: int = Field(default=120, ge=1)
+    # Each webhook post's whole exchange (connect, send, the answer read), wall clock.
     webhook_timeout_seconds: float = 5.0
+    # A rotated webhook secret keeps signing beside the new one this long (Standard Webhooks' several
+    # signatures), so a merchant can roll its receivers without dropping deliveries.
+    webhook_secret_grace_seconds: int = Field(default=86_400, ge=0)
     # Local runs only: metric lines are also appended here (AWS reads them from the log).
     local_metrics_file: str = ""
     # The local runtime allows webhooks to loopback and private addresses; true turns AWS's guard on.

@@ -615,21 +615,31 @@ def purge_old_events(tx: Tx, older_than_days: int, limit: int) -> int:
     )
 
 
-def lock_pending_webhooks(tx: Tx, webhook_log_ids: list[str]) -> list[Row]:
-    """The pending ones of these log rows with their endpoint's URL and secret (the merchant's
-    default endpoint, or one of its endpoints: no URL once that one is disabled or deleted), locked
-    so a duplicate message cannot send one twice. `due` is false for a message that arrived before
-    its retry time."""
+def claim_pending_webhooks(tx: Tx, webhook_log_ids: list[str], claim: str, lease_seconds: float) -> list[Row]:
+    """Claims those of these deliveries that are pending, due and not claimed by a live consumer
+    (`claim` until `lease_seconds` from now), and returns them with their endpoint's URL and
+    secrets (the merchant's default endpoint, or one of its endpoints: no URL once that one is
+    disabled or deleted). Committed before anything is posted: a duplicate message, or a second
+    consumer, finds the delivery claimed and posts nothing; a crashed consumer's claim expires. A
+    message that arrives before its retry time (a stray duplicate) claims nothing."""
     return tx.all(
-        "SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
+        "WITH claimed AS (UPDATE webhook_logs SET delivery_claim = %(claim)s,"
+        "  delivering_until = now() + make_interval(secs => %(lease)s)"
+        "  WHERE id IN (SELECT id FROM webhook_logs WHERE id = ANY(%(ids)s::uuid[]) AND status = 'pending'"
+        "   AND (delivering_until IS NULL OR delivering_until <= now())"
+        "   AND (next_retry_at IS NULL OR next_retry_at <= now() + interval '1 second')"
+        "   FOR UPDATE SKIP LOCKED)"
+        "  RETURNING id, merchant_id, endpoint_id, event_id, event, payload, attempts)"
+        " SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
         " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
         "  WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
         " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
-        " (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second') AS due"
-        " FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
-        " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id"
-        " WHERE w.id = ANY(%s::uuid[]) AND w.status = 'pending' FOR UPDATE OF w SKIP LOCKED",
-        (webhook_log_ids,),
+        " CASE WHEN w.endpoint_id IS NULL AND m.webhook_secret_previous_until > now() THEN m.webhook_secret_previous"
+        "  WHEN w.endpoint_id IS NOT NULL AND e.secret_previous_until > now() THEN e.secret_previous"
+        "  END AS webhook_secret_previous"
+        " FROM claimed w JOIN merchants m ON m.id = w.merchant_id"
+        " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id",
+        {"claim": claim, "lease": lease_seconds, "ids": webhook_log_ids},
     )
 
 
@@ -669,8 +679,10 @@ class WebhookAttemptRecord:
     latency_ms: int
 
 
-def record_webhook_attempts(tx: Tx, attempts: list[WebhookAttemptRecord]) -> dict[str, Row]:
-    """Each attempt in the history and on its log, for a whole batch in one statement; returns each
+def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRecord]) -> dict[str, Row]:
+    """Each attempt in the history and on its log, for a whole batch in one statement, where the
+    log is still pending under this `claim` (a claim that expired and was taken over records
+    nothing: the new holder records its own attempt); the claim is released. Returns each recorded
     log's `next_retry_at` and `attempts` by its id."""
     if not attempts:
         return {}
@@ -678,20 +690,52 @@ def record_webhook_attempts(tx: Tx, attempts: list[WebhookAttemptRecord]) -> dic
     rows = tx.all(
         "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[],"
         "  %s::int[]) AS a (id, status, delay, response_code, response_body, error, latency_ms)),"
+        " recorded AS (UPDATE webhook_logs w SET status = a.status, attempts = w.attempts + 1,"
+        "  last_attempt_at = now(), response_code = a.response_code, response_body = a.response_body,"
+        "  last_error = a.error, delivery_claim = NULL, delivering_until = NULL,"
+        "  next_retry_at = CASE WHEN a.delay IS NULL THEN NULL ELSE now() + make_interval(secs => a.delay) END"
+        "  FROM a WHERE w.id = a.id AND w.status = 'pending' AND w.delivery_claim = %s::uuid"
+        "  RETURNING w.id, w.next_retry_at, w.attempts),"
         " history AS (INSERT INTO webhook_attempts (webhook_log_id, response_code, latency_ms, error, response_body)"
-        "  SELECT id, response_code, latency_ms, error, response_body FROM a)"
-        " UPDATE webhook_logs w SET status = a.status, attempts = w.attempts + 1, last_attempt_at = now(),"
-        " response_code = a.response_code, response_body = a.response_body, last_error = a.error,"
-        " next_retry_at = CASE WHEN a.delay IS NULL THEN NULL ELSE now() + make_interval(secs => a.delay) END"
-        " FROM a WHERE w.id = a.id RETURNING w.id, w.next_retry_at, w.attempts",
-        [list(column) for column in columns],
+        "  SELECT a.id, a.response_code, a.latency_ms, a.error, a.response_body FROM a JOIN recorded r ON r.id = a.id)"
+        " SELECT id, next_retry_at, attempts FROM recorded",
+        [*(list(column) for column in columns), claim],
     )
     return {str(row["id"]): row for row in rows}
 
 
+# A delivery expires when it is final (delivered, failed for good or skipped) and its last activity
+# (its last attempt, or its creation) is older than the retention.
+_EXPIRED_WEBHOOK_LOG = (
+    "w.status <> 'pending' AND coalesce(w.last_attempt_at, w.created_at) < now() - make_interval(days => %s)"
+)
+
+
+def purge_expired_webhook_attempts(tx: Tx, older_than_days: int, limit: int) -> int:
+    """At most `limit` attempts of expired deliveries, oldest first."""
+    return tx.execute(
+        "DELETE FROM webhook_attempts WHERE id IN (SELECT a.id FROM webhook_attempts a"
+        f" JOIN webhook_logs w ON w.id = a.webhook_log_id WHERE {_EXPIRED_WEBHOOK_LOG} ORDER BY a.id LIMIT %s)",
+        (older_than_days, limit),
+    )
+
+
+def purge_expired_webhook_logs(tx: Tx, older_than_days: int, limit: int) -> int:
+    """At most `limit` expired deliveries whose attempts are purged already (so the cascade deletes
+    nothing more: the batch stays bounded)."""
+    return tx.execute(
+        "DELETE FROM webhook_logs WHERE id IN (SELECT w.id FROM webhook_logs w"
+        f" WHERE {_EXPIRED_WEBHOOK_LOG}"
+        " AND NOT EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.webhook_log_id = w.id)"
+        " ORDER BY coalesce(w.last_attempt_at, w.created_at) LIMIT %s)",
+        (older_than_days, limit),
+    )
+
+
 def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
     tx.execute(
-        "UPDATE webhook_logs SET status = 'skipped', last_error = %s, next_retry_at = NULL WHERE id = %s",
+        "UPDATE webhook_logs SET status = 'skipped', last_error = %s, next_retry_at = NULL,"
+        " delivery_claim = NULL, delivering_until = NULL WHERE id = %s",
         (reason, webhook_log_id),
     )
 
@@ -775,17 +819,23 @@ def webhook_endpoint_of(tx: Tx, merchant_id: str, endpoint_id: str) -> Row | Non
     )
 
 
-def update_webhook_endpoint(tx: Tx, merchant_id: str, endpoint_id: str, changes: dict[str, Any]) -> Row | None:
-    """Sets the given columns (a new URL is not known to fail: its failing flag is cleared)."""
+def update_webhook_endpoint(
+    tx: Tx, merchant_id: str, endpoint_id: str, changes: dict[str, Any], secret_grace_seconds: int = 0
+) -> Row | None:
+    """Sets the given columns (a new URL is not known to fail: its failing flag is cleared); a
+    replaced secret keeps signing beside the new one for `secret_grace_seconds`."""
     allowed = {"url", "enabled_events", "description", "disabled", "secret"}
     assert set(changes) <= allowed, set(changes) - allowed
     assignments = [f"{column} = %({column})s" for column in changes]
     if "url" in changes:
         assignments.append("failing_since = NULL")
+    if "secret" in changes:
+        # The secret it replaces keeps signing beside it for the grace period.
+        assignments += ["secret_previous = secret", "secret_previous_until = now() + make_interval(secs => %(grace)s)"]
     return tx.one(
         f"UPDATE webhook_endpoints SET {', '.join(assignments)}, updated_at = now()"
         f" WHERE id = %(id)s AND merchant_id = %(merchant_id)s AND deleted_at IS NULL RETURNING {_ENDPOINT_COLUMNS}",
-        {**changes, "id": endpoint_id, "merchant_id": merchant_id},
+        {**changes, "id": endpoint_id, "merchant_id": merchant_id, "grace": secret_grace_seconds},
     )
 
 
@@ -812,10 +862,13 @@ def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[st
     return [str(row["id"]) for row in rows]
 
 
-def set_webhook_secret(tx: Tx, merchant_id: str, secret: str) -> Row:
+def set_webhook_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> Row:
+    """A new default secret; the one it replaces keeps signing beside it for `grace_seconds`."""
     row = tx.one(
-        f"UPDATE merchants SET webhook_secret = %s, updated_at = now() WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
-        (secret, merchant_id),
+        "UPDATE merchants SET webhook_secret_previous = webhook_secret,"
+        " webhook_secret_previous_until = now() + make_interval(secs => %s), webhook_secret = %s, updated_at = now()"
+        f" WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
+        (grace_seconds, secret, merchant_id),
     )
     assert row is not None
     return row
@@ -843,6 +896,15 @@ def lock_unsent_outbox_rows(tx: Tx, outbox_ids: list[int]) -> list[Row]:
         "SELECT id, queue, body, delay_seconds FROM outbox WHERE id = ANY(%s) AND sent_at IS NULL"
         " ORDER BY id FOR UPDATE SKIP LOCKED",
         (outbox_ids,),
+    )
+
+
+def purge_sent_outbox(tx: Tx, older_than_days: int, limit: int) -> int:
+    """At most `limit` rows sent more than `older_than_days` ago (unsent rows are never purged)."""
+    return tx.execute(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+        " WHERE sent_at < now() - make_interval(days => %s) ORDER BY sent_at LIMIT %s)",
+        (older_than_days, limit),
     )
 
 

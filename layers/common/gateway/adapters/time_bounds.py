@@ -33,6 +33,10 @@ QUEUE_SEND_AFTER_COMMIT = Bound(connect_seconds=0.25, read_seconds=0.5, attempts
 QUEUE_CIRCUIT_OPEN_SECONDS = 5.0
 # The relay's sends and every other queue call off the request path.
 QUEUE_BACKGROUND = Bound(connect_seconds=2, read_seconds=5, attempts=3)
+# The relay drains an outbox backlog page after page until this much of its invocation is left
+# (RelayOutboxFunction's timeout is 60 s: about 40 s of sending a run), for its other tasks: the
+# re-enqueue sweeps and the bounded purges, each statement within DATABASE_STATEMENT_TIMEOUT_MS.
+RELAY_RESERVED_SECONDS = 20
 # /health: each dependency is checked concurrently and reported down past this.
 HEALTH_CHECK_SECONDS = 0.8
 SCHEDULER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
@@ -53,4 +57,13 @@ DATABASE_RETRY_AFTER_SECONDS = 15
 # which would pin it to one database connection behind RDS Proxy.
 DATABASE_STATEMENT_TIMEOUT_MS = 10_000
 DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
-# Webhook HTTP: Settings.webhook_timeout_seconds (5 s) for the whole exchange; redirects not followed.
+# Webhook posts: Settings.webhook_timeout_seconds (5 s) of wall clock for each post's whole exchange
+# (connection, TLS, request, the answer's headers and body), whatever the receiver does: every socket
+# operation gets at most the time left (webhook_http's deadline backend), so a receiver that drips its
+# answer a byte a second is cut at 5 s (a timeout, retried). At most webhook_http.RESPONSE_BODY_LIMIT
+# bytes of an answer are read. Redirects are not followed. No database transaction is open meanwhile.
+# A delivery is claimed for this long before its post (webhooks.deliver_batch): longer than
+# DeliverWebhookFunction's 60 s timeout, so a live consumer's claim never lapses under it, and shorter
+# than the webhook queues' 360 s visibility timeout, so a crashed consumer's redelivered message finds
+# the claim expired and posts.
+WEBHOOK_CLAIM_LEASE_SECONDS = 90

@@ -224,7 +224,9 @@ def new_webhook_secret() -> str:
 
 def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
     with transaction() as tx:
-        row = store.set_webhook_secret(tx, merchant.id, new_webhook_secret())
+        row = store.set_webhook_secret(
+            tx, merchant.id, new_webhook_secret(), get_settings().webhook_secret_grace_seconds
+        )
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 

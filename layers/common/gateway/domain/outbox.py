@@ -151,14 +151,38 @@ def _send_staged(staged: list[StagedMessage]) -> list[int]:
     return sent
 
 
-def relay_unsent(grace_seconds: int = 10, limit: int = 100) -> int:
-    """Re-publishes messages whose post-commit send failed. Rows stay locked while sending, so two
-    relays never send the same row; a send that fails again leaves the row for the next run."""
+# Rows the relay locks, sends (ten SendMessageBatch calls) and marks per transaction.
+RELAY_PAGE = 100
+
+
+def relay_unsent(grace_seconds: int = 10, budget_seconds: float = 20.0) -> int:
+    """Re-publishes messages whose post-commit send failed, at the queue's speed: a page of rows at
+    a time, each page locked, sent ten to a call and marked sent in its own transaction, the next
+    page at once while pages come back full and every row of the last one went out, until
+    `budget_seconds` have passed (the caller's time left, less a margin). Rows stay locked while
+    they are sent, so two relays never send the same row; a send that fails leaves its rows (and
+    the rest of the backlog) for the next run."""
+    deadline = time.monotonic() + budget_seconds
+    relayed = 0
+    while True:
+        with transaction() as tx:
+            rows = store.lock_unsent_outbox(tx, grace_seconds, RELAY_PAGE)
+            sent = _send_rows(rows)
+            if sent:
+                store.mark_outbox_sent(tx, sent)
+        relayed += len(sent)
+        if len(rows) < RELAY_PAGE or len(sent) < len(rows) or time.monotonic() >= deadline:
+            return relayed
+
+
+# Sent rows are kept this long (what went out when, for an investigation), then the relay purges them.
+SENT_RETENTION_DAYS = 7
+
+
+def purge_sent(limit: int = 10_000) -> int:
+    """At most `limit` rows sent more than SENT_RETENTION_DAYS ago; unsent rows stay, whatever their age."""
     with transaction() as tx:
-        sent = _send_rows(store.lock_unsent_outbox(tx, grace_seconds, limit))
-        if sent:
-            store.mark_outbox_sent(tx, sent)
-    return len(sent)
+        return store.purge_sent_outbox(tx, SENT_RETENTION_DAYS, limit)
 
 
 def oldest_unsent_age_seconds() -> float:

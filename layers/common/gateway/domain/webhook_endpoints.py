@@ -12,10 +12,12 @@ from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
 from gateway.models import (
     CreateWebhookEndpointRequest,
+    Page,
     UpdateWebhookEndpointRequest,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
 )
+from gateway.settings import get_settings
 
 # Stripe allows 16 endpoints per account: enough for real fan-out, and a bound on one event's deliveries.
 MAX_ENDPOINTS = 16
@@ -32,10 +34,19 @@ def create(merchant: Merchant, request: CreateWebhookEndpointRequest) -> Webhook
     return WebhookEndpointWithSecret(**row)
 
 
-def list_all(merchant: Merchant) -> list[WebhookEndpoint]:
+def list_all(merchant: Merchant) -> Page:
+    """Every endpoint of the merchant, in the list envelope every list answers: one page, as a
+    merchant has at most MAX_ENDPOINTS (the page's `limit`)."""
     with transaction() as tx:
         rows = store.webhook_endpoints_of(tx, merchant.id)
-    return [WebhookEndpoint(**row) for row in rows]
+    return Page(
+        data=[WebhookEndpoint(**row).model_dump(mode="json") for row in rows],
+        total=len(rows),
+        total_capped=False,
+        limit=MAX_ENDPOINTS,
+        offset=0,
+        has_more=False,
+    )
 
 
 def get(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
@@ -56,10 +67,13 @@ def update(merchant: Merchant, endpoint_id: str, request: UpdateWebhookEndpointR
 
 
 def rotate_secret(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
-    """A new secret at once; deliveries signed from now on use it."""
+    """A new secret at once; deliveries from now on are signed with it and, for the grace period
+    (WEBHOOK_SECRET_GRACE_SECONDS, 24 h by default), with the secret it replaced too, so receivers
+    can be rolled without a gap."""
     with transaction() as tx:
         changes = {"secret": new_webhook_secret()}
-        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
+        grace = get_settings().webhook_secret_grace_seconds
+        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes, grace))
     return WebhookEndpointWithSecret(**row)
 
 

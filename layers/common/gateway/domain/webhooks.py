@@ -25,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, scheduler, store, tracing, webhook_http
+from gateway.adapters import metrics, scheduler, store, time_bounds, tracing, webhook_http
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant, merchant_in
@@ -83,14 +83,25 @@ def standard_webhooks_signature(secret: str, event_id: str, timestamp: int, body
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secret: str, event_id: str, body: bytes, timestamp: int) -> dict[str, str]:
-    return {
+def signed_headers(
+    secret: str, event_id: str, body: bytes, timestamp: int, previous_secret: str | None = None
+) -> dict[str, str]:
+    """The delivery's headers. During a rotation's grace period `previous_secret` signs too:
+    `webhook-signature` carries both signatures, space-separated as Standard Webhooks allows (a
+    receiver holding either secret verifies), and `X-Webhook-Signature-Previous` the old secret's
+    hex signature beside the new one's."""
+    signatures = [standard_webhooks_signature(secret, event_id, timestamp, body)]
+    headers = {
         "Content-Type": "application/json",
         "X-Webhook-Signature": hex_signature(secret, body),
         "webhook-id": event_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_webhooks_signature(secret, event_id, timestamp, body),
     }
+    if previous_secret and previous_secret != secret:
+        signatures.append(standard_webhooks_signature(previous_secret, event_id, timestamp, body))
+        headers["X-Webhook-Signature-Previous"] = hex_signature(previous_secret, body)
+    headers["webhook-signature"] = " ".join(signatures)
+    return headers
 
 
 # --- recording --------------------------------------------------------------------------------
@@ -190,62 +201,76 @@ class _Attempt:
 def deliver_batch(
     jobs: Sequence[WebhookJob], record_scope: Callable[[str], AbstractContextManager[None]] = _no_scope
 ) -> dict[str, str | None]:
-    """One delivery attempt for each job, a queue batch at a time: the logs locked and read by one
-    statement, posted in parallel, the attempts recorded by one more; returns each log's new status,
+    """One delivery attempt for each job, a queue batch at a time; returns each log's new status,
     None where there was nothing to do.
 
-    The row locks make a duplicate message a no-op (within the batch too); a message that arrives
-    before its retry time (a stray duplicate) is dropped. A post's failure is its attempt's outcome,
-    never an exception; a database failure raises, and then nothing of the batch is recorded: SQS
-    delivers it again, and a receiver may get a delivery twice, with the same `webhook-id`.
+    No transaction is open while posting. One short transaction claims the batch's due deliveries
+    (a claim token with a lease, committed); the posts go out in parallel, each ended by its total
+    deadline; a second transaction records each attempt only if its claim is still current. A
+    duplicate message, or a second consumer, finds a delivery claimed (in flight) or recorded, and
+    posts nothing; a message that arrives before its retry time (a stray duplicate) is dropped; a
+    crashed consumer's claim expires after the lease, and the delivery goes out again then. A
+    post's failure is its attempt's outcome, never an exception; a database failure raises, and then
+    the attempts are not recorded: SQS delivers the batch again after its visibility timeout (longer
+    than the lease), and a receiver may get a delivery twice, with the same `webhook-id`.
     `record_scope(webhook_log_id)` is entered around each record's own work after the posts (its
     trace annotations, retry schedule and log lines): the consumer's tracing.record_scope."""
     statuses: dict[str, str | None] = dict.fromkeys(job.webhook_log_id for job in jobs)
     if not statuses:
         return statuses
+    claim = str(uuid.uuid4())
     with transaction() as tx:
-        due = [log for log in store.lock_pending_webhooks(tx, list(statuses)) if log["due"]]
-        for log in due:
+        claimed = store.claim_pending_webhooks(tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS)
+        for log in claimed:
             if not log["webhook_url"]:
                 reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
                 store.skip_webhook(tx, str(log["id"]), reason)
                 statuses[str(log["id"])] = "skipped"
-        sendable = [log for log in due if log["webhook_url"]]
-        results = webhook_http.post_all([_signed_post(log) for log in sendable])
-        attempts = [
-            _Attempt(log, result, _delay_after(log, result)) for log, result in zip(sendable, results, strict=True)
-        ]
-        updated = store.record_webhook_attempts(tx, [_attempt_record(attempt) for attempt in attempts])
-        _mark_endpoints(tx, attempts)
-        # A retry follows a failure: it goes through the slow lane.
-        retries = [
-            outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=str(a.log["id"])), delay_seconds=a.delay)
-            for a in attempts
-            if a.delay is not None and a.delay <= SQS_MAX_DELAY_SECONDS
-        ]
-    _count(attempts)
+    sendable = [log for log in claimed if log["webhook_url"]]
+    results = webhook_http.post_all([_signed_post(log) for log in sendable]) if sendable else []
+    attempts = [_Attempt(log, result, _delay_after(log, result)) for log, result in zip(sendable, results, strict=True)]
+    updated: dict[str, Row] = {}  # the attempts recorded (their claim was current), by log id
+    recorded: list[_Attempt] = []
+    retries: list[outbox.StagedMessage] = []
+    if attempts:
+        with transaction() as tx:
+            updated = store.record_webhook_attempts(tx, claim, [_attempt_record(attempt) for attempt in attempts])
+            recorded = [attempt for attempt in attempts if str(attempt.log["id"]) in updated]
+            _mark_endpoints(tx, recorded)
+            # A retry follows a failure: it goes through the slow lane.
+            retries = [
+                outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=str(a.log["id"])), delay_seconds=a.delay)
+                for a in recorded
+                if a.delay is not None and a.delay <= SQS_MAX_DELAY_SECONDS
+            ]
+    _count(recorded)
     if retries:
         outbox.publish(retries, background=True)
     for attempt in attempts:
         log_id = str(attempt.log["id"])
-        statuses[log_id] = attempt.status
         with record_scope(log_id):
             tracing.annotate(event_id=attempt.log["event_id"], merchant_id=str(attempt.log["merchant_id"]))
+            if log_id not in updated:
+                # The claim outlived its lease and another consumer took the delivery over.
+                logger.warning("webhook attempt not recorded: its claim expired", extra={"status": attempt.status})
+                continue
+            statuses[log_id] = attempt.status
             if attempt.delay is not None and attempt.delay > SQS_MAX_DELAY_SECONDS:
                 _schedule_retry(log_id, updated[log_id]["attempts"], updated[log_id]["next_retry_at"])
             _log_attempt(attempt, updated[log_id]["attempts"])
     for log_id, status in statuses.items():
         if status is None:
             with record_scope(log_id):
-                logger.info("webhook not due or already handled")
+                logger.info("webhook not due, in flight or already handled")
     return statuses
 
 
 def _signed_post(log: Row) -> webhook_http.WebhookPost:
     body = log["payload"].encode()
-    return webhook_http.WebhookPost(
-        log["webhook_url"], body, signed_headers(log["webhook_secret"], log["event_id"], body, int(time.time()))
+    headers = signed_headers(
+        log["webhook_secret"], log["event_id"], body, int(time.time()), previous_secret=log["webhook_secret_previous"]
     )
+    return webhook_http.WebhookPost(log["webhook_url"], body, headers)
 
 
 def _delay_after(log: Row, result: webhook_http.DeliveryResult) -> int | None:
@@ -321,6 +346,22 @@ def requeue_lost_retries(limit: int = 100) -> int:
         messages = [outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
     outbox.publish(messages, background=True)
     return len(lost)
+
+
+# --- retention --------------------------------------------------------------------------------
+
+# Final deliveries (success, failed, skipped) and their attempts are kept this long after their last
+# activity, as events are (gateway.domain.events.RETENTION_DAYS); pending ones are never purged.
+RETENTION_DAYS = 30
+
+
+def purge_expired(limit: int = 10_000) -> tuple[int, int]:
+    """At most `limit` attempts of expired deliveries, then at most `limit` expired deliveries left
+    with no attempt: (deliveries, attempts) purged. Bounded per table and per run; the relay runs it."""
+    with transaction() as tx:
+        attempts = store.purge_expired_webhook_attempts(tx, RETENTION_DAYS, limit)
+        logs = store.purge_expired_webhook_logs(tx, RETENTION_DAYS, limit)
+    return logs, attempts
 
 
 # --- merchant API -----------------------------------------------------------------------------
