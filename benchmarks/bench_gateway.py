@@ -316,12 +316,12 @@ def handler_vs_bare(stack: Stack, count: int = 300) -> tuple[float, float, float
         reply = api_handler.lambda_handler(event, cast(Any, lambda_context()))
         assert reply["statusCode"] == 201, reply
 
-    from gateway.adapters import store
+    from gateway.adapters import merchant_store
 
-    counted = store.merchant_by_api_key_counted
+    counted = merchant_store.merchant_by_api_key_counted
 
     def not_counted(tx: Any, api_key: str, *_: Any) -> Any:
-        row = store.merchant_by_api_key(tx, api_key)
+        row = merchant_store.merchant_by_api_key(tx, api_key)
         return row and {**row, "rate_limit": 100, "period": 1, "rate_tokens": 99.0, "rate_allowed": True}
 
     for n in range(1, 11):
@@ -331,13 +331,13 @@ def handler_vs_bare(stack: Stack, count: int = 300) -> tuple[float, float, float
     rounds, next_order = 5, 11
     for _ in range(rounds):
         for variant in ("limited", "unlimited"):
-            store.merchant_by_api_key_counted = counted if variant == "limited" else not_counted  # type: ignore[assignment]
+            merchant_store.merchant_by_api_key_counted = counted if variant == "limited" else not_counted  # type: ignore[assignment]
             started = time.perf_counter()
             for n in range(next_order, next_order + count // rounds):
                 handler_call(n)
             seconds[variant] += time.perf_counter() - started
             next_order += count // rounds
-    store.merchant_by_api_key_counted = counted
+    merchant_store.merchant_by_api_key_counted = counted
     limited_rate, unlimited_rate = count / seconds["limited"], count / seconds["unlimited"]
 
     with psycopg.connect(stack.database_url, autocommit=True) as conn:

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.adapters import store, time_bounds, tracing
+from gateway.adapters import idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.domain import events, outbox, payments, webhooks
 
@@ -37,7 +37,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         "requeued_webhooks": webhooks.requeue_lost_retries(),
     }
     with transaction() as tx:
-        report["purged_idempotency_keys"] = store.purge_expired_idempotency_keys(tx, limit=10_000)
+        report["purged_idempotency_keys"] = idempotency_store.purge_expired_idempotency_keys(tx, limit=10_000)
     report["purged_events"] = events.purge_expired()
     report["purged_outbox"] = outbox.purge_sent()
     report["purged_webhook_logs"], report["purged_webhook_attempts"] = webhooks.purge_expired()

@@ -313,14 +313,14 @@ def test_an_unexpected_error_is_logged_without_the_values_it_carries(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Database errors put the failing row (a merchant's notes, say) in their DETAIL line."""
-    from gateway.adapters import store
+    from gateway.adapters import order_store
 
     def failing(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError('new row violates a constraint\nDETAIL:  Failing row contains ({"canary": "private-note"}).')
 
     import api_handler  # noqa: F401 - its logger (and JSON formatter) exists before the capture starts
 
-    monkeypatch.setattr(store, "insert_order", failing)
+    monkeypatch.setattr(order_store, "insert_order", failing)
     with function_logs("api") as logs:
         response = gateway.api("POST", "/api/v1/orders", {"amount": 5000, "notes": {"canary": "private-note"}})
     assert response.status == 500 and response.json["error"]["code"] == "INTERNAL_ERROR"

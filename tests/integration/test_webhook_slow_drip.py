@@ -197,7 +197,7 @@ def test_two_consumers_with_the_same_batch_post_each_delivery_once(
 def test_a_crashed_consumers_claim_expires_and_a_late_record_is_dropped(
     gateway: Gateway, receiver: WebhookReceiver
 ) -> None:
-    from gateway.adapters import store
+    from gateway.adapters import webhook_store
     from gateway.adapters.postgres import transaction
 
     gateway.set_webhook_url(receiver.url)
@@ -209,7 +209,7 @@ def test_a_crashed_consumers_claim_expires_and_a_late_record_is_dropped(
     log_id = row["id"]
     # Given a consumer that claimed the delivery and died before recording it
     with transaction() as tx:
-        [claimed] = store.claim_pending_webhooks(tx, [log_id], "00000000-0000-0000-0000-00000000dead", 90)
+        [claimed] = webhook_store.claim_pending_webhooks(tx, [log_id], "00000000-0000-0000-0000-00000000dead", 90)
     assert claimed["id"] == log_id
     # Then while its claim lasts, a redelivered message posts nothing
     assert _deliver(gateway, [log_id]) == {"batchItemFailures": []}
@@ -220,10 +220,10 @@ def test_a_crashed_consumers_claim_expires_and_a_late_record_is_dropped(
     assert len(receiver.wait_for(1)) == 1
     # And the dead consumer's record, arriving late, changes nothing
     with transaction() as tx:
-        late = store.record_webhook_attempts(
+        late = webhook_store.record_webhook_attempts(
             tx,
             "00000000-0000-0000-0000-00000000dead",
-            [store.WebhookAttemptRecord(log_id, "failed", None, 500, None, None, 1)],
+            [webhook_store.WebhookAttemptRecord(log_id, "failed", None, 500, None, None, 1)],
         )
     assert late == {}
     assert gateway.rows("SELECT status, attempts FROM webhook_logs") == [{"status": "success", "attempts": 1}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from gateway.adapters import store, tracing
+from gateway.adapters import event_store, tracing
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox, webhooks
 from gateway.domain.merchants import Merchant
@@ -18,14 +18,16 @@ RETENTION_DAYS = 30
 
 def list_events(merchant: Merchant, query: EventListQuery) -> Page:
     with transaction() as tx:
-        result = store.list_events(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+        result = event_store.list_events(
+            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
+        )
     return to_page(result, query.limit, query.offset, lambda row: _event(row).model_dump(mode="json"), "event")
 
 
 def get_event(merchant: Merchant, event_id: str) -> EventDetail:
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
-        deliveries = store.deliveries_of_event(tx, merchant.id, event_id)
+        deliveries = event_store.deliveries_of_event(tx, merchant.id, event_id)
     return EventDetail(**_event(row).model_dump(), deliveries=[WebhookLog(**d) for d in deliveries])
 
 
@@ -46,11 +48,11 @@ def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
 
 def purge_expired(limit: int = 10_000) -> int:
     with transaction() as tx:
-        return store.purge_old_events(tx, RETENTION_DAYS, limit)
+        return event_store.purge_old_events(tx, RETENTION_DAYS, limit)
 
 
 def _event_row(tx: Tx, merchant: Merchant, event_id: str) -> Row:
-    row = store.event_of_merchant(tx, merchant.id, event_id) if len(event_id) <= 64 else None
+    row = event_store.event_of_merchant(tx, merchant.id, event_id) if len(event_id) <= 64 else None
     if row is None:
         raise NotFound("Event not found")
     return row

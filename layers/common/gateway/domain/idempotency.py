@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.adapters import store
+from gateway.adapters import idempotency_store
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.instruments import without_card_secrets
@@ -68,9 +68,9 @@ def _compact(data: dict[str, Any]) -> str:
 def execute(merchant_id: str, key: str | None, request: Request, status: int, work: Callable[[Tx], Outcome]) -> Reply:
     with transaction() as tx:
         if key is not None:
-            if not store.try_lock_idempotency_key(tx, merchant_id, key):
+            if not idempotency_store.try_lock_idempotency_key(tx, merchant_id, key):
                 raise IdempotencyKeyInProgress("A request with this Idempotency-Key is still in progress")
-            record = store.idempotency_record(tx, merchant_id, key)
+            record = idempotency_store.idempotency_record(tx, merchant_id, key)
             if record is not None:
                 if record["request_fingerprint"] != request.fingerprint:
                     raise IdempotencyKeyReused("Idempotency-Key was already used with a different request")
@@ -78,7 +78,7 @@ def execute(merchant_id: str, key: str | None, request: Request, status: int, wo
         outcome = work(tx)
         body = _compact(outcome.data)
         if key is not None:
-            store.save_idempotency_record(
+            idempotency_store.save_idempotency_record(
                 tx, merchant_id, key, request.method, request.path, request.fingerprint, status, body, KEY_TTL_SECONDS
             )
     outbox.publish(outcome.messages)

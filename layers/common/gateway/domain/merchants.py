@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from gateway.adapters import passwords, session_tokens, sign_in_attempts, store, webhook_http
+from gateway.adapters import merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, Tx, single_statement, transaction
@@ -60,7 +60,7 @@ class Merchant:
 
 def merchant_in(tx: Tx, merchant_id: str) -> Merchant:
     """A merchant that rows in `tx` refer to (consumers recording events for it)."""
-    row = store.merchant_by_id(tx, merchant_id)
+    row = merchant_store.merchant_by_id(tx, merchant_id)
     assert row is not None, "rows refer to their merchant by foreign key"
     return Merchant.from_row(row)
 
@@ -72,7 +72,7 @@ def authenticate(api_key: str | None, api_secret: str | None, kind: str) -> tupl
         raise AuthenticationFailed("Invalid API credentials")
     hashed = secret_hash(api_secret)
     row = single_statement(
-        lambda tx: store.merchant_by_api_key_counted(
+        lambda tx: merchant_store.merchant_by_api_key_counted(
             tx, api_key, hashed, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
         )
     )
@@ -86,7 +86,7 @@ def authenticate_public(api_key: str | None) -> Merchant:
     """Checkout calls carry only the public key: enough to name the merchant, nothing more."""
     if not api_key:
         raise AuthenticationFailed("Invalid API key")
-    row = single_statement(lambda tx: store.merchant_by_api_key(tx, api_key))
+    row = single_statement(lambda tx: merchant_store.merchant_by_api_key(tx, api_key))
     if row is None or not row["is_active"]:
         raise AuthenticationFailed("Invalid API key")
     return Merchant.from_row(row)
@@ -115,7 +115,7 @@ def sign_in(request: SignInRequest, source_address: str) -> Session:
         locked_for = sign_in_attempts.reserve(
             tx, [by_email, by_address], rate_limits.SIGN_IN_WINDOW_SECONDS, rate_limits.SIGN_IN_LOCKOUT_SECONDS
         )
-        row = store.merchant_by_email(tx, request.email) if locked_for == 0 else None
+        row = merchant_store.merchant_by_email(tx, request.email) if locked_for == 0 else None
     if locked_for > 0:
         raise rate_limits.sign_in_refused(locked_for)
     # verify_password does the same slow work for an unknown email.
@@ -137,7 +137,7 @@ def authenticate_session(token: str, kind: str) -> tuple[Merchant, rate_limits.B
     if merchant_id is None:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
     row = single_statement(
-        lambda tx: store.merchant_by_id_counted(
+        lambda tx: merchant_store.merchant_by_id_counted(
             tx, merchant_id, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
         )
     )
@@ -149,7 +149,7 @@ def authenticate_session(token: str, kind: str) -> tuple[Merchant, rate_limits.B
 def _own_row(merchant: Merchant) -> Row:
     """The caller's full row, secrets included: only ever returned to that merchant."""
     with transaction() as tx:
-        row = store.merchant_by_id(tx, merchant.id)
+        row = merchant_store.merchant_by_id(tx, merchant.id)
     if row is None:
         raise NotFound("Merchant not found")
     return row
@@ -179,13 +179,13 @@ def rotate_api_secret(merchant: Merchant) -> NewApiSecret:
     """A new secret, shown this once; the old one stops working at once."""
     secret = new_api_secret()
     with transaction() as tx:
-        row = store.set_api_secret(tx, merchant.id, secret_hash(secret), secret[-4:])
+        row = merchant_store.set_api_secret(tx, merchant.id, secret_hash(secret), secret[-4:])
     return NewApiSecret(api_key=row["api_key"], api_secret=secret)
 
 
 def stats(merchant: Merchant) -> MerchantStats:
     with transaction() as tx:
-        row = store.merchant_stats(tx, merchant.id)
+        row = merchant_store.merchant_stats(tx, merchant.id)
     rate = round(100 * row["successful"] / row["finished"], 1) if row["finished"] else 0.0
     return MerchantStats(
         total_transactions=row["total_transactions"], total_amount=row["total_amount"], success_rate=rate
@@ -213,7 +213,7 @@ def validate_webhook_url(url: str) -> str:
 def update_webhook(merchant: Merchant, request: WebhookConfigRequest) -> WebhookConfig:
     url = validate_webhook_url(request.webhook_url) if request.webhook_url else None
     with transaction() as tx:
-        row = store.set_webhook_url(tx, merchant.id, url)
+        row = merchant_store.set_webhook_url(tx, merchant.id, url)
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 
@@ -224,7 +224,7 @@ def new_webhook_secret() -> str:
 
 def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
     with transaction() as tx:
-        row = store.set_webhook_secret(
+        row = merchant_store.set_webhook_secret(
             tx, merchant.id, new_webhook_secret(), get_settings().webhook_secret_grace_seconds
         )
     return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
@@ -243,7 +243,7 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
         "password_hash": passwords.hash_password(command.password),
     }
     with transaction() as tx:
-        row = store.insert_merchant(tx, fields)
+        row = merchant_store.insert_merchant(tx, fields)
     if row is None:
         raise MerchantExists(f"A merchant with email {command.email} already exists")
     return NewMerchant(
@@ -258,7 +258,7 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
 
 def test_merchant() -> TestMerchant:
     with transaction() as tx:
-        row = store.merchant_by_id(tx, TEST_MERCHANT["id"])
+        row = merchant_store.merchant_by_id(tx, TEST_MERCHANT["id"])
     if row is None:
         raise NotFound("Test merchant is not seeded")
     return TestMerchant(id=row["id"], email=row["email"], api_key=row["api_key"], seeded=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from gateway.adapters import sqs, store, time_bounds
+from gateway.adapters import outbox_store, sqs, time_bounds
 from gateway.adapters.postgres import Row, Tx, single_statement, transaction
 from gateway.settings import get_settings
 
@@ -34,7 +34,7 @@ class StagedMessage:
 def stage(tx: Tx, queue: str, message: BaseModel, delay_seconds: int = 0) -> StagedMessage:
     # Fields left at their defaults are left out: the smallest body that means the same.
     body = message.model_dump_json(exclude_defaults=True)
-    return StagedMessage(store.add_outbox(tx, queue, body, delay_seconds), queue, body, delay_seconds)
+    return StagedMessage(outbox_store.add_outbox(tx, queue, body, delay_seconds), queue, body, delay_seconds)
 
 
 _circuit = {"open_until": 0.0}
@@ -80,7 +80,7 @@ def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
             return 0
         sent = _send_staged(messages)
         if sent:
-            single_statement(lambda tx: store.mark_outbox_sent(tx, sent))
+            single_statement(lambda tx: outbox_store.mark_outbox_sent(tx, sent))
         return len(sent)
     if time.monotonic() < _circuit["open_until"]:
         logger.info("queue circuit open; messages left to the relay", extra={"count": len(messages)})
@@ -94,7 +94,7 @@ def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
             logger.warning("queue send failed; messages kept in the outbox", extra={"outbox_id": batch[0].outbox_id})
             break
     if sent:
-        single_statement(lambda tx: store.mark_outbox_sent(tx, sent))
+        single_statement(lambda tx: outbox_store.mark_outbox_sent(tx, sent))
     return len(sent)
 
 
@@ -108,10 +108,10 @@ def publish_unsent(outbox_ids: list[int]) -> int:
         collected += outbox_ids
         return 0
     with transaction() as tx:
-        rows = store.lock_unsent_outbox_rows(tx, outbox_ids)
+        rows = outbox_store.lock_unsent_outbox_rows(tx, outbox_ids)
         sent = _send_rows(rows)
         if sent:
-            store.mark_outbox_sent(tx, sent)
+            outbox_store.mark_outbox_sent(tx, sent)
     return len(sent)
 
 
@@ -166,10 +166,10 @@ def relay_unsent(grace_seconds: int = 10, budget_seconds: float = 20.0) -> int:
     relayed = 0
     while True:
         with transaction() as tx:
-            rows = store.lock_unsent_outbox(tx, grace_seconds, RELAY_PAGE)
+            rows = outbox_store.lock_unsent_outbox(tx, grace_seconds, RELAY_PAGE)
             sent = _send_rows(rows)
             if sent:
-                store.mark_outbox_sent(tx, sent)
+                outbox_store.mark_outbox_sent(tx, sent)
         relayed += len(sent)
         if len(rows) < RELAY_PAGE or len(sent) < len(rows) or time.monotonic() >= deadline:
             return relayed
@@ -182,9 +182,9 @@ SENT_RETENTION_DAYS = 7
 def purge_sent(limit: int = 10_000) -> int:
     """At most `limit` rows sent more than SENT_RETENTION_DAYS ago; unsent rows stay, whatever their age."""
     with transaction() as tx:
-        return store.purge_sent_outbox(tx, SENT_RETENTION_DAYS, limit)
+        return outbox_store.purge_sent_outbox(tx, SENT_RETENTION_DAYS, limit)
 
 
 def oldest_unsent_age_seconds() -> float:
     with transaction() as tx:
-        return store.oldest_unsent_outbox_age_seconds(tx)
+        return outbox_store.oldest_unsent_outbox_age_seconds(tx)

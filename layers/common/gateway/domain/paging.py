@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.adapters.list_pages import PageRows
 from gateway.adapters.postgres import Row
-from gateway.adapters.store import PageRows
 from gateway.errors import BadRequest
 from gateway.models import Page
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, store, tracing
+from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, webhooks
 from gateway.domain.idempotency import Outcome
@@ -40,7 +40,7 @@ logger = Logger(child=True)  # the consumers put the record's id on each line (t
 
 
 def create_order(tx: Tx, merchant: Merchant, request: CreateOrderRequest) -> Outcome:
-    row = store.insert_order(
+    row = order_store.insert_order(
         tx, new_id("order_"), merchant.id, request.amount, request.currency, request.receipt, request.notes
     )
     tracing.annotate(order_id=row["id"])
@@ -49,7 +49,7 @@ def create_order(tx: Tx, merchant: Merchant, request: CreateOrderRequest) -> Out
 
 def get_order(merchant: Merchant, order_id: str) -> Order:
     with transaction() as tx:
-        row = store.order_of_merchant(tx, merchant.id, order_id)
+        row = order_store.order_of_merchant(tx, merchant.id, order_id)
     if row is None:
         raise NotFound("Order not found")
     return Order(**row)
@@ -76,14 +76,14 @@ def create_payment(
     """Creates a pending payment, its processing job and its created/pending events, in `tx`."""
     instrument = _instrument_fields(request, date.today())
     # The order lock serialises payment attempts on one order.
-    order = store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
+    order = order_store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
     if order is None:
         raise NotFound("Order not found")
     if order["status"] == "paid":
         raise BadRequest("Order is already paid")
-    if store.live_payment_for_order(tx, order["id"]) is not None:
+    if payment_store.live_payment_for_order(tx, order["id"]) is not None:
         raise BadRequest("Order already has a payment in progress")
-    row = store.insert_payment(
+    row = payment_store.insert_payment(
         tx,
         {
             "id": new_id("pay_"),
@@ -96,7 +96,7 @@ def create_payment(
         },
     )
     if order["status"] == "created":
-        store.set_order_status(tx, order["id"], "attempted")
+        order_store.set_order_status(tx, order["id"], "attempted")
     payment = Payment(**row)
     tracing.annotate(payment_id=payment.id, order_id=payment.order_id)
     # The created/pending events are committed here and sent by the consumer with the job's first
@@ -124,7 +124,7 @@ def public_payment(payment: Payment) -> PublicPayment:
 
 def get_payment(merchant: Merchant, payment_id: str) -> Payment:
     with transaction() as tx:
-        row = store.payment_of_merchant(tx, merchant.id, payment_id)
+        row = payment_store.payment_of_merchant(tx, merchant.id, payment_id)
     if row is None:
         raise NotFound("Payment not found")
     return Payment(**row)
@@ -132,14 +132,14 @@ def get_payment(merchant: Merchant, payment_id: str) -> Payment:
 
 def capture_payment(merchant: Merchant, payment_id: str, request: CaptureRequest) -> Payment:
     with transaction() as tx:
-        current = store.payment_of_merchant(tx, merchant.id, payment_id)
+        current = payment_store.payment_of_merchant(tx, merchant.id, payment_id)
         if current is None:
             raise NotFound("Payment not found")
         if current["status"] != "success" or current["captured"]:
             raise BadRequest("Payment not in capturable state")
         if request.amount != current["amount"]:
             raise BadRequest("Capture amount must equal the payment amount")
-        row = store.capture_payment(tx, merchant.id, payment_id)
+        row = payment_store.capture_payment(tx, merchant.id, payment_id)
         if row is None:  # captured by a concurrent request between the read and the update
             raise BadRequest("Payment not in capturable state")
     return Payment(**row)
@@ -147,13 +147,17 @@ def capture_payment(merchant: Merchant, payment_id: str, request: CaptureRequest
 
 def list_payments(merchant: Merchant, query: PaymentListQuery) -> Page:
     with transaction() as tx:
-        result = store.list_payments(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+        result = payment_store.list_payments(
+            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
+        )
     return to_page(result, query.limit, query.offset, lambda row: Payment(**row).public_dict(), "payment")
 
 
 def list_orders(merchant: Merchant, query: OrderListQuery) -> Page:
     with transaction() as tx:
-        result = store.list_orders(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+        result = order_store.list_orders(
+            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
+        )
     return to_page(result, query.limit, query.offset, lambda row: Order(**row).model_dump(mode="json"), "order")
 
 
@@ -165,7 +169,7 @@ def requeue_stuck_payments(limit: int = 100) -> int:
     """Re-enqueues payments no consumer is working on (their message was lost or dead-lettered)."""
     settings = get_settings()
     with transaction() as tx:
-        stuck = store.stuck_payments(tx, settings.stuck_after_seconds, settings.processing_lease_seconds, limit)
+        stuck = payment_store.stuck_payments(tx, settings.stuck_after_seconds, settings.processing_lease_seconds, limit)
         messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment_id)) for payment_id in stuck]
     outbox.publish(messages, background=True)
     if stuck:
@@ -217,7 +221,7 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
     policy = policy or ProcessingPolicy.from_settings(settings)
     delay = policy.delay_seconds()
     with transaction() as tx:
-        claimed = store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
+        claimed = payment_store.claim_payment(tx, job.payment_id, settings.processing_lease_seconds)
         if claimed is not None:
             reply = BankReply(claimed_at=claimed["processing_started_at"], approved=policy.approves(claimed["method"]))
             later = PaymentJob(payment_id=job.payment_id, bank_reply=reply)
@@ -243,10 +247,10 @@ def _finish(payment_id: str, reply: BankReply, announced: Sequence[int] = ()) ->
     error_code, error_description = declined
     outcome_events: list[outbox.StagedMessage] = []
     with transaction() as tx:
-        final = store.finish_payment(tx, payment_id, reply.claimed_at, status, error_code, error_description)
+        final = payment_store.finish_payment(tx, payment_id, reply.claimed_at, status, error_code, error_description)
         if final is not None:
             if reply.approved:
-                store.set_order_status(tx, final["order_id"], "paid")
+                order_store.set_order_status(tx, final["order_id"], "paid")
             payload = {"payment": Payment(**final).public_dict()}
             merchant = merchants.merchant_in(tx, final["merchant_id"])
             outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)

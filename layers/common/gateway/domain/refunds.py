@@ -11,7 +11,7 @@ import random
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, store, tracing
+from gateway.adapters import metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import merchants, outbox, payments, webhooks
 from gateway.domain.idempotency import Outcome
@@ -26,14 +26,16 @@ logger = Logger(child=True)  # the consumers put the record's id on each line (t
 
 
 def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRefundRequest) -> Outcome:
-    payment = store.lock_payment_of_merchant(tx, merchant.id, payment_id)
+    payment = payment_store.lock_payment_of_merchant(tx, merchant.id, payment_id)
     if payment is None:
         raise NotFound("Payment not found")
     if payment["status"] != "success":
         raise BadRequest("Payment not in refundable state")
-    if not store.reserve_refund(tx, payment_id, request.amount):
+    if not refund_store.reserve_refund(tx, payment_id, request.amount):
         raise BadRequest("Refund amount exceeds available amount")
-    refund = Refund(**store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason))
+    refund = Refund(
+        **refund_store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason)
+    )
     tracing.annotate(refund_id=refund.id, payment_id=payment_id)
     # The bank's wait passes on the queue (a message timer), not in the consumer.
     messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id), refund_wait_seconds())]
@@ -43,7 +45,7 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
 
 def get_refund(merchant: Merchant, refund_id: str) -> Refund:
     with transaction() as tx:
-        row = store.refund_of_merchant(tx, merchant.id, refund_id)
+        row = refund_store.refund_of_merchant(tx, merchant.id, refund_id)
     if row is None:
         raise NotFound("Refund not found")
     return Refund(**row)
@@ -51,13 +53,15 @@ def get_refund(merchant: Merchant, refund_id: str) -> Refund:
 
 def list_refunds(merchant: Merchant, query: RefundListQuery) -> Page:
     with transaction() as tx:
-        result = store.list_refunds(tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after)
+        result = refund_store.list_refunds(
+            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
+        )
     return to_page(result, query.limit, query.offset, lambda row: Refund(**row).model_dump(mode="json"), "refund")
 
 
 def refunds_of_payment(merchant: Merchant, payment_id: str) -> Page:
     with transaction() as tx:
-        if store.payment_of_merchant(tx, merchant.id, payment_id) is None:
+        if payment_store.payment_of_merchant(tx, merchant.id, payment_id) is None:
             raise NotFound("Payment not found")
     return list_refunds(merchant, RefundListQuery(payment_id=payment_id, limit=100))
 
@@ -79,16 +83,16 @@ def process_refund(job: RefundJob) -> str | None:
 
     The message arrives after the bank's wait (its timer was set when the refund was created)."""
     with transaction() as tx:
-        refund = store.refund_by_id(tx, job.refund_id)
+        refund = refund_store.refund_by_id(tx, job.refund_id)
     if refund is None or refund["status"] != "pending":
         logger.info("refund unknown or already processed")
         return None
     with transaction() as tx:
-        payment = store.lock_payment_of_merchant(tx, refund["merchant_id"], refund["payment_id"])
-        totals = store.refund_totals(tx, refund["payment_id"])
+        payment = payment_store.lock_payment_of_merchant(tx, refund["merchant_id"], refund["payment_id"])
+        totals = refund_store.refund_totals(tx, refund["payment_id"])
         if payment is None or payment["status"] != "success" or totals["reserved"] > payment["amount"]:
             raise RefundInvariantBroken(f"refund {job.refund_id}: payment no longer refundable")
-        processed = store.mark_refund_processed(tx, job.refund_id)
+        processed = refund_store.mark_refund_processed(tx, job.refund_id)
         if processed is None:
             return None
         merchant = merchants.merchant_in(tx, refund["merchant_id"])

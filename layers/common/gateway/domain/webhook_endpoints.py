@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.adapters import store
+from gateway.adapters import endpoint_store
 from gateway.adapters.postgres import Row, transaction
 from gateway.domain.merchants import Merchant, new_webhook_secret, validate_webhook_url
 from gateway.errors import BadRequest, NotFound
@@ -26,9 +26,9 @@ MAX_ENDPOINTS = 16
 def create(merchant: Merchant, request: CreateWebhookEndpointRequest) -> WebhookEndpointWithSecret:
     url = validate_webhook_url(request.url)
     with transaction() as tx:
-        if len(store.webhook_endpoints_of(tx, merchant.id)) >= MAX_ENDPOINTS:
+        if len(endpoint_store.webhook_endpoints_of(tx, merchant.id)) >= MAX_ENDPOINTS:
             raise BadRequest(f"A merchant may have at most {MAX_ENDPOINTS} webhook endpoints")
-        row = store.insert_webhook_endpoint(
+        row = endpoint_store.insert_webhook_endpoint(
             tx, new_id("we_"), merchant.id, url, new_webhook_secret(), request.enabled_events, request.description
         )
     return WebhookEndpointWithSecret(**row)
@@ -38,7 +38,7 @@ def list_all(merchant: Merchant) -> Page:
     """Every endpoint of the merchant, in the list envelope every list answers: one page, as a
     merchant has at most MAX_ENDPOINTS (the page's `limit`)."""
     with transaction() as tx:
-        rows = store.webhook_endpoints_of(tx, merchant.id)
+        rows = endpoint_store.webhook_endpoints_of(tx, merchant.id)
     return Page(
         data=[WebhookEndpoint(**row).model_dump(mode="json") for row in rows],
         total=len(rows),
@@ -51,7 +51,7 @@ def list_all(merchant: Merchant) -> Page:
 
 def get(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
     with transaction() as tx:
-        row = _found(store.webhook_endpoint_of(tx, merchant.id, _known_shape(endpoint_id)))
+        row = _found(endpoint_store.webhook_endpoint_of(tx, merchant.id, _known_shape(endpoint_id)))
     return WebhookEndpointWithSecret(**row)
 
 
@@ -62,7 +62,7 @@ def update(merchant: Merchant, endpoint_id: str, request: UpdateWebhookEndpointR
             raise BadRequest("url: an endpoint needs a URL (delete the endpoint instead)")
         changes["url"] = validate_webhook_url(changes["url"])
     with transaction() as tx:
-        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
+        row = _found(endpoint_store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
     return WebhookEndpoint(**row)
 
 
@@ -73,14 +73,14 @@ def rotate_secret(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSe
     with transaction() as tx:
         changes = {"secret": new_webhook_secret()}
         grace = get_settings().webhook_secret_grace_seconds
-        row = _found(store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes, grace))
+        row = _found(endpoint_store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes, grace))
     return WebhookEndpointWithSecret(**row)
 
 
 def delete(merchant: Merchant, endpoint_id: str) -> None:
     """Its pending deliveries are skipped; its delivery log stays listable."""
     with transaction() as tx:
-        if not store.delete_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id)):
+        if not endpoint_store.delete_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id)):
             raise NotFound("Webhook endpoint not found")
 
 

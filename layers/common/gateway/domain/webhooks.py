@@ -25,7 +25,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, scheduler, store, time_bounds, tracing, webhook_http
+from gateway.adapters import (
+    endpoint_store,
+    event_store,
+    metrics,
+    scheduler,
+    time_bounds,
+    tracing,
+    webhook_http,
+    webhook_store,
+)
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant, merchant_in
@@ -111,7 +120,7 @@ def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -
     """Stores the event (GET /api/v1/events) in the caller's transaction with a delivery to each
     endpoint subscribed to it; returns the deliveries' messages (none without an endpoint)."""
     event_id, payload = _new_event(event, data)
-    deliveries = store.insert_event(
+    deliveries = event_store.insert_event(
         tx, merchant.id, event_id, event, payload, _payment_of(data), _default_endpoint(merchant)
     )
     return [_stage_delivery(tx, delivery) for delivery in deliveries]
@@ -126,14 +135,16 @@ def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
 def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
     """A new attempt series for a stored event to each endpoint subscribed to it now, with the
     event's own id (the same `webhook-id`, so a receiver that already has it dedupes)."""
-    deliveries = store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
+    deliveries = event_store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
     if not deliveries:
         raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
     return [(str(delivery["id"]), _stage_delivery(tx, delivery)) for delivery in deliveries]
 
 
-def _default_endpoint(merchant: Merchant) -> store.EventTarget:
-    return store.EventTarget(has_url=bool(merchant.webhook_url), failing=merchant.webhook_failing_since is not None)
+def _default_endpoint(merchant: Merchant) -> event_store.EventTarget:
+    return event_store.EventTarget(
+        has_url=bool(merchant.webhook_url), failing=merchant.webhook_failing_since is not None
+    )
 
 
 def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
@@ -162,7 +173,7 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
             raise BadRequest("Configure a webhook URL first")
         # A test delivery, not a business event: it is not stored in the events list.
         event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
-        log_id = store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
+        log_id = webhook_store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
         staged = outbox.stage(tx, lane(current.webhook_failing_since is not None), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
@@ -220,11 +231,13 @@ def deliver_batch(
         return statuses
     claim = str(uuid.uuid4())
     with transaction() as tx:
-        claimed = store.claim_pending_webhooks(tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS)
+        claimed = webhook_store.claim_pending_webhooks(
+            tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS
+        )
         for log in claimed:
             if not log["webhook_url"]:
                 reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
-                store.skip_webhook(tx, str(log["id"]), reason)
+                webhook_store.skip_webhook(tx, str(log["id"]), reason)
                 statuses[str(log["id"])] = "skipped"
     sendable = [log for log in claimed if log["webhook_url"]]
     results = webhook_http.post_all([_signed_post(log) for log in sendable]) if sendable else []
@@ -234,7 +247,9 @@ def deliver_batch(
     retries: list[outbox.StagedMessage] = []
     if attempts:
         with transaction() as tx:
-            updated = store.record_webhook_attempts(tx, claim, [_attempt_record(attempt) for attempt in attempts])
+            updated = webhook_store.record_webhook_attempts(
+                tx, claim, [_attempt_record(attempt) for attempt in attempts]
+            )
             recorded = [attempt for attempt in attempts if str(attempt.log["id"]) in updated]
             _mark_endpoints(tx, recorded)
             # A retry follows a failure: it goes through the slow lane.
@@ -277,9 +292,9 @@ def _delay_after(log: Row, result: webhook_http.DeliveryResult) -> int | None:
     return None if result.succeeded else next_delay(log["attempts"] + 1)
 
 
-def _attempt_record(attempt: _Attempt) -> store.WebhookAttemptRecord:
+def _attempt_record(attempt: _Attempt) -> webhook_store.WebhookAttemptRecord:
     result = attempt.result
-    return store.WebhookAttemptRecord(
+    return webhook_store.WebhookAttemptRecord(
         str(attempt.log["id"]),
         attempt.status,
         attempt.delay,
@@ -298,7 +313,7 @@ def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
         key = (str(attempt.log["merchant_id"]), attempt.log["endpoint_id"], attempt.log["webhook_url"])
         answered[key] = answered.get(key, False) or attempt.result.succeeded
     for (merchant_id, endpoint_id, url), succeeded in answered.items():
-        store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded)
+        endpoint_store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded)
 
 
 def _count(attempts: list[_Attempt]) -> None:
@@ -342,7 +357,7 @@ def _schedule_retry(webhook_log_id: str, attempts_made: int, at: datetime) -> No
 
 def requeue_lost_retries(limit: int = 100) -> int:
     with transaction() as tx:
-        lost = store.lost_webhook_retries(tx, get_settings().stuck_after_seconds, limit)
+        lost = webhook_store.lost_webhook_retries(tx, get_settings().stuck_after_seconds, limit)
         messages = [outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=log_id)) for log_id in lost]
     outbox.publish(messages, background=True)
     return len(lost)
@@ -359,8 +374,8 @@ def purge_expired(limit: int = 10_000) -> tuple[int, int]:
     """At most `limit` attempts of expired deliveries, then at most `limit` expired deliveries left
     with no attempt: (deliveries, attempts) purged. Bounded per table and per run; the relay runs it."""
     with transaction() as tx:
-        attempts = store.purge_expired_webhook_attempts(tx, RETENTION_DAYS, limit)
-        logs = store.purge_expired_webhook_logs(tx, RETENTION_DAYS, limit)
+        attempts = webhook_store.purge_expired_webhook_attempts(tx, RETENTION_DAYS, limit)
+        logs = webhook_store.purge_expired_webhook_logs(tx, RETENTION_DAYS, limit)
     return logs, attempts
 
 
@@ -371,7 +386,7 @@ def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
     if query.starting_after is not None and not _is_uuid(query.starting_after):
         return to_page(None, query.limit, query.offset, dict, "log")  # names no log: a 400 like the others
     with transaction() as tx:
-        result = store.list_webhook_logs(
+        result = webhook_store.list_webhook_logs(
             tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
         )
     return to_page(result, query.limit, query.offset, lambda row: WebhookLog(**row).model_dump(mode="json"), "log")
@@ -380,7 +395,7 @@ def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
 def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
     with transaction() as tx:
         row = _log_of(tx, merchant, webhook_log_id)
-        attempts = store.webhook_attempts(tx, webhook_log_id)
+        attempts = webhook_store.webhook_attempts(tx, webhook_log_id)
     return WebhookLogDetail(
         **{**row, "payload": json.loads(row["payload"])}, attempt_history=[WebhookAttempt(**a) for a in attempts]
     )
@@ -389,10 +404,10 @@ def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
 def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
     with transaction() as tx:
         _log_of(tx, merchant, webhook_log_id)
-        reset = store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id)
+        reset = webhook_store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id)
         if reset is None:
             raise BadRequest("Webhook delivery is already pending")
-        failing = store.endpoint_failing(tx, merchant.id, reset["endpoint_id"])
+        failing = endpoint_store.endpoint_failing(tx, merchant.id, reset["endpoint_id"])
         staged = outbox.stage(tx, lane(failing), WebhookJob(webhook_log_id=webhook_log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
@@ -401,7 +416,7 @@ def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
 def _log_of(tx: Tx, merchant: Merchant, webhook_log_id: str) -> Row:
     if not _is_uuid(webhook_log_id):
         raise NotFound("Webhook log not found")
-    row = store.webhook_log_of_merchant(tx, merchant.id, webhook_log_id)
+    row = webhook_store.webhook_log_of_merchant(tx, merchant.id, webhook_log_id)
     if row is None:
         raise NotFound("Webhook log not found")
     return row

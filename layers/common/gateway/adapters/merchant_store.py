@@ -1,0 +1,137 @@
+"""SQL of merchants: lookups by credential (counting the request against its budget), onboarding, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.adapters.postgres import Row, Tx
+
+_MERCHANT_COLUMNS = (
+    "id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_url, webhook_secret, webhook_failing_since,"
+    " is_active"
+)
+
+
+def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE api_key = %s", (api_key,))
+
+
+# One statement finds the caller and takes a token from its bucket when the credential matches (a
+# wrong secret spends nobody's budget): rate limiting adds no round trip to a request.
+_COUNTED_MERCHANT = (
+    "WITH m AS (SELECT {columns}, coalesce(rate_limit_{kind}s, %(default_limit)s)::float8 AS rate_limit,"
+    "  coalesce(rate_limit_period_seconds, %(default_period)s)::float8 AS period FROM merchants WHERE {where}),"
+    " taken AS (INSERT INTO rate_limit_buckets AS b"
+    "  (merchant_id, credential, kind, rate_limit, period, tokens, allowed, updated_at)"
+    "  SELECT id, %(credential)s, '{kind}', rate_limit, period, rate_limit - 1, true, clock_timestamp()"
+    "  FROM m WHERE is_active AND {counts}"
+    "  ON CONFLICT (merchant_id, credential, kind) DO UPDATE SET"
+    "   tokens = {refilled} - CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END,"
+    "   allowed = {refilled} >= 1,"
+    "   rate_limit = EXCLUDED.rate_limit, period = EXCLUDED.period, updated_at = EXCLUDED.updated_at"
+    "  RETURNING tokens, allowed)"
+    " SELECT m.*, taken.tokens AS rate_tokens, taken.allowed AS rate_allowed FROM m LEFT JOIN taken ON true"
+).replace(
+    "{refilled}", "rate_limit_refill(b.tokens, b.updated_at, EXCLUDED.updated_at, EXCLUDED.rate_limit, EXCLUDED.period)"
+)
+
+
+def merchant_by_api_key_counted(
+    tx: Tx, api_key: str, secret_hash: str, kind: str, default_limit: int, default_period: int
+) -> Row | None:
+    """The merchant with `api_key`; when `secret_hash` matches, also the request counted against its
+    `kind` ('read' or 'write') budget: `rate_tokens` left and `rate_allowed`, plus its `rate_limit`
+    and `period`."""
+    sql = _COUNTED_MERCHANT.format(
+        columns=_MERCHANT_COLUMNS, kind=_kind(kind), where="api_key = %(key)s", counts="api_secret_hash = %(hash)s"
+    )
+    return tx.one(
+        sql,
+        {
+            "key": api_key,
+            "hash": secret_hash,
+            "credential": "key",
+            "default_limit": default_limit,
+            "default_period": default_period,
+        },
+    )
+
+
+def merchant_by_id_counted(tx: Tx, merchant_id: str, kind: str, default_limit: int, default_period: int) -> Row | None:
+    """A dashboard session's merchant, counted against the session's own budget."""
+    sql = _COUNTED_MERCHANT.format(columns=_MERCHANT_COLUMNS, kind=_kind(kind), where="id = %(id)s", counts="true")
+    return tx.one(
+        sql,
+        {"id": merchant_id, "credential": "session", "default_limit": default_limit, "default_period": default_period},
+    )
+
+
+def _kind(kind: str) -> str:
+    if kind not in ("read", "write"):
+        raise ValueError(f"no rate limit kind {kind!r}")
+    return kind
+
+
+def merchant_by_email(tx: Tx, email: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS}, password_hash FROM merchants WHERE lower(email) = lower(%s)", (email,))
+
+
+def insert_merchant(tx: Tx, merchant: dict[str, Any]) -> Row | None:
+    """The new merchant, or None when the email is taken (case-insensitively)."""
+    return tx.one(
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret, password_hash)"
+        " SELECT %(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(webhook_secret)s,"
+        " %(password_hash)s"
+        " WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE lower(email) = lower(%(email)s))"
+        f" ON CONFLICT DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
+        merchant,
+    )
+
+
+def set_api_secret(tx: Tx, merchant_id: str, secret_hash: str, hint: str) -> Row:
+    row = tx.one(
+        "UPDATE merchants SET api_secret_hash = %s, api_secret_hint = %s, updated_at = now() WHERE id = %s"
+        f" RETURNING {_MERCHANT_COLUMNS}",
+        (secret_hash, hint, merchant_id),
+    )
+    assert row is not None
+    return row
+
+
+def merchant_stats(tx: Tx, merchant_id: str) -> Row:
+    row = tx.one(
+        "SELECT count(*) AS total_transactions,"
+        " coalesce(sum(amount) FILTER (WHERE status = 'success'), 0) AS total_amount,"
+        " count(*) FILTER (WHERE status = 'success') AS successful,"
+        " count(*) FILTER (WHERE status IN ('success', 'failed')) AS finished"
+        " FROM payments WHERE merchant_id = %s",
+        (merchant_id,),
+    )
+    assert row is not None
+    return row
+
+
+def merchant_by_id(tx: Tx, merchant_id: str) -> Row | None:
+    return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE id = %s", (merchant_id,))
+
+
+def set_webhook_url(tx: Tx, merchant_id: str, webhook_url: str | None) -> Row:
+    row = tx.one(
+        "UPDATE merchants SET webhook_url = %s, webhook_failing_since = NULL, updated_at = now() WHERE id = %s"
+        f" RETURNING {_MERCHANT_COLUMNS}",
+        (webhook_url, merchant_id),
+    )
+    assert row is not None
+    return row
+
+
+def set_webhook_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> Row:
+    """A new default secret; the one it replaces keeps signing beside it for `grace_seconds`."""
+    row = tx.one(
+        "UPDATE merchants SET webhook_secret_previous = webhook_secret,"
+        " webhook_secret_previous_until = now() + make_interval(secs => %s), webhook_secret = %s, updated_at = now()"
+        f" WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
+        (grace_seconds, secret, merchant_id),
+    )
+    assert row is not None
+    return row

@@ -1,0 +1,179 @@
+"""SQL of webhook deliveries: claims, attempts, retries, the delivery log, retention."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
+from gateway.adapters.postgres import Row, Tx
+
+WEBHOOK_COLUMNS = (
+    "id, event_id, merchant_id, payment_id, endpoint_id, event, status, attempts, created_at, last_attempt_at,"
+    " next_retry_at, response_code"
+)
+
+
+def insert_webhook_log(
+    tx: Tx, merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None
+) -> str:
+    row = tx.one(
+        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload, payment_id)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (merchant_id, event_id, event, payload, payment_id),
+    )
+    assert row is not None
+    return str(row["id"])
+
+
+def claim_pending_webhooks(tx: Tx, webhook_log_ids: list[str], claim: str, lease_seconds: float) -> list[Row]:
+    """Claims those of these deliveries that are pending, due and not claimed by a live consumer
+    (`claim` until `lease_seconds` from now), and returns them with their endpoint's URL and
+    secrets (the merchant's default endpoint, or one of its endpoints: no URL once that one is
+    disabled or deleted). Committed before anything is posted: a duplicate message, or a second
+    consumer, finds the delivery claimed and posts nothing; a crashed consumer's claim expires. A
+    message that arrives before its retry time (a stray duplicate) claims nothing."""
+    return tx.all(
+        "WITH claimed AS (UPDATE webhook_logs SET delivery_claim = %(claim)s,"
+        "  delivering_until = now() + make_interval(secs => %(lease)s)"
+        "  WHERE id IN (SELECT id FROM webhook_logs WHERE id = ANY(%(ids)s::uuid[]) AND status = 'pending'"
+        "   AND (delivering_until IS NULL OR delivering_until <= now())"
+        "   AND (next_retry_at IS NULL OR next_retry_at <= now() + interval '1 second')"
+        "   FOR UPDATE SKIP LOCKED)"
+        "  RETURNING id, merchant_id, endpoint_id, event_id, event, payload, attempts)"
+        " SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
+        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
+        "  WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
+        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
+        " CASE WHEN w.endpoint_id IS NULL AND m.webhook_secret_previous_until > now() THEN m.webhook_secret_previous"
+        "  WHEN w.endpoint_id IS NOT NULL AND e.secret_previous_until > now() THEN e.secret_previous"
+        "  END AS webhook_secret_previous"
+        " FROM claimed w JOIN merchants m ON m.id = w.merchant_id"
+        " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id",
+        {"claim": claim, "lease": lease_seconds, "ids": webhook_log_ids},
+    )
+
+
+@dataclass(frozen=True)
+class WebhookAttemptRecord:
+    webhook_log_id: str
+    status: str
+    next_retry_in_seconds: int | None
+    response_code: int | None
+    response_body: str | None
+    error: str | None
+    latency_ms: int
+
+
+def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRecord]) -> dict[str, Row]:
+    """Each attempt in the history and on its log, for a whole batch in one statement, where the
+    log is still pending under this `claim` (a claim that expired and was taken over records
+    nothing: the new holder records its own attempt); the claim is released. Returns each recorded
+    log's `next_retry_at` and `attempts` by its id."""
+    if not attempts:
+        return {}
+    columns = list(zip(*(astuple(attempt) for attempt in attempts), strict=True))
+    rows = tx.all(
+        "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[],"
+        "  %s::int[]) AS a (id, status, delay, response_code, response_body, error, latency_ms)),"
+        " recorded AS (UPDATE webhook_logs w SET status = a.status, attempts = w.attempts + 1,"
+        "  last_attempt_at = now(), response_code = a.response_code, response_body = a.response_body,"
+        "  last_error = a.error, delivery_claim = NULL, delivering_until = NULL,"
+        "  next_retry_at = CASE WHEN a.delay IS NULL THEN NULL ELSE now() + make_interval(secs => a.delay) END"
+        "  FROM a WHERE w.id = a.id AND w.status = 'pending' AND w.delivery_claim = %s::uuid"
+        "  RETURNING w.id, w.next_retry_at, w.attempts),"
+        " history AS (INSERT INTO webhook_attempts (webhook_log_id, response_code, latency_ms, error, response_body)"
+        "  SELECT a.id, a.response_code, a.latency_ms, a.error, a.response_body FROM a JOIN recorded r ON r.id = a.id)"
+        " SELECT id, next_retry_at, attempts FROM recorded",
+        [*(list(column) for column in columns), claim],
+    )
+    return {str(row["id"]): row for row in rows}
+
+
+# A delivery expires when it is final (delivered, failed for good or skipped) and its last activity
+# (its last attempt, or its creation) is older than the retention.
+_EXPIRED_WEBHOOK_LOG = (
+    "w.status <> 'pending' AND coalesce(w.last_attempt_at, w.created_at) < now() - make_interval(days => %s)"
+)
+
+
+def purge_expired_webhook_attempts(tx: Tx, older_than_days: int, limit: int) -> int:
+    """At most `limit` attempts of expired deliveries, oldest first."""
+    return tx.execute(
+        "DELETE FROM webhook_attempts WHERE id IN (SELECT a.id FROM webhook_attempts a"
+        f" JOIN webhook_logs w ON w.id = a.webhook_log_id WHERE {_EXPIRED_WEBHOOK_LOG} ORDER BY a.id LIMIT %s)",
+        (older_than_days, limit),
+    )
+
+
+def purge_expired_webhook_logs(tx: Tx, older_than_days: int, limit: int) -> int:
+    """At most `limit` expired deliveries whose attempts are purged already (so the cascade deletes
+    nothing more: the batch stays bounded)."""
+    return tx.execute(
+        "DELETE FROM webhook_logs WHERE id IN (SELECT w.id FROM webhook_logs w"
+        f" WHERE {_EXPIRED_WEBHOOK_LOG}"
+        " AND NOT EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.webhook_log_id = w.id)"
+        " ORDER BY coalesce(w.last_attempt_at, w.created_at) LIMIT %s)",
+        (older_than_days, limit),
+    )
+
+
+def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
+    tx.execute(
+        "UPDATE webhook_logs SET status = 'skipped', last_error = %s, next_retry_at = NULL,"
+        " delivery_claim = NULL, delivering_until = NULL WHERE id = %s",
+        (reason, webhook_log_id),
+    )
+
+
+def webhook_log_of_merchant(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {WEBHOOK_COLUMNS}, payload, last_error FROM webhook_logs WHERE id = %s AND merchant_id = %s",
+        (webhook_log_id, merchant_id),
+    )
+
+
+def webhook_attempts(tx: Tx, webhook_log_id: str) -> list[Row]:
+    return tx.all(
+        "SELECT attempted_at, response_code, latency_ms, error, response_body FROM webhook_attempts"
+        " WHERE webhook_log_id = %s ORDER BY id",
+        (webhook_log_id,),
+    )
+
+
+def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
+    return tx.one(
+        "UPDATE webhook_logs SET status = 'pending', attempts = 0, next_retry_at = NULL, requeued_at = NULL"
+        " WHERE id = %s AND merchant_id = %s AND status <> 'pending' RETURNING id, endpoint_id",
+        (webhook_log_id, merchant_id),
+    )
+
+
+def list_webhook_logs(
+    tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
+) -> PageRows | None:
+    where, params = filter_conditions(merchant_id, filters)
+    if filters.get("event"):
+        where.append("event = %s")
+        params.append(filters["event"])
+    if filters.get("search"):
+        where.append("(event_id = %s OR payment_id = %s)")
+        params += [filters["search"], filters["search"]]
+    if filters.get("endpoint_id") == "default":
+        where.append("endpoint_id IS NULL")
+    elif filters.get("endpoint_id"):
+        where.append("endpoint_id = %s")
+        params.append(filters["endpoint_id"])
+    return select_page(tx, "webhook_logs", WEBHOOK_COLUMNS, where, params, limit, offset, starting_after)
+
+
+def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[str]:
+    """Pending deliveries whose message or schedule never came: due long ago, not re-enqueued lately."""
+    rows = tx.all(
+        "UPDATE webhook_logs SET requeued_at = now() WHERE id IN ("
+        " SELECT id FROM webhook_logs WHERE status = 'pending'"
+        " AND GREATEST(coalesce(next_retry_at, created_at), requeued_at) < now() - make_interval(secs => %s)"
+        " ORDER BY coalesce(next_retry_at, created_at) LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+        (older_than_seconds, limit),
+    )
+    return [str(row["id"]) for row in rows]
