@@ -1,141 +1,35 @@
-/** The gateway API as the dashboard sees it: Bearer session, error envelope, typed replies. */
+/** The gateway API as the dashboard sees it: Bearer session, error envelope, typed replies.
+ *
+ * The reply types are the API's own OpenAPI document, generated into ./api-schema.ts by
+ * `python scripts/dashboard_types.py` (tests/unit/test_dashboard_types.py fails when it is stale):
+ * nothing here restates a field. */
+import { eventTypeValues, type components } from "./api-schema";
 
-export interface Page<T> {
-  data: T[];
-  total: number;
-  /** More than 10,000 rows match; `total` is then 10,000. */
-  total_capped: boolean;
-  limit: number;
-  offset: number;
-  has_more: boolean;
-}
+type Schemas = components["schemas"];
 
-export type PaymentStatus = "pending" | "processing" | "success" | "failed";
+/** Every list's envelope; `data` holds the list's objects (the document types it as plain objects). */
+export type Page<T> = Omit<Schemas["Page"], "data"> & { data: T[] };
 
-export interface Payment {
-  id: string;
-  order_id: string;
-  amount: number;
-  currency: string;
-  method: "upi" | "card";
-  vpa?: string | null;
-  card_network?: string | null;
-  card_last4?: string | null;
-  status: PaymentStatus;
-  captured: boolean;
-  amount_refunded: number;
-  refund_status: "none" | "partial" | "full" | null;
-  error_code: string | null;
-  error_description: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type Payment = Schemas["Payment"];
+export type PaymentStatus = Payment["status"];
+export type Refund = Schemas["Refund"];
+export type WebhookLog = Schemas["WebhookLog"];
+export type WebhookAttempt = Schemas["WebhookAttempt"];
+export type WebhookLogDetail = Schemas["WebhookLogDetail"];
+export type SessionMerchant = Schemas["SessionMerchant"];
+export type Session = Schemas["Session"];
+export type Stats = Schemas["MerchantStats"];
+export type WebhookConfig = Schemas["WebhookConfig"];
+export type WebhookEndpoint = Schemas["WebhookEndpoint"];
+export type WebhookEndpointWithSecret = Schemas["WebhookEndpointWithSecret"];
+/** The key, and the secret's last four characters: the secret itself is stored only as a hash. */
+export type Credentials = Schemas["ApiCredentials"];
+export type NewApiSecret = Schemas["NewApiSecret"];
+export type RetryReply = Schemas["WebhookRetryReply"];
 
-export interface Refund {
-  id: string;
-  payment_id: string;
-  amount: number;
-  reason: string | null;
-  status: "pending" | "processed";
-  created_at: string;
-  processed_at: string | null;
-}
-
-export interface WebhookLog {
-  id: string;
-  event_id: string;
-  event: string;
-  payment_id: string | null;
-  /** null: the merchant's default endpoint. */
-  endpoint_id: string | null;
-  status: "pending" | "success" | "failed" | "skipped";
-  attempts: number;
-  created_at: string;
-  last_attempt_at: string | null;
-  next_retry_at: string | null;
-  response_code: number | null;
-}
-
-export interface WebhookAttempt {
-  attempted_at: string;
-  response_code: number | null;
-  latency_ms: number;
-  error: string | null;
-  response_body: string | null;
-}
-
-export interface WebhookLogDetail extends WebhookLog {
-  payload: unknown;
-  last_error: string | null;
-  attempt_history: WebhookAttempt[];
-}
-
-export interface SessionMerchant {
-  id: string;
-  name: string;
-  email: string;
-  api_key: string;
-}
-
-export interface Session {
-  token: string;
-  token_type: "Bearer";
-  expires_at: string;
-  merchant: SessionMerchant;
-}
-
-export interface Stats {
-  total_transactions: number;
-  total_amount: number;
-  success_rate: number;
-}
-
-export interface WebhookConfig {
-  webhook_url: string | null;
-  webhook_secret: string;
-}
-
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  enabled_events: string[];
-  description: string | null;
-  disabled: boolean;
-  failing_since: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface WebhookEndpointWithSecret extends WebhookEndpoint {
-  secret: string;
-}
-
+export type EventType = Schemas["EventType"];
 /** What an endpoint may subscribe to: a type, a family or `*` (the API checks the same list). */
-export const EVENT_TYPES = [
-  "payment.created",
-  "payment.pending",
-  "payment.success",
-  "payment.failed",
-  "refund.created",
-  "refund.processed",
-] as const;
-
-export interface Credentials {
-  api_key: string;
-  /** The secret's last four characters: the secret itself is stored only as a hash. */
-  api_secret_hint: string;
-}
-
-export interface NewApiSecret {
-  api_key: string;
-  api_secret: string;
-}
-
-export interface RetryReply {
-  id: string;
-  status: string;
-  message: string;
-}
+export const EVENT_TYPES: readonly EventType[] = eventTypeValues;
 
 export class ApiError extends Error {
   constructor(

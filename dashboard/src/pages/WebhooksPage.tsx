@@ -18,7 +18,11 @@ export function WebhooksPage() {
   // "" every endpoint, "default" the default one, or an endpoint's id: that endpoint's delivery log.
   const [endpoint, setEndpoint] = useState("");
   const pages = useCursorPages(`${status}|${endpoint}`);
-  const endpoints = useResource(() => api.get<WebhookEndpoint[]>("/api/v1/webhook_endpoints"), [api]);
+  // Every endpoint fits one page (a merchant has at most the page's `limit` of them).
+  const endpoints = useResource(
+    () => api.get<Page<WebhookEndpoint>>("/api/v1/webhook_endpoints").then((page) => page.data),
+    [api],
+  );
   const logs = useResource(
     () =>
       api.get<Page<WebhookLog>>("/api/v1/webhooks", {

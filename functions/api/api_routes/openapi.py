@@ -3,7 +3,8 @@
 Powertools generates paths and bodies from the routes' types; this adds what it cannot know: every
 error status a route can answer (in the error envelope; its generic 422 only where an idempotency
 key reused with another body gets one), which routes need no credentials or only the public key,
-and the schema of replies routes build themselves (/health).
+the schema of replies routes build themselves (/health), and the event types an endpoint may
+subscribe to (`EventType`, for clients such as the dashboard; scripts/dashboard_types.py).
 
 Query parameters declared as one model (`Annotated[OrderListQuery, Query()]`) are flattened by
 Powertools into parameters with only a basic type; their schemas here come from the model itself
@@ -22,7 +23,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
-from gateway.models import Health
+from gateway.models import EVENT_TYPES, Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
 
@@ -39,6 +40,12 @@ ERROR_ENVELOPE_SCHEMA = {
             "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
         }
     },
+}
+EVENT_TYPE_SCHEMA = {
+    "title": "EventType",
+    "description": "An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)",
+    "type": "string",
+    "enum": list(EVENT_TYPES),
 }
 NO_CREDENTIALS = {"/health", "/api/v1/auth/login", "/api/v1/test/merchant", "/api/v1/test/jobs/status"}
 PUBLIC_KEY_ONLY = re.compile(r"^/api/v1/(orders/\{[^}]+\}/public|payments/public|payments/\{[^}]+\}/public)$")
@@ -120,6 +127,7 @@ def describe(generated: str, queries: QueryModels | None = None) -> dict[str, An
         schemas.pop(unused, None)
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE_SCHEMA
     schemas["Health"] = Health.model_json_schema()
+    schemas["EventType"] = EVENT_TYPE_SCHEMA
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if queries and (method, path) in queries:

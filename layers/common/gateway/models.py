@@ -16,6 +16,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     WithJsonSchema,
+    computed_field,
     model_validator,
 )
 
@@ -134,6 +135,8 @@ QueryTime = Annotated[
 PaymentStatus = Literal["pending", "processing", "success", "failed"]
 OrderStatus = Literal["created", "attempted", "paid"]
 Method = Literal["upi", "card"]
+RefundStatus = Literal["pending", "processed"]
+WebhookLogStatus = Literal["pending", "success", "failed", "skipped"]  # the webhook_logs CHECK constraint
 
 
 class _ListQuery(_Model):
@@ -174,12 +177,12 @@ class OrderListQuery(_ListQuery):
 
 
 class RefundListQuery(_ListQuery):
-    status: Literal["pending", "processed"] | None = None
+    status: RefundStatus | None = None
     payment_id: Annotated[str, Field(max_length=64)] | None = None
 
 
 class WebhookListQuery(_ListQuery):
-    status: Literal["pending", "success", "failed", "skipped"] | None = None
+    status: WebhookLogStatus | None = None
     event: Annotated[str, Field(max_length=50)] | None = None
     payment_id: Annotated[str, Field(max_length=64)] | None = None
     endpoint_id: Annotated[str, Field(max_length=64)] | None = Field(
@@ -306,22 +309,34 @@ class Order(_Model):
     currency: str
     receipt: str | None
     notes: dict[str, Any] | None
-    status: str
+    status: OrderStatus
     created_at: datetime
 
 
+# A reply's defaults are dumped like any value: its schema says every field is there (not optional).
+_REPLY = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+_INSTRUMENT_FIELDS = ("vpa", "card_network", "card_last4")
+
+
+def _instrument_fields_optional(schema: dict[str, Any]) -> None:
+    """public_dict leaves out the other method's fields: `vpa` (upi) or `card_network`, `card_last4` (card)."""
+    schema["required"] = [name for name in schema.get("required", []) if name not in _INSTRUMENT_FIELDS]
+
+
 class Payment(_Model):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore", json_schema_serialization_defaults_required=True, json_schema_extra=_instrument_fields_optional
+    )
 
     id: str
     order_id: str
     amount: int
     currency: str
-    method: str
+    method: Method
     vpa: str | None = None
     card_network: str | None = None
     card_last4: str | None = None
-    status: str
+    status: PaymentStatus
     captured: bool = False
     captured_at: datetime | None = None
     amount_refunded: int = 0
@@ -330,8 +345,13 @@ class Payment(_Model):
     created_at: datetime
     updated_at: datetime
 
+    # A computed field: dumped last (after updated_at) and described in the document's reply schema.
+    @computed_field(  # type: ignore[prop-decorator]
+        description="From `amount_refunded` (refunds created, pending or processed): null if none, `full` if they"
+        " cover the amount"
+    )
     @property
-    def refund_status(self) -> str | None:
+    def refund_status(self) -> Literal["partial", "full"] | None:
         if not self.amount_refunded:
             return None
         return "full" if self.amount_refunded == self.amount else "partial"
@@ -339,7 +359,6 @@ class Payment(_Model):
     def public_dict(self) -> dict[str, Any]:
         """JSON shape for API responses and webhooks: absent instrument fields left out."""
         data = self.model_dump(mode="json")
-        data["refund_status"] = self.refund_status
         if self.method == "upi":
             data.pop("card_network"), data.pop("card_last4")
         else:
@@ -353,7 +372,7 @@ class PublicOrder(_Model):
     id: str
     amount: int
     currency: str
-    status: str
+    status: OrderStatus
     merchant_name: str
 
 
@@ -362,31 +381,31 @@ class PublicPayment(_Model):
     order_id: str
     amount: int
     currency: str
-    method: str
-    status: str
+    method: Method
+    status: PaymentStatus
 
 
 class Refund(_Model):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _REPLY
 
     id: str
     payment_id: str
     amount: int
     reason: str | None
-    status: str
+    status: RefundStatus
     created_at: datetime
     processed_at: datetime | None = None
 
 
 class WebhookLog(_Model):
-    model_config = ConfigDict(extra="ignore")
+    model_config = _REPLY
 
     id: str
     event_id: str
     event: str
     payment_id: str | None = None
     endpoint_id: str | None = Field(default=None, description="null: the merchant's default endpoint")
-    status: str
+    status: WebhookLogStatus
     attempts: int
     created_at: datetime
     last_attempt_at: datetime | None
@@ -431,7 +450,7 @@ class WebhookLogDetail(WebhookLog):
 
 class WebhookRetryReply(_Model):
     id: str
-    status: str
+    status: Literal["pending"]
     message: str
 
 
