@@ -683,12 +683,12 @@ export interface components {
             search?: string | null;
             /**
              * From
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             from?: string | null;
             /**
              * To
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             to?: string | null;
             /**
@@ -700,12 +700,12 @@ export interface components {
             payment_id?: string | null;
             /**
              * Created[Gte]
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             "created[gte]"?: string | null;
             /**
              * Created[Lte]
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             "created[lte]"?: string | null;
         };
@@ -812,12 +812,12 @@ export interface components {
             search?: string | null;
             /**
              * From
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             from?: string | null;
             /**
              * To
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             to?: string | null;
             /** Status */
@@ -928,12 +928,12 @@ export interface components {
             search?: string | null;
             /**
              * From
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             from?: string | null;
             /**
              * To
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             to?: string | null;
             /** Status */
@@ -1027,12 +1027,12 @@ export interface components {
             search?: string | null;
             /**
              * From
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             from?: string | null;
             /**
              * To
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             to?: string | null;
             /** Status */
@@ -1219,12 +1219,12 @@ export interface components {
             search?: string | null;
             /**
              * From
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             from?: string | null;
             /**
              * To
-             * @description ISO 8601 or unix seconds
+             * @description ISO 8601 (no offset: UTC) or unix seconds
              */
             to?: string | null;
             /** Status */
@@ -2706,9 +2706,9 @@ export interface operations {
                 starting_after?: string;
                 /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
                 search?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 to?: string;
                 status?: "created" | "attempted" | "paid";
             };
@@ -2887,9 +2887,9 @@ export interface operations {
                 starting_after?: string;
                 /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
                 search?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 to?: string;
                 status?: "pending" | "processing" | "success" | "failed";
                 method?: "upi" | "card";
@@ -3166,9 +3166,9 @@ export interface operations {
                 starting_after?: string;
                 /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
                 search?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 to?: string;
                 status?: "pending" | "processed";
                 payment_id?: string;
@@ -3861,9 +3861,9 @@ export interface operations {
                 starting_after?: string;
                 /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
                 search?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 to?: string;
                 status?: "pending" | "success" | "failed" | "skipped";
                 event?: string;
@@ -3941,16 +3941,16 @@ export interface operations {
                 starting_after?: string;
                 /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
                 search?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 to?: string;
                 /** @description an event type (`payment.success`) or a family (`payment.*`) */
                 type?: string;
                 payment_id?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 "created[gte]"?: string;
-                /** @description ISO 8601 or unix seconds */
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 "created[lte]"?: string;
             };
             header?: never;

@@ -4,7 +4,7 @@ No `from __future__ import annotations` here: pydantic would compile and evaluat
 annotation from its string (~10 ms of each cold start); a model may only name models defined above it.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -114,10 +114,17 @@ class CreateRefundRequest(_Request):
     reason: Annotated[StrictStr, Field(max_length=500)] | None = None
 
 
+def _as_utc(moment: datetime) -> datetime:
+    """A time without an offset is UTC (documented), never the zone the database or process runs in."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 # A list filter's time: what the parser takes, as the document says it (a date-time without a leap
-# second or year 0, or unix seconds), so a client following the document is never refused.
+# second or year 0, or unix seconds), so a client following the document is never refused. Read as
+# UTC when it names no offset.
 QueryTime = Annotated[
     datetime,
+    AfterValidator(_as_utc),
     WithJsonSchema(
         {
             "anyOf": [
@@ -151,8 +158,8 @@ class _ListQuery(_Model):
         default=None,
         description="an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)",  # noqa: E501
     )
-    created_from: QueryTime | None = Field(default=None, alias="from", description="ISO 8601 or unix seconds")
-    created_to: QueryTime | None = Field(default=None, alias="to", description="ISO 8601 or unix seconds")
+    created_from: QueryTime | None = Field(default=None, alias="from", description="ISO 8601 (no offset: UTC) or unix seconds")
+    created_to: QueryTime | None = Field(default=None, alias="to", description="ISO 8601 (no offset: UTC) or unix seconds")
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> Self:
@@ -265,8 +272,8 @@ class EventListQuery(_ListQuery):
         default=None, description="an event type (`payment.success`) or a family (`payment.*`)"
     )
     payment_id: Annotated[str, Field(max_length=64)] | None = None
-    created_gte: QueryTime | None = Field(default=None, alias="created[gte]", description="ISO 8601 or unix seconds")
-    created_lte: QueryTime | None = Field(default=None, alias="created[lte]", description="ISO 8601 or unix seconds")
+    created_gte: QueryTime | None = Field(default=None, alias="created[gte]", description="ISO 8601 (no offset: UTC) or unix seconds")
+    created_lte: QueryTime | None = Field(default=None, alias="created[lte]", description="ISO 8601 (no offset: UTC) or unix seconds")
 
     @model_validator(mode="after")
     def _one_time_range_style(self) -> Self:

@@ -65,15 +65,18 @@ def migrate(database_url: str, wait_seconds: float = 0) -> list[str]:
 
 
 def session_defaults() -> dict[str, str]:
-    """What every session of the gateway's role starts with (time_bounds has the reasons)."""
+    """What every session of the gateway's role starts with (time_bounds has the reasons for the
+    timeouts). TimeZone UTC: timestamps come back as UTC datetimes and a timestamp without a zone
+    would be read as UTC, whatever the server's or the cluster parameter group's zone."""
     return {
         "statement_timeout": f"{int(time_bounds.DATABASE_STATEMENT_TIMEOUT_MS)}ms",
         "idle_in_transaction_session_timeout": f"{int(time_bounds.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS)}ms",
+        "timezone": "UTC",
     }
 
 
 def apply_session_defaults(conn: psycopg.Connection[tuple[object, ...]]) -> None:
-    """The statement and idle-in-transaction timeouts as the connecting role's defaults in this
+    """The session defaults (timeouts, TimeZone) as the connecting role's defaults in this
     database (`ALTER ROLE CURRENT_USER IN DATABASE … SET`): the functions connect as the role the
     migrations run as (the same secret), and a session gets the defaults when it starts, so no
     function sends a SET, which RDS Proxy documents as pinning the session. (RDS Proxy passes only

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,12 +23,17 @@ def _client() -> Any:
 
 
 def schedule_sqs_message(name: str, at: datetime, group: str, queue_arn: str, role_arn: str, body: str) -> None:
-    """`at(...)` in UTC, no flexible window, deleted after it fires. An existing name is kept (idempotent)."""
+    """`at(...)` in UTC, no flexible window, deleted after it fires. An existing name is kept (idempotent).
+
+    `at` must be aware: it is converted to UTC, the zone the expression is read in (a naive time
+    would be read as UTC whatever zone it meant)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("schedule times must be timezone-aware")
     try:
         _client().create_schedule(
             Name=name,
             GroupName=group,
-            ScheduleExpression=f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
+            ScheduleExpression=f"at({at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
             ScheduleExpressionTimezone="UTC",
             FlexibleTimeWindow={"Mode": "OFF"},
             ActionAfterCompletion="DELETE",

@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from aws_lambda_powertools import Logger
 
@@ -74,7 +74,8 @@ def create_payment(
     tx: Tx, merchant: Merchant, request: UpiPaymentRequest | CardPaymentRequest, *, public: bool = False
 ) -> Outcome:
     """Creates a pending payment, its processing job and its created/pending events, in `tx`."""
-    instrument = _instrument_fields(request, date.today())
+    # The card's month is checked against today's date in UTC, not the machine's zone.
+    instrument = _instrument_fields(request, datetime.now(UTC).date())
     # The order lock serialises payment attempts on one order.
     order = order_store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
     if order is None:
