@@ -158,8 +158,12 @@ class _ListQuery(_Model):
         default=None,
         description="an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)",  # noqa: E501
     )
-    created_from: QueryTime | None = Field(default=None, alias="from", description="ISO 8601 (no offset: UTC) or unix seconds")
-    created_to: QueryTime | None = Field(default=None, alias="to", description="ISO 8601 (no offset: UTC) or unix seconds")
+    created_from: QueryTime | None = Field(
+        default=None, alias="from", description="ISO 8601 (no offset: UTC) or unix seconds"
+    )
+    created_to: QueryTime | None = Field(
+        default=None, alias="to", description="ISO 8601 (no offset: UTC) or unix seconds"
+    )
 
     @model_validator(mode="after")
     def _one_paging_style(self) -> Self:
@@ -272,8 +276,12 @@ class EventListQuery(_ListQuery):
         default=None, description="an event type (`payment.success`) or a family (`payment.*`)"
     )
     payment_id: Annotated[str, Field(max_length=64)] | None = None
-    created_gte: QueryTime | None = Field(default=None, alias="created[gte]", description="ISO 8601 (no offset: UTC) or unix seconds")
-    created_lte: QueryTime | None = Field(default=None, alias="created[lte]", description="ISO 8601 (no offset: UTC) or unix seconds")
+    created_gte: QueryTime | None = Field(
+        default=None, alias="created[gte]", description="ISO 8601 (no offset: UTC) or unix seconds"
+    )
+    created_lte: QueryTime | None = Field(
+        default=None, alias="created[lte]", description="ISO 8601 (no offset: UTC) or unix seconds"
+    )
 
     @model_validator(mode="after")
     def _one_time_range_style(self) -> Self:

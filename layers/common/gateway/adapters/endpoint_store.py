@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+
 from gateway.adapters.postgres import Row, Tx
 
 _ENDPOINT_COLUMNS = "id, url, secret, enabled_events, description, disabled, failing_since, created_at, updated_at"
@@ -17,14 +19,19 @@ def insert_webhook_endpoint(
     secret: str,
     enabled_events: list[str],
     description: str | None,
-) -> Row:
-    row = tx.one(
-        "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, description)"
-        f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT_COLUMNS}",
-        (endpoint_id, merchant_id, url, secret, enabled_events, description),
-    )
-    assert row is not None
-    return row
+) -> Row | None:
+    """The new endpoint, or None when the merchant has as many as the database allows (the
+    webhook_endpoints_per_merchant trigger decides, under a lock on the merchant's row)."""
+    try:
+        return tx.one(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, description)"
+            f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT_COLUMNS}",
+            (endpoint_id, merchant_id, url, secret, enabled_events, description),
+        )
+    except psycopg.errors.CheckViolation as exc:
+        if exc.diag.constraint_name == "webhook_endpoints_per_merchant":
+            return None
+        raise
 
 
 def webhook_endpoints_of(tx: Tx, merchant_id: str) -> list[Row]:

@@ -77,13 +77,13 @@ def merchant_by_email(tx: Tx, email: str) -> Row | None:
 
 
 def insert_merchant(tx: Tx, merchant: dict[str, Any]) -> Row | None:
-    """The new merchant, or None when the email is taken (case-insensitively)."""
+    """The new merchant, or None when the email is taken, case-insensitively: the unique index on
+    lower(email) decides, so two onboardings of A@x and a@x at once make one merchant."""
     return tx.one(
         "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret, password_hash)"
-        " SELECT %(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(webhook_secret)s,"
-        " %(password_hash)s"
-        " WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE lower(email) = lower(%(email)s))"
-        f" ON CONFLICT DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
+        " VALUES (%(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(webhook_secret)s,"
+        " %(password_hash)s)"
+        f" ON CONFLICT (lower(email)) DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
         merchant,
     )
 

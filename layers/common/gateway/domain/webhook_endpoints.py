@@ -20,17 +20,18 @@ from gateway.models import (
 from gateway.settings import get_settings
 
 # Stripe allows 16 endpoints per account: enough for real fan-out, and a bound on one event's deliveries.
+# The database enforces it (migration 0015's trigger), so concurrent creations cannot pass it.
 MAX_ENDPOINTS = 16
 
 
 def create(merchant: Merchant, request: CreateWebhookEndpointRequest) -> WebhookEndpointWithSecret:
     url = validate_webhook_url(request.url)
     with transaction() as tx:
-        if len(endpoint_store.webhook_endpoints_of(tx, merchant.id)) >= MAX_ENDPOINTS:
-            raise BadRequest(f"A merchant may have at most {MAX_ENDPOINTS} webhook endpoints")
         row = endpoint_store.insert_webhook_endpoint(
             tx, new_id("we_"), merchant.id, url, new_webhook_secret(), request.enabled_events, request.description
         )
+        if row is None:
+            raise BadRequest(f"A merchant may have at most {MAX_ENDPOINTS} webhook endpoints")
     return WebhookEndpointWithSecret(**row)
 
 
