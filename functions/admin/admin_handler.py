@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from gateway.adapters import failures
 from gateway.domain import merchants
 from gateway.errors import GatewayError
 from gateway.models import CreateMerchantCommand
@@ -17,6 +18,7 @@ logger = Logger(service="admin")
 
 
 @logger.inject_lambda_context(clear_state=True)
+@failures.reported(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         command = CreateMerchantCommand.model_validate(event)

@@ -12,7 +12,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.adapters import cloudformation, migrations, postgres
+from gateway.adapters import cloudformation, failures, migrations, postgres
+from gateway.errors import summary
 from gateway.models import CustomResourceEvent
 
 logger = Logger(service="migrate")
@@ -21,6 +22,7 @@ REPLY_MARGIN_SECONDS = 60
 
 
 @logger.inject_lambda_context(clear_state=True)
+@failures.reported(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CustomResourceEvent.model_validate(event)
     physical_id = request.PhysicalResourceId or f"{request.LogicalResourceId}-schema"
@@ -32,8 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         applied = migrations.migrate(postgres.database_url(), wait_seconds)
     except Exception as exc:
-        logger.exception("migrations failed; nothing was applied")
-        cloudformation.respond(request, "FAILED", physical_id, reason=str(exc))
+        failures.log_error(logger, "migrations failed; nothing was applied", exc)
+        cloudformation.respond(request, "FAILED", physical_id, reason=summary(exc))
         return {"status": "FAILED"}
     logger.info("migrations applied", extra={"applied": applied})
     cloudformation.respond(request, "SUCCESS", physical_id, data={"Applied": ",".join(applied) or "none"})

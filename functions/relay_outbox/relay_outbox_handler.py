@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.adapters import idempotency_store, time_bounds, tracing
+from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.domain import events, outbox, payments, webhooks
 
@@ -26,6 +26,7 @@ metrics = Metrics(service="relay_outbox", namespace="PaymentGateway")
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
+@failures.reported(logger)
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = {

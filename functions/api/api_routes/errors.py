@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import traceback
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from gateway.adapters import failures
 from gateway.errors import (
     BadRequest,
     GatewayError,
@@ -94,15 +94,5 @@ def register(app: APIGatewayHttpResolver, logger: Logger) -> None:
 
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response[str]:
-        # The stack and the error's first line only: database errors carry the failing row's values
-        # in their DETAIL (a request's notes, say), which must not reach the logs.
-        logger.error(
-            "unhandled error",
-            extra={
-                "error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:500],
-                "stack": [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(error.__traceback__)][
-                    -30:
-                ],
-            },
-        )
+        failures.log_error(logger, "unhandled error", error)
         return error_response(InternalError("Internal error"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 
 class GatewayError(Exception):
     status_code = 400
@@ -88,3 +90,26 @@ class ServiceUnavailable(GatewayError):
 class InternalError(GatewayError):
     status_code = 500
     code = "INTERNAL_ERROR"
+
+
+# --- what of an unexpected error may be logged ----------------------------------------------------
+
+
+def summary(error: BaseException) -> str:
+    """`Type: first line` of an error's message. Database errors carry the failing row's values in
+    their later lines (DETAIL: a merchant's notes, a payment's fields), which must never reach a log,
+    a CloudFormation reply or Lambda's own error report."""
+    text = str(error)
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def log_fields(error: BaseException) -> dict[str, object]:
+    """An unexpected error as every function logs it: its summary and where it was raised (file,
+    line and function of each frame, no values)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return {"error": summary(error), "stack": [f"{f.filename}:{f.lineno} in {f.name}" for f in frames][-30:]}
+
+
+class FunctionFailed(Exception):
+    """Raised out of a handler in place of an unexpected error, carrying only its summary: Lambda
+    writes a handler's escaping exception to the log as it is."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gateway.adapters import time_bounds
+from gateway.adapters import failures, time_bounds
 from gateway.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -102,18 +101,16 @@ def each_record(event: dict[str, Any], handle: Callable[[dict[str, Any]], object
     if not isinstance(records, list):
         raise ValueError("not an SQS event: no Records")
     failed: list[ItemFailure] = []
-    errors: list[Any] = []
     for record in records:
         try:
             handle(record)
-        except Exception:
-            logger.warning(
-                "record failed; SQS delivers it again", exc_info=True, extra={"message_id": record["messageId"]}
-            )
+        except Exception as exc:
+            failures.log_warning(logger, "record failed; SQS delivers it again", exc, message_id=record["messageId"])
             failed.append({"itemIdentifier": record["messageId"]})
-            errors.append(sys.exc_info())
     if records and len(failed) == len(records):
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-        raise BatchProcessingError(f"All {len(records)} records failed processing.", errors)
+        # Without the records' exceptions: Powertools would print them whole (DETAIL lines and all)
+        # in Lambda's error report; each is logged above, the one way.
+        raise BatchProcessingError(f"All {len(records)} records failed processing.", [])
     return {"batchItemFailures": failed}

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
+from gateway.adapters import failures
 from gateway.settings import get_settings
 
 if TYPE_CHECKING:
@@ -303,6 +304,6 @@ def _post_safely(webhook: WebhookPost) -> DeliveryResult:
     try:
         return post(webhook.url, webhook.body, webhook.headers)
     except Exception as exc:
-        logger.exception("webhook post failed unexpectedly")
+        failures.log_error(logger, "webhook post failed unexpectedly", exc)
         elapsed = int((time.perf_counter() - started) * 1000)
         return DeliveryResult(None, None, f"unexpected {type(exc).__name__}"[:500], elapsed)
