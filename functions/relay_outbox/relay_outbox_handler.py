@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
-from gateway.domain import events, outbox, payments, webhooks
+from gateway.domain import events, outbox, payments, rate_limits, webhooks
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -40,6 +40,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     with transaction() as tx:
         report["purged_idempotency_keys"] = idempotency_store.purge_expired_idempotency_keys(tx, limit=10_000)
     report["purged_events"] = events.purge_expired()
+    report["purged_rate_limit_buckets"] = rate_limits.purge_idle_buckets()
     report["purged_outbox"] = outbox.purge_sent()
     report["purged_webhook_logs"], report["purged_webhook_attempts"] = webhooks.purge_expired()
     metrics.add_metric("OutboxOldestUnsentSeconds", MetricUnit.Seconds, outbox.oldest_unsent_age_seconds())

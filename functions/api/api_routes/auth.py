@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from api_routes.viewer import viewer_address
 from gateway.adapters import tracing
 from gateway.domain import merchants, rate_limits
 from gateway.domain.merchants import Merchant
@@ -35,8 +36,14 @@ def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
 
 
 def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
-    """Public checkout endpoints: the public key only."""
-    merchant = merchants.authenticate_public(router.current_event.headers.get("x-api-key"))
+    """Public checkout endpoints: the public key only, counted against the key's checkout budget and
+    the caller address's (429 once either is spent)."""
+    event = router.current_event
+    address = viewer_address(event.headers, event.request_context.http.source_ip)
+    merchant, budget = merchants.authenticate_public(
+        event.headers.get("x-api-key"), address, rate_limits.kind_of(event.http_method)
+    )
+    _budget.set(budget)
     _identify(merchant)
     return merchant
 

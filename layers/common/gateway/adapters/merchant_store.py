@@ -16,6 +16,9 @@ def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE api_key = %s", (api_key,))
 
 
+# A bucket's tokens after refilling for the time since its last request.
+_REFILLED = "rate_limit_refill(b.tokens, b.updated_at, EXCLUDED.updated_at, EXCLUDED.rate_limit, EXCLUDED.period)"
+
 # One statement finds the caller and takes a token from its bucket when the credential matches (a
 # wrong secret spends nobody's budget): rate limiting adds no round trip to a request.
 _COUNTED_MERCHANT = (
@@ -31,9 +34,7 @@ _COUNTED_MERCHANT = (
     "   rate_limit = EXCLUDED.rate_limit, period = EXCLUDED.period, updated_at = EXCLUDED.updated_at"
     "  RETURNING tokens, allowed)"
     " SELECT m.*, taken.tokens AS rate_tokens, taken.allowed AS rate_allowed FROM m LEFT JOIN taken ON true"
-).replace(
-    "{refilled}", "rate_limit_refill(b.tokens, b.updated_at, EXCLUDED.updated_at, EXCLUDED.rate_limit, EXCLUDED.period)"
-)
+).replace("{refilled}", _REFILLED)
 
 
 def merchant_by_api_key_counted(
@@ -54,6 +55,48 @@ def merchant_by_api_key_counted(
             "default_limit": default_limit,
             "default_period": default_period,
         },
+    )
+
+
+def merchant_by_public_key_counted(
+    tx: Tx, api_key: str, kind: str, default_limit: int, default_period: int
+) -> Row | None:
+    """The merchant whose publishable key this is, the request counted against the key's own
+    checkout budget (same limits as the merchant's API key, a bucket of its own)."""
+    sql = _COUNTED_MERCHANT.format(
+        columns=_MERCHANT_COLUMNS, kind=_kind(kind), where="api_key = %(key)s", counts="true"
+    )
+    return tx.one(
+        sql,
+        {"key": api_key, "credential": "public", "default_limit": default_limit, "default_period": default_period},
+    )
+
+
+def spend_from_bucket(tx: Tx, merchant_id: str, credential: str, kind: str, limit: float, period: float) -> Row:
+    """One token from a merchant's `credential` bucket of `kind` (created full): the bucket's
+    `rate_limit`, `period`, `rate_tokens` left and whether it had one (`rate_allowed`)."""
+    row = tx.one(
+        "INSERT INTO rate_limit_buckets AS b"
+        " (merchant_id, credential, kind, rate_limit, period, tokens, allowed, updated_at) VALUES"
+        " (%(merchant)s, %(credential)s, %(kind)s, %(limit)s, %(period)s, %(limit)s - 1, true, clock_timestamp())"
+        " ON CONFLICT (merchant_id, credential, kind) DO UPDATE SET"
+        "  tokens = {refilled} - CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, allowed = {refilled} >= 1,"
+        "  rate_limit = EXCLUDED.rate_limit, period = EXCLUDED.period, updated_at = EXCLUDED.updated_at"
+        " RETURNING rate_limit, period, tokens AS rate_tokens, allowed AS rate_allowed".replace(
+            "{refilled}", _REFILLED
+        ),
+        {"merchant": merchant_id, "credential": credential, "kind": _kind(kind), "limit": limit, "period": period},
+    )
+    assert row is not None
+    return row
+
+
+def purge_idle_buckets(tx: Tx, idle_seconds: int, limit: int) -> int:
+    """Buckets untouched this long are full again: forgetting them changes nothing."""
+    return tx.execute(
+        "DELETE FROM rate_limit_buckets WHERE ctid IN (SELECT ctid FROM rate_limit_buckets"
+        " WHERE updated_at < now() - make_interval(secs => %s) LIMIT %s)",
+        (idle_seconds, limit),
     )
 
 

@@ -82,14 +82,28 @@ def authenticate(api_key: str | None, api_secret: str | None, kind: str) -> tupl
     return Merchant.from_row(row), rate_limits.spend(row, kind)
 
 
-def authenticate_public(api_key: str | None) -> Merchant:
-    """Checkout calls carry only the public key: enough to name the merchant, nothing more."""
+def authenticate_public(api_key: str | None, address: str, kind: str) -> tuple[Merchant, rate_limits.Budget]:
+    """Checkout calls carry only the public key: enough to name the merchant, nothing more. Anyone
+    holding a page's key can call, so each request spends from two budgets, the key's and the
+    caller's address's (rate_limits.public_address_limit), and the tighter one is reported."""
     if not api_key:
         raise AuthenticationFailed("Invalid API key")
-    row = single_statement(lambda tx: merchant_store.merchant_by_api_key(tx, api_key))
-    if row is None or not row["is_active"]:
-        raise AuthenticationFailed("Invalid API key")
-    return Merchant.from_row(row)
+    with transaction() as tx:
+        row = merchant_store.merchant_by_public_key_counted(
+            tx, api_key, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
+        )
+        if row is None or not row["is_active"]:
+            raise AuthenticationFailed("Invalid API key")
+        by_address = merchant_store.spend_from_bucket(
+            tx,
+            row["id"],
+            f"address:{address}",
+            kind,
+            rate_limits.public_address_limit(float(row["rate_limit"])),
+            float(row["period"]),
+        )
+    budgets = [rate_limits.spend(row, kind), rate_limits.spend(by_address, kind)]
+    return Merchant.from_row(row), min(budgets, key=lambda budget: budget.remaining)
 
 
 def session_key() -> str | None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gateway.adapters.postgres import Row
+from gateway.adapters import merchant_store
+from gateway.adapters.postgres import Row, transaction
 from gateway.errors import RateLimited
 
 DEFAULT_LIMIT = 100  # per period, for reads and for writes alike (Stripe's live-mode figure)
@@ -25,7 +26,19 @@ SIGN_IN_LOCK_AT_PER_ADDRESS = 20
 SIGN_IN_WINDOW_SECONDS = 15 * 60
 SIGN_IN_LOCKOUT_SECONDS = 15 * 60
 
+# Checkout requests (the publishable key) spend the key's own budget, at the merchant's limits, and
+# one per caller address of a fifth of that: one address cannot spend a merchant's whole checkout
+# budget, while shoppers behind one carrier-grade NAT (common on mobile networks) still get 20
+# requests a second at the default limit.
+PUBLIC_ADDRESS_SHARE = 5
+# Buckets idle this long are full again; the relay forgets them (address buckets come and go).
+IDLE_BUCKET_SECONDS = 3600
+
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def public_address_limit(key_limit: float) -> float:
+    return max(1.0, key_limit / PUBLIC_ADDRESS_SHARE)
 
 
 def kind_of(method: str) -> str:
@@ -70,3 +83,8 @@ def sign_in_refused(seconds: float) -> RateLimited:
     return RateLimited(
         f"Too many failed sign-ins; try again in {retry_after} s", headers={"Retry-After": str(retry_after)}
     )
+
+
+def purge_idle_buckets(limit: int = 10_000) -> int:
+    with transaction() as tx:
+        return merchant_store.purge_idle_buckets(tx, IDLE_BUCKET_SECONDS, limit)
