@@ -1,6 +1,7 @@
 """Pieces of the local runtime that need no servers: event shapes and Lambda's batch rules."""
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
 from devstack.http_api import build_event
 from devstack.pollers import failed_ids
@@ -19,6 +20,11 @@ def test_http_event_is_payload_format_2() -> None:
         b'{"x":1}',
         "127.0.0.1",
     )
+    # What Lambda's API Gateway integration sends, as Powertools' own model of it reads it (not only
+    # the fields this test knows to look at).
+    parsed = APIGatewayProxyEventV2Model.model_validate(event)
+    assert parsed.requestContext.http.method == "POST" and str(parsed.requestContext.http.sourceIp) == "127.0.0.1/32"
+    assert parsed.pathParameters == {"proxy": "api/v1/payments"} and parsed.body == '{"x":1}'
     assert event["version"] == "2.0"
     assert event["routeKey"] == "ANY /{proxy+}"
     assert event["rawPath"] == "/api/v1/payments"
@@ -31,6 +37,7 @@ def test_http_event_is_payload_format_2() -> None:
 def test_binary_bodies_are_base64_encoded() -> None:
     event = build_event(HttpRoute("ANY", "/{proxy+}", "F"), {}, "POST", "/x", {}, b"\xff\xfe", "127.0.0.1")
     assert event["isBase64Encoded"] is True and event["body"] == "//4="
+    assert APIGatewayProxyEventV2Model.model_validate(event).isBase64Encoded is True
 
 
 def test_routes_prefer_literal_paths_and_respect_methods() -> None:
