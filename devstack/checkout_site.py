@@ -13,16 +13,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from devstack.loopback_server import LoopbackServer
-from devstack.static_sites import SiteHandler
+from devstack.static_sites import SiteHandler, content_security_policy
 
 # Any merchant site may embed the checkout; local pages are http.
 FRAME_ANCESTORS = "'self' https: http://localhost:* http://127.0.0.1:*"
 
 
 def checkout_csp(api_base: str) -> str:
-    return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' {api_base}; "
-        f"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors {FRAME_ANCESTORS}"
+    """CloudFront's policy for the checkout (template.yaml), talking to the local API and embeddable
+    by local http pages."""
+    return content_security_policy(
+        "CheckoutHeadersPolicy", connect_src=f"'self' {api_base}", frame_ancestors=FRAME_ANCESTORS
     )
 
 

@@ -9,12 +9,41 @@ from pathlib import Path
 from typing import Any
 
 from devstack.loopback_server import LoopbackServer
+from devstack.template import load_template
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def config_script(config: dict[str, str]) -> bytes:
     """/config.js: the API base URL and friends, configuration rather than compiled-in constants.
     The same file the deploy writes to the S3 buckets (deploy/publish_sites.py)."""
     return f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
+
+
+def directives(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy by directive, in order."""
+    parts = (part.strip().split(None, 1) for part in " ".join(policy.split()).split(";") if part.strip())
+    return {name: value for name, value in parts}
+
+
+@functools.cache
+def template_policy(policy_id: str) -> dict[str, str]:
+    """The Content-Security-Policy of a CloudFront response headers policy in template.yaml, by
+    directive (a !Sub's text as written: the directives overridden locally are the ones it fills)."""
+    config = load_template(ROOT / "template.yaml")["Resources"][policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    policy = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    return directives(policy["Fn::Sub"] if isinstance(policy, dict) else policy)
+
+
+def content_security_policy(policy_id: str, **local: str) -> str:
+    """The policy CloudFront sends for this site (one source: template.yaml), with the directives
+    that name AWS origins replaced by their local values (`connect_src="'self' http://…"`)."""
+    policy = dict(template_policy(policy_id))
+    for name, value in local.items():
+        directive = name.replace("_", "-")
+        assert directive in policy, f"{policy_id} has no {directive} to replace"
+        policy[directive] = value
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
