@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults rehearse deploy bench bench-burst bench-cold bench-payments bench-webhooks bench-dashboard
+.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults soak rehearse deploy bench bench-burst bench-cold bench-payments bench-webhooks bench-dashboard
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -57,6 +57,11 @@ integration: bootstrap
 # The fault battery alone (part of `make test`): the real local stack under failures, figures printed.
 faults: bootstrap
 	$(BIN)/pytest tests/faults -s
+
+# The soak (not part of `make test`): the local stack under 10 minutes of mixed load, every process's
+# memory and the database's connections sampled, no growth after warm-up (SOAK_SECONDS=120 to shorten).
+soak: bootstrap
+	$(BIN)/pytest tests/soak -s -m soak
 
 # The deploy rehearsal alone: the translated template through CloudFormation on LocalStack (~15 s).
 rehearse: bootstrap

