@@ -1412,7 +1412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1537,7 +1537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1684,7 +1684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1751,7 +1751,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1858,7 +1858,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1925,7 +1925,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1992,7 +1992,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2077,7 +2077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2144,7 +2144,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2229,7 +2229,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2296,7 +2296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2363,7 +2363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2452,7 +2452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2537,7 +2537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2754,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2859,7 +2859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2937,7 +2937,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3042,7 +3042,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3215,7 +3215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3280,7 +3280,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3367,7 +3367,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3450,7 +3450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3533,7 +3533,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3598,7 +3598,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3681,7 +3681,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3746,7 +3746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3833,7 +3833,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3913,7 +3913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3995,7 +3995,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4060,7 +4060,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4147,7 +4147,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;

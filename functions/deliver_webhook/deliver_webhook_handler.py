@@ -3,7 +3,9 @@
 The batch's due logs are claimed and read with one statement (committed: no transaction is open
 while posting), posted in parallel (a slow or dead merchant endpoint, cut at its 5 s total deadline,
 delays only its own post), and their attempts recorded together where the claim is still current
-(webhooks.deliver_batch). Failures are reported per item: a delivery that the merchant refused is
+(webhooks.deliver_batch). The records' queue (their event source) says which lane they came from:
+the fast lane moves the deliveries of failing or slow endpoints to the slow lane instead of posting
+them. Failures are reported per item: a delivery that the merchant refused is
 not a failure here (it is recorded and retried on schedule); a malformed record fails alone; a
 database failure fails the batch, and SQS delivers it again.
 """
@@ -31,18 +33,21 @@ def record_scope(webhook_log_id: str) -> AbstractContextManager[None]:
 @logger.inject_lambda_context(clear_state=True)
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchResponse:
-    jobs: dict[str, WebhookJob] = {}  # by SQS message id
+    jobs: dict[str, dict[str, WebhookJob]] = {}  # by lane, then by SQS message id
     failed: list[str] = []
     for record in event["Records"]:
         message_id = record["messageId"]
         try:
-            jobs[message_id] = WebhookJob.model_validate_json(record["body"])
+            job = WebhookJob.model_validate_json(record["body"])
         except ValidationError:
             logger.exception("malformed webhook record", extra={"message_id": message_id})
             failed.append(message_id)
-    try:
-        webhooks.deliver_batch(list(jobs.values()), record_scope)
-    except Exception:
-        logger.exception("webhook batch not recorded; SQS delivers it again")
-        failed += list(jobs)
+            continue
+        jobs.setdefault(webhooks.lane_of_queue(record.get("eventSourceARN", "")), {})[message_id] = job
+    for queue, lane_jobs in jobs.items():  # one lane per batch: one event-source mapping per queue
+        try:
+            webhooks.deliver_batch(list(lane_jobs.values()), record_scope, queue=queue)
+        except Exception:
+            logger.exception("webhook batch not recorded; SQS delivers it again")
+            failed += list(lane_jobs)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

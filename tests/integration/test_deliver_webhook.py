@@ -115,9 +115,18 @@ def test_a_batch_is_posted_in_parallel_threads_that_never_touch_the_database(
 ) -> None:
     from gateway.adapters import postgres
 
-    # Given ten deliveries due, and every database connection this process opens noted by thread
+    # Given ten deliveries due, five to each of two endpoints (an endpoint's cap of posts in flight),
+    # and every database connection this process opens noted by thread
     gateway.set_webhook_url(receiver.url)
     messages = _pending_logs(gateway, 10)
+    gateway.execute(
+        "INSERT INTO webhook_endpoints (id, merchant_id, url, secret) VALUES ('we_parallel', %s, %s, %s)",
+        (TEST_MERCHANT_ID, receiver.url, WEBHOOK_SECRET),
+    )
+    gateway.execute(
+        "UPDATE webhook_logs SET endpoint_id = 'we_parallel' WHERE event_id IN (SELECT event_id"
+        " FROM webhook_logs ORDER BY created_at, id LIMIT 5)"
+    )
     opened_by: list[str] = []
     connect = postgres._connect
 

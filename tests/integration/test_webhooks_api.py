@@ -94,7 +94,7 @@ def test_manual_retry_resets_attempts_and_delivers_again(gateway: Gateway, recei
     response = gateway.api("POST", f"/api/v1/webhooks/{log_id}/retry")
     assert response.status == 200
     assert response.json == {"id": log_id, "status": "pending", "message": "Webhook retry scheduled"}
-    messages = gateway.receive("WebhooksQueue")
+    messages = gateway.receive("WebhooksSlowQueue")  # a redelivery: through the slow lane
     assert {"webhook_log_id": log_id} in [json.loads(m["Body"]) for m in messages]
     assert webhooks.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
     [log] = gateway.rows("SELECT status, attempts FROM webhook_logs WHERE id = %s", (log_id,))

@@ -63,7 +63,8 @@ _ERRORS = {
     "413": "Request body too large",
     "415": "Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
-    "429": "Past the caller's request budget, or a sign-in lockout (RATE_LIMITED); see Retry-After",
+    "429": "Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED);"
+    " see Retry-After",
     "503": "A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After",
 }
 

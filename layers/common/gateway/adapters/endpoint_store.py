@@ -80,26 +80,46 @@ def delete_webhook_endpoint(tx: Tx, merchant_id: str, endpoint_id: str) -> bool:
     )
 
 
-def mark_endpoint(tx: Tx, merchant_id: str, endpoint_id: str | None, webhook_url: str, failing: bool) -> None:
-    """Flags or clears an endpoint as failing (the merchant's default one when `endpoint_id` is
-    None); writes only when the state changes (most attempts change nothing, and then take no lock)."""
-    table, column, url_column = (
-        ("merchants", "webhook_failing_since", "webhook_url")
-        if endpoint_id is None
-        else ("webhook_endpoints", "failing_since", "url")
-    )
-    change = f"{column} = now()" if failing else f"{column} = NULL"
-    state = f"{column} IS NULL" if failing else f"{column} IS NOT NULL"
+def mark_endpoint(
+    tx: Tx, merchant_id: str, endpoint_id: str | None, webhook_url: str, failing: bool, slow: bool = False
+) -> None:
+    """Records how an endpoint (the merchant's default one when `endpoint_id` is None) answered a
+    batch: failing when none of its posts succeeded; otherwise healthy, and slow when a success took
+    over the slow threshold (the slow flag names the URL that was slow, so a new URL starts fast).
+    Failing or slow, its deliveries go through the slow lane. Writes only when the state changes
+    (most attempts change nothing, and then take no lock)."""
+    if endpoint_id is None:
+        table, failing_column, slow_column, url_column = (
+            "merchants",
+            "webhook_failing_since",
+            "webhook_slow_url",
+            "webhook_url",
+        )
+    else:
+        table, failing_column, slow_column, url_column = "webhook_endpoints", "failing_since", "slow_url", "url"
+    if failing:  # its slowness, if any, stays as it was: a failure says nothing about speed
+        change, state = f"{failing_column} = now()", f"{failing_column} IS NULL"
+    elif slow:
+        change = f"{failing_column} = NULL, {slow_column} = {url_column}"
+        state = f"({failing_column} IS NOT NULL OR {slow_column} IS DISTINCT FROM {url_column})"
+    else:
+        change = f"{failing_column} = NULL, {slow_column} = NULL"
+        state = f"({failing_column} IS NOT NULL OR {slow_column} IS NOT NULL)"
     tx.execute(
         f"UPDATE {table} SET {change} WHERE id = %s AND {url_column} = %s AND {state}",
         (endpoint_id or merchant_id, webhook_url),
     )
 
 
-def endpoint_failing(tx: Tx, merchant_id: str, endpoint_id: str | None) -> bool:
-    """Whether a delivery's endpoint is failing now (its next attempt goes through the slow lane)."""
+# An endpoint is in the slow lane while it is failing or its URL was found slow.
+DEFAULT_ENDPOINT_SLOW_LANE = "(webhook_failing_since IS NOT NULL OR webhook_slow_url = webhook_url)"
+ENDPOINT_SLOW_LANE = "(failing_since IS NOT NULL OR slow_url = url)"
+
+
+def endpoint_in_slow_lane(tx: Tx, merchant_id: str, endpoint_id: str | None) -> bool:
+    """Whether a delivery's endpoint is failing or slow now (its next attempt goes through the slow lane)."""
     if endpoint_id is None:
-        row = tx.one("SELECT webhook_failing_since IS NOT NULL AS failing FROM merchants WHERE id = %s", (merchant_id,))
+        row = tx.one(f"SELECT {DEFAULT_ENDPOINT_SLOW_LANE} AS slow FROM merchants WHERE id = %s", (merchant_id,))
     else:
-        row = tx.one("SELECT failing_since IS NOT NULL AS failing FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
-    return bool(row and row["failing"])
+        row = tx.one(f"SELECT {ENDPOINT_SLOW_LANE} AS slow FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
+    return bool(row and row["slow"])

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.adapters.endpoint_store import ENDPOINT_SLOW_LANE
 from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
 from gateway.adapters.postgres import Row, Tx
 from gateway.adapters.webhook_store import WEBHOOK_COLUMNS
 
 # The endpoints an event goes to, in one statement with the deliveries it creates: the merchant's
 # default endpoint (when it has a URL) and every enabled endpoint whose filter names the event, its
-# family or `*`. Each delivery comes back with whether its endpoint is failing (its queue lane).
+# family or `*`. Each delivery comes back with whether its endpoint is failing or slow (`slow_lane`:
+# its queue lane). The default endpoint's failing flag comes from the caller's read of the merchant;
+# its slowness is read here, by primary key, in the same statement.
 _DELIVER_TO_TARGETS = (
-    " targets AS (SELECT NULL::varchar AS endpoint_id, %(default_failing)s::boolean AS failing"
+    " targets AS (SELECT NULL::varchar AS endpoint_id, (%(default_failing)s::boolean OR EXISTS (SELECT 1"
+    "   FROM merchants WHERE id = %(merchant_id)s AND webhook_slow_url = webhook_url)) AS slow_lane"
     "  WHERE %(to_default)s"
-    "  UNION ALL SELECT id, failing_since IS NOT NULL FROM webhook_endpoints"
+    f"  UNION ALL SELECT id, {ENDPOINT_SLOW_LANE} FROM webhook_endpoints"
     "  WHERE merchant_id = %(merchant_id)s AND NOT disabled AND deleted_at IS NULL"
     "  AND enabled_events && ARRAY['*', %(event)s, %(family)s]::text[]),"
     " inserted AS (INSERT INTO webhook_logs"
@@ -23,7 +27,7 @@ _DELIVER_TO_TARGETS = (
     "  SELECT %(merchant_id)s, stored.id, %(event)s, %(payload)s, %(payment_id)s, targets.endpoint_id,"
     "  clock_timestamp()"
     "  FROM stored, targets RETURNING id, endpoint_id)"
-    " SELECT inserted.id, inserted.endpoint_id, targets.failing FROM inserted"
+    " SELECT inserted.id, inserted.endpoint_id, targets.slow_lane FROM inserted"
     " JOIN targets ON inserted.endpoint_id IS NOT DISTINCT FROM targets.endpoint_id"
 )
 
@@ -46,7 +50,7 @@ def insert_event(
     default_endpoint: EventTarget,
 ) -> list[Row]:
     """Stores the event and a delivery to each endpoint subscribed to it, in one statement (one
-    round trip on the hot path): the deliveries' `id`, `endpoint_id` and `failing`."""
+    round trip on the hot path): the deliveries' `id`, `endpoint_id` and `slow_lane`."""
     # clock_timestamp: events of one transaction (payment.created, payment.pending) list in order.
     stored = (
         "WITH stored AS (INSERT INTO events (id, merchant_id, type, payload, payment_id, created_at)"
@@ -114,6 +118,28 @@ def deliveries_of_event(tx: Tx, merchant_id: str, event_id: str) -> list[Row]:
         f"SELECT {WEBHOOK_COLUMNS} FROM webhook_logs WHERE event_id = %s AND merchant_id = %s ORDER BY created_at",
         (event_id, merchant_id),
     )
+
+
+def spend_redelivery_token(tx: Tx, merchant_id: str, limit: int, period_seconds: int) -> Row:
+    """Takes a token from the merchant's redelivery bucket (`limit` per `period_seconds`, refilled
+    continuously, kept in rate_limit_buckets beside the request budgets as kind 'resend': one per
+    merchant, whichever credential asked): its `tokens` left and whether this redelivery was
+    `allowed` (a refused one takes none)."""
+    row = tx.one(
+        "INSERT INTO rate_limit_buckets AS b (merchant_id, credential, kind, rate_limit, period, tokens, allowed,"
+        " updated_at) VALUES (%(merchant_id)s, 'key', 'resend', %(limit)s, %(period)s, %(limit)s - 1, true,"
+        " clock_timestamp())"
+        " ON CONFLICT (merchant_id, credential, kind) DO UPDATE SET"
+        "  tokens = {refilled} - CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, allowed = {refilled} >= 1,"
+        "  rate_limit = EXCLUDED.rate_limit, period = EXCLUDED.period, updated_at = EXCLUDED.updated_at"
+        " RETURNING tokens, allowed, rate_limit, period".replace(
+            "{refilled}",
+            "rate_limit_refill(b.tokens, b.updated_at, EXCLUDED.updated_at, EXCLUDED.rate_limit, EXCLUDED.period)",
+        ),
+        {"merchant_id": merchant_id, "limit": float(limit), "period": float(period_seconds)},
+    )
+    assert row is not None
+    return row
 
 
 def purge_old_events(tx: Tx, older_than_days: int, limit: int) -> int:

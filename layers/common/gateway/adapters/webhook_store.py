@@ -26,31 +26,115 @@ def insert_webhook_log(
     return str(row["id"])
 
 
-def claim_pending_webhooks(tx: Tx, webhook_log_ids: list[str], claim: str, lease_seconds: float) -> list[Row]:
-    """Claims those of these deliveries that are pending, due and not claimed by a live consumer
-    (`claim` until `lease_seconds` from now), and returns them with their endpoint's URL and
-    secrets (the merchant's default endpoint, or one of its endpoints: no URL once that one is
-    disabled or deleted). Committed before anything is posted: a duplicate message, or a second
-    consumer, finds the delivery claimed and posts nothing; a crashed consumer's claim expires. A
-    message that arrives before its retry time (a stray duplicate) claims nothing."""
+# Each endpoint's transaction-scoped advisory locks live in this namespace (the first key).
+_ENDPOINT_LOCK_NAMESPACE = 25_013
+
+# An endpoint's key in the in-flight and backlog indexes (webhook_logs_claimed_endpoint_idx,
+# webhook_logs_pending_endpoint_idx): its merchant and its id ('' for the default endpoint).
+_ENDPOINT_KEY = "coalesce({w}.endpoint_id, '')"
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """How a consumer claims: `fast_lane` when it reads the fast queue (a delivery whose endpoint is
+    failing or slow is moved to the slow lane there, not posted); at most `cap` claims of one
+    endpoint in flight at once, the deliveries past it put off by `fast_defer_seconds` on the fast
+    lane, and on the slow lane by a wait spread over the endpoint's backlog drained at `cap` posts
+    per `post_seconds` (at least `slow_defer_seconds`, at most `max_defer_seconds`)."""
+
+    fast_lane: bool
+    cap: int
+    fast_defer_seconds: int
+    slow_defer_seconds: int
+    max_defer_seconds: int
+    post_seconds: float
+
+
+# No lane and no cap: every due delivery named is claimed.
+CLAIM_ALL = ClaimRules(
+    fast_lane=False, cap=2**31 - 1, fast_defer_seconds=1, slow_defer_seconds=1, max_defer_seconds=1, post_seconds=0
+)
+
+
+def claim_pending_webhooks(
+    tx: Tx, webhook_log_ids: list[str], claim: str, lease_seconds: float, rules: ClaimRules = CLAIM_ALL
+) -> list[Row]:
+    """Decides each of these deliveries that is pending, due and not claimed by a live consumer,
+    and returns it with its `action`:
+
+    - 'post': claimed (`claim` until `lease_seconds` from now), with its endpoint's URL and secrets
+      (the merchant's default endpoint, or one of its endpoints);
+    - 'skip': claimed too, and its endpoint has no URL (disabled or deleted): nothing to post;
+    - 'move' (fast lane only): its endpoint is failing or slow; left as it is, for the slow lane;
+    - 'defer': its endpoint already has `cap` claims in flight; left unclaimed, its `next_retry_at`
+      moved `delay` seconds on (a message that comes before it claims nothing, so a copy of the
+      message does not multiply the delivery's messages).
+
+    An endpoint's oldest deliveries are claimed first. The endpoints' claims are counted under a
+    transaction-scoped lock per endpoint, so concurrent consumers never claim past the cap together.
+    Committed before anything is posted: a duplicate message, or a second consumer, finds the
+    delivery claimed and posts nothing; a crashed consumer's claim expires. A message that arrives
+    before its retry time (a stray duplicate) is given nothing."""
+    ids = {"ids": webhook_log_ids}
+    # Locks in one order (by key) everywhere: two consumers never wait on each other in a cycle.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(%(namespace)s, k) FROM (SELECT DISTINCT"
+        f" hashtext(merchant_id::text || '/' || {_ENDPOINT_KEY.format(w='w')}) AS k FROM webhook_logs w"
+        " WHERE id = ANY(%(ids)s::uuid[]) AND status = 'pending' ORDER BY k) keys",
+        {**ids, "namespace": _ENDPOINT_LOCK_NAMESPACE},
+    )
     return tx.all(
-        "WITH claimed AS (UPDATE webhook_logs SET delivery_claim = %(claim)s,"
+        "WITH candidate AS (SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload,"
+        f"  w.attempts, w.created_at, {_ENDPOINT_KEY.format(w='w')} AS endpoint_key,"
+        "  CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
+        "   WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
+        "  CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
+        "  CASE WHEN w.endpoint_id IS NULL AND m.webhook_secret_previous_until > now() THEN m.webhook_secret_previous"
+        "   WHEN w.endpoint_id IS NOT NULL AND e.secret_previous_until > now() THEN e.secret_previous"
+        "   END AS webhook_secret_previous,"
+        "  CASE WHEN w.endpoint_id IS NULL"
+        "   THEN m.webhook_failing_since IS NOT NULL OR m.webhook_slow_url = m.webhook_url"
+        "   ELSE e.failing_since IS NOT NULL OR e.slow_url = e.url END AS slow_lane"
+        "  FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
+        "  LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id"
+        "  WHERE w.id = ANY(%(ids)s::uuid[]) AND w.status = 'pending'"
+        "  AND (w.delivering_until IS NULL OR w.delivering_until <= now())"
+        "  AND (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second')"
+        "  FOR UPDATE OF w SKIP LOCKED),"
+        " endpoint AS (SELECT k.merchant_id, k.endpoint_key,"
+        "  (SELECT count(*) FROM webhook_logs f WHERE f.merchant_id = k.merchant_id"
+        f"   AND {_ENDPOINT_KEY.format(w='f')} = k.endpoint_key AND f.delivering_until > now()) AS in_flight,"
+        "  (SELECT count(*) FROM (SELECT 1 FROM webhook_logs p WHERE p.merchant_id = k.merchant_id"
+        f"   AND {_ENDPOINT_KEY.format(w='p')} = k.endpoint_key AND p.status = 'pending' LIMIT 10000) b) AS backlog"
+        "  FROM (SELECT DISTINCT merchant_id, endpoint_key FROM candidate) k),"
+        " decided AS (SELECT c.id, CASE WHEN c.webhook_url IS NULL THEN 'skip'"
+        "   WHEN %(fast_lane)s AND c.slow_lane THEN 'move'"
+        "   WHEN n.in_flight + row_number() OVER (PARTITION BY c.merchant_id, c.endpoint_key"
+        "    ORDER BY c.created_at, c.id) > %(cap)s THEN 'defer'"
+        "   ELSE 'post' END AS action,"
+        "  CASE WHEN %(fast_lane)s THEN %(fast_defer)s ELSE least(%(max_defer)s, %(slow_defer)s"
+        "   + ceil(random() * n.backlog * %(post_seconds)s / %(cap)s))::int END AS delay"
+        "  FROM candidate c JOIN endpoint n USING (merchant_id, endpoint_key)),"
+        " claimed AS (UPDATE webhook_logs w SET delivery_claim = %(claim)s,"
         "  delivering_until = now() + make_interval(secs => %(lease)s)"
-        "  WHERE id IN (SELECT id FROM webhook_logs WHERE id = ANY(%(ids)s::uuid[]) AND status = 'pending'"
-        "   AND (delivering_until IS NULL OR delivering_until <= now())"
-        "   AND (next_retry_at IS NULL OR next_retry_at <= now() + interval '1 second')"
-        "   FOR UPDATE SKIP LOCKED)"
-        "  RETURNING id, merchant_id, endpoint_id, event_id, event, payload, attempts)"
-        " SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload, w.attempts,"
-        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
-        "  WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
-        " CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
-        " CASE WHEN w.endpoint_id IS NULL AND m.webhook_secret_previous_until > now() THEN m.webhook_secret_previous"
-        "  WHEN w.endpoint_id IS NOT NULL AND e.secret_previous_until > now() THEN e.secret_previous"
-        "  END AS webhook_secret_previous"
-        " FROM claimed w JOIN merchants m ON m.id = w.merchant_id"
-        " LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id",
-        {"claim": claim, "lease": lease_seconds, "ids": webhook_log_ids},
+        "  FROM decided d WHERE w.id = d.id AND d.action IN ('post', 'skip') RETURNING w.id),"
+        " deferred AS (UPDATE webhook_logs w SET next_retry_at = now() + make_interval(secs => d.delay)"
+        "  FROM decided d WHERE w.id = d.id AND d.action = 'defer' RETURNING w.id)"
+        " SELECT c.id, c.merchant_id, c.endpoint_id, c.event_id, c.event, c.payload, c.attempts, c.webhook_url,"
+        "  c.webhook_secret, c.webhook_secret_previous, d.action, d.delay"
+        " FROM candidate c JOIN decided d ON d.id = c.id"
+        " ORDER BY c.created_at, c.id",
+        {
+            **ids,
+            "claim": claim,
+            "lease": lease_seconds,
+            "fast_lane": rules.fast_lane,
+            "cap": rules.cap,
+            "fast_defer": rules.fast_defer_seconds,
+            "slow_defer": rules.slow_defer_seconds,
+            "max_defer": rules.max_defer_seconds,
+            "post_seconds": rules.post_seconds,
+        },
     )
 
 

@@ -32,6 +32,8 @@ def get_event(merchant: Merchant, event_id: str) -> EventDetail:
 
 
 def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
+    """Spends one of the merchant's redeliveries (429 past the budget, nothing written) and queues
+    the new deliveries on the slow lane (webhooks.deliver_again)."""
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
         tracing.annotate(event_id=event_id)

@@ -6,6 +6,18 @@ A wait of up to 15 minutes is an SQS message with DelaySeconds; a longer one is 
 Scheduler one-time schedule that puts the message on the webhooks queue. Postgres
 (`next_retry_at`, `attempts`) stays the record of truth: the relay re-enqueues a retry whose
 message or schedule was lost.
+
+Fair capacity (issue 25, item 13): no endpoint, and no merchant's redeliveries, take more than a
+share of the consumers. An endpoint whose last batch failed, or answered but slowly (a success over
+SLOW_ENDPOINT_MS), is in the slow lane: its deliveries that were queued on the fast lane before it
+failed or slowed are moved there when the fast lane's consumer claims them, unposted, so a backlog
+leaves the fast lane at SQL speed instead of one 5 s post at a time. At most ENDPOINT_IN_FLIGHT_CAP
+posts to one endpoint are in flight at once, whatever the lane and however many consumers: a claim
+past the cap is put off (on its own lane, a second on the fast one; on the slow one spread over the
+time the endpoint's backlog needs), so a dead endpoint holds at most that many consumers for a
+deadline, and a healthy burst waits a second rather than going to the slow lane. Redeliveries and
+manual retries spend a per-merchant budget (429 past it) and go through the slow lane: a flood of
+them never queues in front of anyone's live events.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,7 +52,7 @@ from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchants import Merchant, merchant_in
 from gateway.domain.paging import to_page
-from gateway.errors import BadRequest, NotFound
+from gateway.errors import BadRequest, NotFound, RateLimited
 from gateway.ids import new_id
 from gateway.models import (
     Page,
@@ -58,6 +71,24 @@ MAX_ATTEMPTS = 5
 # An attempt's metric outcome by the status it leaves its log in (pending: another attempt follows).
 OUTCOME_OF_STATUS = {"success": "success", "pending": "retry", "failed": "failed"}
 SQS_MAX_DELAY_SECONDS = 900
+
+# An endpoint whose success took longer than this is slow: its deliveries go through the slow lane
+# until it answers within it again. Receivers that answer at once answer in milliseconds; a second
+# is what a consumer of the fast lane may spend on one post without holding up the others.
+SLOW_ENDPOINT_MS = 1000
+# Posts to one endpoint in flight at once, over both lanes and every consumer (the fast lane runs 10
+# consumers of 10 posts, the slow one 2): a dead endpoint holds at most this many posts for a
+# deadline; a healthy endpoint answering in 50 ms still gets 100 deliveries a second.
+ENDPOINT_IN_FLIGHT_CAP = 5
+# A delivery past its endpoint's cap waits this long on the fast lane (its endpoint is busy, not
+# known to be slow), and at least this long on the slow lane (spread over the endpoint's backlog).
+FAST_DEFER_SECONDS = 1
+SLOW_DEFER_SECONDS = 2
+# Redeliveries (events/{id}/redeliver, webhooks/{id}/retry) per merchant: a bucket of 60, refilled at
+# one a second. A merchant catching up after an outage gets 3,600 an hour; a flood is 429.
+REDELIVERY_LIMIT = 60
+REDELIVERY_PERIOD_SECONDS = 60
+FAST_LANE, SLOW_LANE = "webhooks", "webhooks_slow"
 
 
 # --- signing ----------------------------------------------------------------------------------
@@ -134,11 +165,27 @@ def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
 
 def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
     """A new attempt series for a stored event to each endpoint subscribed to it now, with the
-    event's own id (the same `webhook-id`, so a receiver that already has it dedupes)."""
+    event's own id (the same `webhook-id`, so a receiver that already has it dedupes). It spends one
+    of the merchant's redeliveries (RateLimited past the budget) and goes through the slow lane."""
     deliveries = event_store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
     if not deliveries:
         raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
-    return [(str(delivery["id"]), _stage_delivery(tx, delivery)) for delivery in deliveries]
+    spend_redelivery(tx, merchant.id)
+    return [(str(d["id"]), outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=str(d["id"])))) for d in deliveries]
+
+
+def spend_redelivery(tx: Tx, merchant_id: str) -> None:
+    """Takes one of the merchant's redeliveries; past the budget, RateLimited (429 with Retry-After;
+    the caller's transaction rolls back, so nothing is written)."""
+    bucket = event_store.spend_redelivery_token(tx, merchant_id, REDELIVERY_LIMIT, REDELIVERY_PERIOD_SECONDS)
+    if not bucket["allowed"]:
+        seconds_per_token = REDELIVERY_PERIOD_SECONDS / REDELIVERY_LIMIT
+        retry_after = max(1, math.ceil((1 - float(bucket["tokens"])) * seconds_per_token))
+        raise RateLimited(
+            f"Too many redeliveries: {REDELIVERY_LIMIT} per {REDELIVERY_PERIOD_SECONDS} s allowed;"
+            f" retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def _default_endpoint(merchant: Merchant) -> event_store.EventTarget:
@@ -148,13 +195,22 @@ def _default_endpoint(merchant: Merchant) -> event_store.EventTarget:
 
 
 def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
-    return outbox.stage(tx, lane(delivery["failing"]), WebhookJob(webhook_log_id=str(delivery["id"])))
+    return outbox.stage(tx, lane(delivery["slow_lane"]), WebhookJob(webhook_log_id=str(delivery["id"])))
 
 
-def lane(endpoint_failing: bool) -> str:
-    """The queue for an endpoint's deliveries: the slow lane while it is failing, so a dead or slow
-    endpoint uses the slow lane's bounded capacity and never delays other endpoints."""
-    return "webhooks_slow" if endpoint_failing else "webhooks"
+def lane(endpoint_in_slow_lane: bool) -> str:
+    """The queue for an endpoint's deliveries: the slow lane while it is failing or slow, so a dead
+    or slow endpoint uses the slow lane's bounded capacity and never delays other endpoints."""
+    return SLOW_LANE if endpoint_in_slow_lane else FAST_LANE
+
+
+def lane_of_queue(queue_arn: str) -> str:
+    """The lane a consumer's record came from, by its queue's name (the ARN's last part, the URL's
+    last path segment); anything but the fast queue is treated as the slow lane, which posts what
+    it claims."""
+    name = queue_arn.rsplit(":", 1)[-1]
+    fast_url = get_settings().webhooks_queue_url.rstrip("/")
+    return FAST_LANE if fast_url and fast_url.rsplit("/", 1)[-1] == name else SLOW_LANE
 
 
 def _payment_of(data: dict[str, Any]) -> str | None:
@@ -174,7 +230,8 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
         # A test delivery, not a business event: it is not stored in the events list.
         event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
         log_id = webhook_store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
-        staged = outbox.stage(tx, lane(current.webhook_failing_since is not None), WebhookJob(webhook_log_id=log_id))
+        slow = endpoint_store.endpoint_in_slow_lane(tx, current.id, None)
+        staged = outbox.stage(tx, lane(slow), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
 
@@ -210,7 +267,9 @@ class _Attempt:
 
 
 def deliver_batch(
-    jobs: Sequence[WebhookJob], record_scope: Callable[[str], AbstractContextManager[None]] = _no_scope
+    jobs: Sequence[WebhookJob],
+    record_scope: Callable[[str], AbstractContextManager[None]] = _no_scope,
+    queue: str = SLOW_LANE,
 ) -> dict[str, str | None]:
     """One delivery attempt for each job, a queue batch at a time; returns each log's new status,
     None where there was nothing to do.
@@ -225,21 +284,35 @@ def deliver_batch(
     the attempts are not recorded: SQS delivers the batch again after its visibility timeout (longer
     than the lease), and a receiver may get a delivery twice, with the same `webhook-id`.
     `record_scope(webhook_log_id)` is entered around each record's own work after the posts (its
-    trace annotations, retry schedule and log lines): the consumer's tracing.record_scope."""
+    trace annotations, retry schedule and log lines): the consumer's tracing.record_scope.
+
+    `queue` is the lane the jobs came from. The claim also keeps each endpoint's fair share
+    (webhook_store.claim_pending_webhooks): on the fast lane a delivery whose endpoint is failing or
+    slow is moved to the slow lane unposted; past an endpoint's cap of posts in flight a delivery is
+    put off. Both are outbox messages committed with the claim, so neither is lost."""
     statuses: dict[str, str | None] = dict.fromkeys(job.webhook_log_id for job in jobs)
     if not statuses:
         return statuses
     claim = str(uuid.uuid4())
+    elsewhere: list[outbox.StagedMessage] = []  # moved to the slow lane, or put off
     with transaction() as tx:
-        claimed = webhook_store.claim_pending_webhooks(
-            tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS
+        decided = webhook_store.claim_pending_webhooks(
+            tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS, _claim_rules(queue)
         )
-        for log in claimed:
-            if not log["webhook_url"]:
+        for log in decided:
+            job = WebhookJob(webhook_log_id=str(log["id"]))
+            if log["action"] == "skip":
                 reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
                 webhook_store.skip_webhook(tx, str(log["id"]), reason)
                 statuses[str(log["id"])] = "skipped"
-    sendable = [log for log in claimed if log["webhook_url"]]
+            elif log["action"] == "move":
+                elsewhere.append(outbox.stage(tx, SLOW_LANE, job))
+            elif log["action"] == "defer":
+                elsewhere.append(outbox.stage(tx, queue, job, delay_seconds=int(log["delay"])))
+    if elsewhere:
+        outbox.publish(elsewhere, background=True)  # before the posts: the slow lane starts on them now
+    _log_elsewhere(decided, record_scope)
+    sendable = [log for log in decided if log["action"] == "post"]
     results = webhook_http.post_all([_signed_post(log) for log in sendable]) if sendable else []
     attempts = [_Attempt(log, result, _delay_after(log, result)) for log, result in zip(sendable, results, strict=True)]
     updated: dict[str, Row] = {}  # the attempts recorded (their claim was current), by log id
@@ -280,6 +353,29 @@ def deliver_batch(
     return statuses
 
 
+def _claim_rules(queue: str) -> webhook_store.ClaimRules:
+    return webhook_store.ClaimRules(
+        fast_lane=queue == FAST_LANE,
+        cap=ENDPOINT_IN_FLIGHT_CAP,
+        fast_defer_seconds=FAST_DEFER_SECONDS,
+        slow_defer_seconds=SLOW_DEFER_SECONDS,
+        max_defer_seconds=SQS_MAX_DELAY_SECONDS,
+        post_seconds=get_settings().webhook_timeout_seconds,
+    )
+
+
+def _log_elsewhere(decided: list[Row], record_scope: Callable[[str], AbstractContextManager[None]]) -> None:
+    for log in decided:
+        if log["action"] in ("move", "defer"):
+            with record_scope(str(log["id"])):
+                if log["action"] == "move":
+                    logger.info("webhook moved to the slow lane: its endpoint is failing or slow")
+                else:
+                    logger.info(
+                        "webhook put off: its endpoint has its cap of posts in flight", extra={"delay_s": log["delay"]}
+                    )
+
+
 def _signed_post(log: Row) -> webhook_http.WebhookPost:
     body = log["payload"].encode()
     headers = signed_headers(
@@ -306,14 +402,18 @@ def _attempt_record(attempt: _Attempt) -> webhook_store.WebhookAttemptRecord:
 
 
 def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
-    """Each endpoint the batch posted to is failing when none of its posts succeeded, healthy when
-    one did (it answers: its next events go through the fast lane again)."""
-    answered: dict[tuple[str, str | None, str], bool] = {}
+    """Each endpoint the batch posted to is failing when none of its posts succeeded; when one did,
+    it answers, and is slow if a success took over SLOW_ENDPOINT_MS: failing or slow, its next
+    deliveries go through the slow lane; answering fast, through the fast lane again."""
+    answered: dict[tuple[str, str | None, str], tuple[bool, bool]] = {}
     for attempt in attempts:
         key = (str(attempt.log["merchant_id"]), attempt.log["endpoint_id"], attempt.log["webhook_url"])
-        answered[key] = answered.get(key, False) or attempt.result.succeeded
-    for (merchant_id, endpoint_id, url), succeeded in answered.items():
-        endpoint_store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded)
+        succeeded, slow = answered.get(key, (False, False))
+        if attempt.result.succeeded:
+            succeeded, slow = True, slow or attempt.result.latency_ms > SLOW_ENDPOINT_MS
+        answered[key] = (succeeded, slow)
+    for (merchant_id, endpoint_id, url), (succeeded, slow) in answered.items():
+        endpoint_store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded, slow=slow)
 
 
 def _count(attempts: list[_Attempt]) -> None:
@@ -402,13 +502,14 @@ def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
 
 
 def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
+    """A manual retry: one of the merchant's redeliveries (429 past the budget), through the slow lane."""
     with transaction() as tx:
         _log_of(tx, merchant, webhook_log_id)
         reset = webhook_store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id)
         if reset is None:
             raise BadRequest("Webhook delivery is already pending")
-        failing = endpoint_store.endpoint_failing(tx, merchant.id, reset["endpoint_id"])
-        staged = outbox.stage(tx, lane(failing), WebhookJob(webhook_log_id=webhook_log_id))
+        spend_redelivery(tx, merchant.id)
+        staged = outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=webhook_log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
 
