@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from gateway.adapters import sqs, tracing
+from gateway.adapters import failures, sqs, tracing
 from gateway.domain import webhooks
 from gateway.models import WebhookJob
 
@@ -39,15 +39,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchRe
         message_id = record["messageId"]
         try:
             job = WebhookJob.model_validate_json(record["body"])
-        except ValidationError:
-            logger.exception("malformed webhook record", extra={"message_id": message_id})
+        except ValidationError as exc:
+            failures.log_warning(logger, "malformed webhook record", exc, message_id=message_id)
             failed.append(message_id)
             continue
         jobs.setdefault(webhooks.lane_of_queue(record.get("eventSourceARN", "")), {})[message_id] = job
     for queue, lane_jobs in jobs.items():  # one lane per batch: one event-source mapping per queue
         try:
             webhooks.deliver_batch(list(lane_jobs.values()), record_scope, queue=queue)
-        except Exception:
-            logger.exception("webhook batch not recorded; SQS delivers it again")
+        except Exception as exc:
+            failures.log_error(logger, "webhook batch not recorded; SQS delivers it again", exc)
             failed += list(lane_jobs)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

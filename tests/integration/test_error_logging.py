@@ -82,3 +82,21 @@ def test_the_migration_reply_to_cloudformation_carries_no_detail(
     [sent] = receiver.wait_for(1)
     assert sent.json["Status"] == "FAILED" and CANARY not in sent.body.decode()
     assert CANARY not in logs.getvalue()
+
+
+def test_the_webhook_consumer_logs_a_failed_batch_without_the_detail_line(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deliver_webhook_handler
+
+    from gateway.domain import webhooks
+    from tests.support import fake_message
+
+    monkeypatch.setattr(webhooks, "deliver_batch", _fail)
+    event = gateway.sqs_event(
+        "WebhooksQueue", [fake_message('{"webhook_log_id": "00000000-0000-0000-0000-000000000001"}')]
+    )
+    with function_logs("deliver_webhook") as logs:
+        reply = deliver_webhook_handler.lambda_handler(event, cast(Any, lambda_context("DeliverWebhookFunction")))
+    assert len(reply["batchItemFailures"]) == 1
+    assert "RuntimeError: null value in column" in logs.getvalue() and CANARY not in logs.getvalue()
