@@ -29,11 +29,13 @@ from api_routes import (
     webhook_endpoints,
     webhooks,
 )
+from api_routes.access import Route, access_of, app_routes, routes_at
 from gateway.adapters import (
     metrics,
     runtime_hooks,  # noqa: F401  (SnapStart hooks)
     tracing,
 )
+from gateway.errors import GatewayError
 
 logger = Logger(service="api")
 
@@ -71,8 +73,8 @@ def document() -> str:
 
     schemes = {name: APIKey.model_validate(scheme) for name, scheme in SECURITY_SCHEMES.items()}
     schema = app.get_openapi_json_schema(**OPENAPI, security_schemes=dict(schemes))
-    queries = openapi.query_models(app._static_routes + app._dynamic_routes)
-    return json.dumps(openapi.describe(schema, queries))
+    queries = openapi.query_models(app_routes(app))
+    return json.dumps(openapi.describe(schema, queries, ROUTES))
 
 
 @app.get("/api/v1/openapi.json", include_in_schema=False)
@@ -101,40 +103,40 @@ def swagger_ui() -> Response[str]:
     return Response(200, "text/html", swagger_page())
 
 
-KNOWN_ROUTE_FAMILIES = frozenset(
-    {
-        "orders",
-        "payments",
-        "refunds",
-        "webhooks",
-        "events",
-        "webhook_endpoints",
-        "merchant",
-        "auth",
-        "test",
-        "health",
-        "openapi.json",
-    }
-)
+# Every route with who may call it (api_routes/access.py), for CORS, the document and the metric.
+ROUTES = [Route(route.method, route.path, access_of(route.method, route.path)) for route in app_routes(app)]
+ROUTE_FAMILIES = frozenset(route.family for route in ROUTES)
 
 
 def route_family(path: str) -> str:
     """`payments` for /api/v1/payments/pay_1/refunds: the dimension of ApiLatency (few values, as
     CloudWatch bills per distinct dimension set)."""
-    parts = path.split("/")
-    family = parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] else parts[1] if len(parts) > 1 else ""
-    return family if family in KNOWN_ROUTE_FAMILIES else "other"
+    matched = routes_at(ROUTES, path)
+    return matched[0].family if matched else "other"
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
-    refused = request_guard.check(event)
-    response = cors.preflight(event) or (errors.as_event_response(refused) if refused else app.resolve(event, context))
-    cors.add_headers(event, response)
+    caller: auth.Caller | None = None
+    response = cors.preflight(event, ROUTES)
+    if response is None:
+        refused = request_guard.check(event)
+        if refused is None:
+            try:  # every route, as api_routes/access.py says (private unless listed), before its input
+                caller = auth.authenticate(event, ROUTES)
+            except GatewayError as error:
+                refused = error
+        if refused is not None:
+            response = errors.as_event_response(refused)
+        else:
+            if caller is not None:
+                app.append_context(merchant=caller.merchant)
+            response = app.resolve(event, context)
+    cors.add_headers(event, response, ROUTES)
     headers = response.setdefault("headers", {})
-    for name, value in auth.rate_limit_headers().items():
+    for name, value in (caller.budget.headers() if caller else {}).items():
         headers.setdefault(name, value)  # a 429 carries its own
     request_id = logger.get_correlation_id() or context.aws_request_id
     headers["X-Request-Id"] = request_id

@@ -1,60 +1,65 @@
-"""Merchant authentication from the request headers, and the caller's request budget."""
+"""Authentication for every request, before routing: no route can forget it.
+
+The route a request goes to says who may call it (api_routes/access.py: private unless listed):
+the merchant's key and secret or a dashboard session, the publishable key, or nothing. It runs
+before the route's input is validated, so a caller without credentials learns nothing of a route's
+schema (401, not 400). The merchant is in the resolver's context for the route (`merchant_of`).
+"""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from api_routes.access import Access, Route, route_for
 from api_routes.viewer import viewer_address
 from gateway.adapters import tracing
 from gateway.domain import merchants, rate_limits
 from gateway.domain.merchants import Merchant
+from gateway.errors import NotFound
+from gateway.settings import get_settings
 
 logger = Logger(service="api")  # the API handler's logger: its keys are on every line it writes
 
-# The budget the authenticated request left, for the RateLimit-* headers of its reply.
-_budget: ContextVar[rate_limits.Budget | None] = ContextVar("budget", default=None)
+
+@dataclass(frozen=True)
+class Caller:
+    merchant: Merchant
+    budget: rate_limits.Budget  # what the request left of it: the reply's RateLimit-* headers
 
 
-def current_merchant(router: APIGatewayHttpRouter) -> Merchant:
-    """Private API: key and secret (merchant servers) or a dashboard session (Bearer token); the
-    request is counted against that credential's read or write budget (429 once it is spent)."""
-    event = router.current_event
-    kind = rate_limits.kind_of(event.http_method)
-    authorization = event.headers.get("authorization") or ""
-    if authorization.lower().startswith("bearer "):
-        merchant, budget = merchants.authenticate_session(authorization[7:].strip(), kind)
+def authenticate(event: dict[str, Any], routes: list[Route]) -> Caller | None:
+    """The caller, as the route's access requires (None: the route needs no credentials, or there
+    is no such route and routing answers 404/405); raises AuthenticationFailed, RateLimited."""
+    http = event.get("requestContext", {}).get("http", {})
+    method = str(http.get("method", "")).upper()
+    route = route_for(routes, method, event.get("rawPath") or "")
+    if route is None:
+        return None
+    if route.access is Access.LOCAL_ONLY and not get_settings().test_routes_enabled:
+        raise NotFound("No such route")
+    if route.access in (Access.NONE, Access.LOCAL_ONLY):
+        return None
+    headers = event.get("headers") or {}
+    kind = rate_limits.kind_of(method)
+    if route.access is Access.PUBLISHABLE_KEY:
+        address = viewer_address(headers, str(http.get("sourceIp", "")))
+        merchant, budget = merchants.authenticate_public(headers.get("x-api-key"), address, kind)
     else:
-        merchant, budget = merchants.authenticate(
-            event.headers.get("x-api-key"), event.headers.get("x-api-secret"), kind
-        )
-    _budget.set(budget)
-    _identify(merchant)
-    return merchant
-
-
-def checkout_merchant(router: APIGatewayHttpRouter) -> Merchant:
-    """Public checkout endpoints: the public key only, counted against the key's checkout budget and
-    the caller address's (429 once either is spent)."""
-    event = router.current_event
-    address = viewer_address(event.headers, event.request_context.http.source_ip)
-    merchant, budget = merchants.authenticate_public(
-        event.headers.get("x-api-key"), address, rate_limits.kind_of(event.http_method)
-    )
-    _budget.set(budget)
-    _identify(merchant)
-    return merchant
-
-
-def _identify(merchant: Merchant) -> None:
+        authorization = headers.get("authorization") or ""
+        if authorization.lower().startswith("bearer "):
+            merchant, budget = merchants.authenticate_session(authorization[7:].strip(), kind)
+        else:
+            merchant, budget = merchants.authenticate(headers.get("x-api-key"), headers.get("x-api-secret"), kind)
     logger.append_keys(merchant_id=merchant.id)  # on every later line of this request
     tracing.annotate(merchant_id=merchant.id)
+    return Caller(merchant, budget)
 
 
-def rate_limit_headers() -> dict[str, str]:
-    """RateLimit-* for the current reply (none for routes that did not authenticate); forgets them."""
-    budget = _budget.get()
-    _budget.set(None)
-    return budget.headers() if budget else {}
+def merchant_of(router: APIGatewayHttpRouter) -> Merchant:
+    """The caller of a private or checkout route (the handler put it in the resolver's context)."""
+    merchant: Merchant = router.context["merchant"]
+    return merchant

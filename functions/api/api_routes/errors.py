@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from api_routes.access import Access, access_of, app_routes
 from gateway.adapters import failures
 from gateway.errors import (
     BadRequest,
@@ -53,11 +54,16 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
 
 
 def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
-    """The methods routed for this path (none: the path is unknown). Hidden test routes stay unknown."""
-    if path.startswith("/api/v1/test/") and not get_settings().test_routes_enabled:
-        return []
-    routes = app._static_routes + app._dynamic_routes  # Powertools keeps its table there
-    return sorted({route.method for route in routes if route.rule.match(path)})
+    """The methods routed for this path (none: the path is unknown). Local-only routes are unknown
+    outside the local runtime."""
+    local = get_settings().test_routes_enabled
+    return sorted(
+        {
+            route.method
+            for route in app_routes(app)
+            if route.rule.match(path) and (local or access_of(route.method, route.path) is not Access.LOCAL_ONLY)
+        }
+    )
 
 
 def register(app: APIGatewayHttpResolver, logger: Logger) -> None:

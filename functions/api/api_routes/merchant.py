@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import current_merchant
+from api_routes.auth import merchant_of
 from api_routes.replies import documented
 from api_routes.viewer import viewer_address
 from gateway.domain import merchants, webhooks
@@ -25,32 +25,32 @@ router = APIGatewayHttpRouter()
 
 @router.get("/webhook")
 def get_webhook() -> WebhookConfig:
-    return merchants.webhook_config(current_merchant(router))
+    return merchants.webhook_config(merchant_of(router))
 
 
 @router.put("/webhook")
 def put_webhook(body: WebhookConfigRequest) -> WebhookConfig:
-    return merchants.update_webhook(current_merchant(router), body)
+    return merchants.update_webhook(merchant_of(router), body)
 
 
 @router.post("/webhook/secret")
 def rotate_webhook_secret() -> WebhookConfig:
-    return merchants.rotate_webhook_secret(current_merchant(router))
+    return merchants.rotate_webhook_secret(merchant_of(router))
 
 
 @router.post("/webhook/test")
 def send_test_webhook() -> WebhookRetryReply:
-    return webhooks.send_test_event(current_merchant(router))
+    return webhooks.send_test_event(merchant_of(router))
 
 
 @router.get("/credentials")
 def get_credentials() -> ApiCredentials:
-    return merchants.credentials(current_merchant(router))
+    return merchants.credentials(merchant_of(router))
 
 
 @router.post("/credentials/rotate", responses=documented(200, NewApiSecret, "The new secret, shown this once"))
 def rotate_credentials() -> Response[str]:
-    rotated = merchants.rotate_api_secret(current_merchant(router))
+    rotated = merchants.rotate_api_secret(merchant_of(router))
     # The only time this secret exists outside the caller: no browser or proxy may cache it.
     return Response(
         status_code=200,
@@ -62,7 +62,7 @@ def rotate_credentials() -> Response[str]:
 
 @router.get("/stats")
 def merchant_stats() -> MerchantStats:
-    return merchants.stats(current_merchant(router))
+    return merchants.stats(merchant_of(router))
 
 
 # Mounted at /api/v1/auth: sign-in needs no credentials but the operator's email and password.

@@ -23,6 +23,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from api_routes.access import Access, Route
 from gateway.models import EVENT_TYPES, Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
@@ -47,8 +48,7 @@ EVENT_TYPE_SCHEMA = {
     "type": "string",
     "enum": list(EVENT_TYPES),
 }
-NO_CREDENTIALS = {"/health", "/api/v1/auth/login", "/api/v1/test/merchant", "/api/v1/test/jobs/status"}
-PUBLIC_KEY_ONLY = re.compile(r"^/api/v1/(orders/\{[^}]+\}/public|payments/public|payments/\{[^}]+\}/public)$")
+SIGN_IN = ("post", "/api/v1/auth/login")  # no credentials, but a wrong password is a 401, a lockout a 429
 IDEMPOTENT_CREATES = {
     ("post", "/api/v1/orders"),
     ("post", "/api/v1/payments"),
@@ -121,7 +121,10 @@ def _describe_query(operation: dict[str, Any], model: type[BaseModel]) -> None:
     operation.setdefault("description", "Also refused (400): " + "; ".join(rules) + ".")
 
 
-def describe(generated: str, queries: QueryModels | None = None) -> dict[str, Any]:
+def describe(generated: str, queries: QueryModels | None = None, routes: list[Route] | None = None) -> dict[str, Any]:
+    """The generated document, with what Powertools cannot know: each operation's error statuses and
+    security as its route's access says (api_routes/access.py), the list queries' constraints."""
+    access = {(route.method.lower(), route.document_path): route.access for route in routes or []}
     document: dict[str, Any] = json.loads(generated)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
@@ -135,20 +138,18 @@ def describe(generated: str, queries: QueryModels | None = None) -> dict[str, An
                 _describe_query(operation, queries[(method, path)])
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            statuses = ["400", "404", "503"]
-            if path not in NO_CREDENTIALS or path == "/api/v1/auth/login":  # a wrong password is a 401
-                statuses.append("401")
-            if not (path in NO_CREDENTIALS or PUBLIC_KEY_ONLY.match(path)) or path == "/api/v1/auth/login":
-                statuses.append("429")
+            who = access.get((method, path), Access.PRIVATE)
+            credentials = who in (Access.PRIVATE, Access.PUBLISHABLE_KEY) or (method, path) == SIGN_IN
+            statuses = ["400", "404", "503"] + (["401", "429"] if credentials else [])
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]
             if (method, path) in IDEMPOTENT_CREATES:
                 statuses += ["409", "422"]
             for status in statuses:
                 responses.setdefault(status, _error(status))
-            if path in NO_CREDENTIALS:
+            if who in (Access.NONE, Access.LOCAL_ONLY):
                 operation["security"] = []
-            elif PUBLIC_KEY_ONLY.match(path):
+            elif who is Access.PUBLISHABLE_KEY:
                 operation["security"] = [{"apiKey": []}]
     health = document["paths"]["/health"]["get"]["responses"]
     for status, description in (("200", "Healthy"), ("503", "Unhealthy: a dependency is down")):

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import checkout_merchant, current_merchant
+from api_routes.auth import merchant_of
 from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
 from gateway.domain import payments
 from gateway.models import CreateOrderRequest, Order, OrderListQuery, Page, PublicOrder
@@ -18,21 +18,21 @@ router = APIGatewayHttpRouter()
 
 @router.post("/", status_code=201, responses=documented(201, Order, "Created"))
 def create_order(body: CreateOrderRequest) -> Response[str]:
-    merchant = current_merchant(router)
+    merchant = merchant_of(router)
     return idempotent_create(router, merchant, lambda tx: payments.create_order(tx, merchant, body))
 
 
 @router.get("/")
 def list_orders(query: Annotated[OrderListQuery, Query()]) -> Page:
     reject_unknown_query_parameters(router, OrderListQuery)
-    return payments.list_orders(current_merchant(router), query)
+    return payments.list_orders(merchant_of(router), query)
 
 
 @router.get("/<order_id>")
 def get_order(order_id: str) -> Order:
-    return payments.get_order(current_merchant(router), order_id)
+    return payments.get_order(merchant_of(router), order_id)
 
 
 @router.get("/<order_id>/public")
 def get_public_order(order_id: str) -> PublicOrder:
-    return payments.get_public_order(checkout_merchant(router), order_id)
+    return payments.get_public_order(merchant_of(router), order_id)

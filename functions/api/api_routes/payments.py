@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import checkout_merchant, current_merchant
+from api_routes.auth import merchant_of
 from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
 from gateway.domain import payments
 from gateway.models import CaptureRequest, CreatePaymentRequest, Page, Payment, PaymentListQuery, PublicPayment
@@ -20,7 +20,7 @@ _CREATED_PAYMENT = documented(201, Payment, "Created (pending)")
 
 @router.post("/", status_code=201, responses=_CREATED_PAYMENT)
 def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
-    merchant = current_merchant(router)
+    merchant = merchant_of(router)
     return idempotent_create(
         router,
         merchant,
@@ -36,7 +36,7 @@ def create_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[st
     responses=documented(201, PublicPayment, "Created (pending)"),
 )
 def create_public_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Response[str]:
-    merchant = checkout_merchant(router)
+    merchant = merchant_of(router)
     return idempotent_create(
         router,
         merchant,
@@ -49,7 +49,7 @@ def create_public_payment(body: Annotated[CreatePaymentRequest, Body()]) -> Resp
 @router.get("/")
 def list_payments(query: Annotated[PaymentListQuery, Query()]) -> Page:
     reject_unknown_query_parameters(router, PaymentListQuery)
-    return payments.list_payments(current_merchant(router), query)
+    return payments.list_payments(merchant_of(router), query)
 
 
 @router.get(
@@ -57,12 +57,12 @@ def list_payments(query: Annotated[PaymentListQuery, Query()]) -> Page:
     responses=documented(200, Payment, "The payment"),
 )
 def get_payment(payment_id: str) -> dict[str, Any]:
-    return payments.get_payment(current_merchant(router), payment_id).public_dict()
+    return payments.get_payment(merchant_of(router), payment_id).public_dict()
 
 
 @router.get("/<payment_id>/public")
 def get_public_payment(payment_id: str) -> PublicPayment:
-    payment = payments.get_payment(checkout_merchant(router), payment_id)
+    payment = payments.get_payment(merchant_of(router), payment_id)
     return payments.public_payment(payment)
 
 
@@ -71,4 +71,4 @@ def get_public_payment(payment_id: str) -> PublicPayment:
     responses=documented(200, Payment, "Captured"),
 )
 def capture_payment(payment_id: str, body: CaptureRequest) -> dict[str, Any]:
-    return payments.capture_payment(current_merchant(router), payment_id, body).public_dict()
+    return payments.capture_payment(merchant_of(router), payment_id, body).public_dict()

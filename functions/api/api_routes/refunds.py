@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.auth import current_merchant
+from api_routes.auth import merchant_of
 from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
 from gateway.domain import refunds
 from gateway.models import CreateRefundRequest, Page, Refund, RefundListQuery
@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 
 @router.post("/payments/<payment_id>/refunds", status_code=201, responses=documented(201, Refund, "Created (pending)"))
 def create_refund(payment_id: str, body: CreateRefundRequest) -> Response[str]:
-    merchant = current_merchant(router)
+    merchant = merchant_of(router)
     return idempotent_create(
         router, merchant, lambda tx: refunds.create_refund(tx, merchant, payment_id, body), "RefundsCreated"
     )
@@ -26,15 +26,15 @@ def create_refund(payment_id: str, body: CreateRefundRequest) -> Response[str]:
 
 @router.get("/payments/<payment_id>/refunds")
 def refunds_of_payment(payment_id: str) -> Page:
-    return refunds.refunds_of_payment(current_merchant(router), payment_id)
+    return refunds.refunds_of_payment(merchant_of(router), payment_id)
 
 
 @router.get("/refunds")
 def list_refunds(query: Annotated[RefundListQuery, Query()]) -> Page:
     reject_unknown_query_parameters(router, RefundListQuery)
-    return refunds.list_refunds(current_merchant(router), query)
+    return refunds.list_refunds(merchant_of(router), query)
 
 
 @router.get("/refunds/<refund_id>")
 def get_refund(refund_id: str) -> Refund:
-    return refunds.get_refund(current_merchant(router), refund_id)
+    return refunds.get_refund(merchant_of(router), refund_id)

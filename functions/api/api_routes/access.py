@@ -1,0 +1,82 @@
+"""Who may call each route: the one table that authentication, the OpenAPI document's security,
+CORS and the latency metric's route families read.
+
+Every route needs the merchant's API key and secret, or a dashboard session, unless it is listed
+here: a new route is private until someone decides otherwise, in this file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+
+class Access(StrEnum):
+    PRIVATE = "private"  # key + secret (merchant servers) or a Bearer session (the dashboard)
+    PUBLISHABLE_KEY = "publishable_key"  # the checkout: the key only, its own budgets
+    NONE = "none"  # no credentials
+    LOCAL_ONLY = "local_only"  # no credentials, and no such route outside the local runtime
+
+
+# (method, the route's path as the routers declare it) -> who may call it; anything else: PRIVATE.
+NOT_PRIVATE: dict[tuple[str, str], Access] = {
+    ("GET", "/health"): Access.NONE,
+    ("GET", "/api/v1/openapi.json"): Access.NONE,
+    ("GET", "/api/v1/docs"): Access.NONE,
+    ("POST", "/api/v1/auth/login"): Access.NONE,
+    ("GET", "/api/v1/orders/<order_id>/public"): Access.PUBLISHABLE_KEY,
+    ("POST", "/api/v1/payments/public"): Access.PUBLISHABLE_KEY,
+    ("GET", "/api/v1/payments/<payment_id>/public"): Access.PUBLISHABLE_KEY,
+    ("GET", "/api/v1/test/merchant"): Access.LOCAL_ONLY,
+    ("GET", "/api/v1/test/jobs/status"): Access.LOCAL_ONLY,
+}
+
+
+def access_of(method: str, path: str) -> Access:
+    return NOT_PRIVATE.get((method.upper(), path), Access.PRIVATE)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as declared: /api/v1/orders/<order_id>/public
+    access: Access
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _pattern(self.path)
+
+    @property
+    def document_path(self) -> str:
+        """The path as the OpenAPI document writes it: /api/v1/orders/{order_id}/public."""
+        return re.sub(r"<([^>]+)>", r"{\1}", self.path)
+
+    @property
+    def family(self) -> str:
+        """`payments` for /api/v1/payments/<payment_id>/refunds: the latency metric's dimension."""
+        parts = self.path.split("/")
+        return parts[3] if parts[1:3] == ["api", "v1"] and len(parts) > 3 else parts[1]
+
+
+@cache
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", re.escape(path)) + "$")
+
+
+def routes_at(routes: list[Route], path: str) -> list[Route]:
+    """The declared routes a request path matches (any method)."""
+    return [route for route in routes if route.pattern.match(path)]
+
+
+def route_for(routes: list[Route], method: str, path: str) -> Route | None:
+    """The route a request goes to, as the resolver picks it: a literal path before a parameter."""
+    matching = [route for route in routes_at(routes, path) if route.method == method]
+    return min(matching, key=lambda route: "<" in route.path, default=None)
+
+
+def app_routes(app: Any) -> list[Any]:
+    """The resolver's routes (Powertools keeps its table in these two lists)."""
+    return list(app._static_routes) + list(app._dynamic_routes)
