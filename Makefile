@@ -32,7 +32,7 @@ sam-local-env: bootstrap
 e2e-localstack: bootstrap dashboard
 	@scripts/bootstrap-browser.sh
 	@scripts/bootstrap-localstack.sh
-	$(BIN)/python -m deploy.localstack -- $(BIN)/pytest tests/e2e
+	$(BIN)/python -m stack.localstack -- $(BIN)/pytest tests/e2e
 
 test: bootstrap lint typecheck
 	@scripts/build-dashboard.sh --test

@@ -57,7 +57,7 @@ from typing import Any
 from benchmarks.harness import machine_line
 from deploy.artifacts import RUNTIME_PACKAGES, runtime_packages, sam_build
 from devstack.schedules import scheduled_event
-from devstack.template import ScheduledInvocation
+from stack.template import ScheduledInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -299,7 +299,7 @@ class Receiver:
 class Services:
     database_url: str
     endpoint: str
-    queues: Any  # devstack.aws.QueueSet
+    queues: Any  # devstack.emulator.QueueSet
     receiver: Receiver
 
     def environment(self, function_id: str) -> dict[str, str]:
@@ -345,7 +345,7 @@ class Services:
             return cursor.fetchall() if cursor.description else []
 
     def receive(self, queue_id: str, wait_seconds: int) -> list[dict[str, Any]]:
-        from devstack.aws import sqs_client
+        from devstack.emulator import sqs_client
 
         messages: list[dict[str, Any]] = (
             sqs_client()
@@ -367,21 +367,22 @@ class Services:
 
 @contextmanager
 def services() -> Iterator[Services]:
-    from devstack import aws
     from devstack.database import EmbeddedPostgres, prepare
+    from devstack.emulator import EmbeddedEmulator, create_queues, set_local_credentials
+    from stack.loopback import free_port
     from tests.support import TEST_MERCHANT_ID, TOPOLOGY
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cold-"))
     server = EmbeddedPostgres(folder / "pg", cleanup="delete")
     database_url = server.start()
-    aws.set_local_credentials()
-    emulator = aws.EmbeddedEmulator(aws.free_port())
+    set_local_credentials()
+    emulator = EmbeddedEmulator(free_port())
     emulator.start()
     os.environ["AWS_ENDPOINT_URL"] = emulator.url
     receiver = Receiver()
     try:
         prepare(database_url)
-        queues = aws.create_queues(TOPOLOGY, f"cold-{uuid.uuid4().hex[:6]}")
+        queues = create_queues(TOPOLOGY, f"cold-{uuid.uuid4().hex[:6]}")
         found = Services(database_url, emulator.url, queues, receiver)
         found.sql(
             "UPDATE merchants SET webhook_url = %s, rate_limit_reads = 1000000, rate_limit_writes = 1000000"

@@ -28,7 +28,7 @@ import psycopg
 
 from benchmarks.harness import api_url, local_runtime, percentile
 from devstack.runtime import LocalRuntime
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+from tests.e2e_support import CHROMIUM_ARGS, chromium_path
 from tests.support import AUTH, ROOT, TEST_MERCHANT_ID, WebhookReceiver, insert_settled_payments, wait_until
 
 PAYMENTS = 10_000

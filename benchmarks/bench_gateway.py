@@ -45,7 +45,7 @@ import psycopg
 from benchmarks import bench_webhooks
 from benchmarks.harness import machine_line, median_ms, percentile
 from gateway.adapters import postgres
-from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e_support import LocalStack, running_stack
 from tests.support import AUTH, ROOT, TEST_MERCHANT_ID, TOPOLOGY, ReceivedWebhook, WebhookReceiver
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from devstack.aws import free_port
 from devstack.runtime import LocalRuntime, RuntimeOptions
+from stack.loopback import free_port
 
 
 def median_ms(work: Callable[[], object], repeat: int = 5) -> float:

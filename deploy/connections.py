@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploy.translate import ROOT
-from devstack.template import load_template, read_topology
+from stack.template import load_template, read_topology
 
 # Connections one container holds: one, its handler thread's. deliver_webhook's parallel posts run
 # on threads that never touch the database (tests/integration/test_deliver_webhook.py checks it).

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from devstack.template import (
+from stack.template import (
     default_parameters,
     evaluate_conditions,
     load_template,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from devstack.template import Resolver
+from stack.template import Resolver
 
 # Batch operations have no IAM action of their own: each is authorised as its single form.
 _BATCH_ACTIONS = {

@@ -22,9 +22,9 @@ from typing import Any
 
 import boto3
 
-from deploy.stack import stack_outputs
+from deploy.stack_outputs import stack_outputs
 from deploy.translate import ROOT
-from devstack.static_sites import config_script
+from stack.site_config import config_script
 
 NO_STORE = "no-store"
 SHORT = "public, max-age=300"

@@ -23,8 +23,8 @@ from typing import Any, cast
 import boto3
 
 from deploy.graph import references
-from deploy.localstack import running_localstack
 from deploy.translate import translate_file
+from stack.localstack import running_localstack
 
 REMOVED_TYPE_PREFIXES = ("AWS::Lambda::", "AWS::ApiGatewayV2::")
 # LocalStack community has no CloudFormation provider for Elastic IPs (it accepts them as no-ops with

@@ -16,7 +16,7 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from devstack.template import load_template
+from stack.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_BUCKET = "rehearsal-artifacts"

@@ -8,7 +8,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gateway.adapters.migrations import migrate, seed_test_merchant
+from devstack.test_merchant import seed_test_merchant
+from gateway.adapters.migrations import migrate
 
 
 class EmbeddedPostgres:

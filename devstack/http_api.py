@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devstack.loopback_server import LoopbackServer
-from devstack.template import HttpRoute, Topology
+from stack.template import HttpRoute, Topology
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 _DIGITS = re.compile(r"[0-9]{1,19}")

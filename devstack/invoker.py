@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.invocations import Invocation, items_in
-from devstack.template import FunctionSpec
+from stack.template import FunctionSpec
 
 _handler: Any = None
 _spec: FunctionSpec | None = None

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from devstack.sqs_json import SqsJsonClient
-from devstack.template import SqsMapping
+from stack.template import SqsMapping
 
 Invoke = Callable[[dict[str, Any]], Any]
 

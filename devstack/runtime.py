@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from devstack import aws
+from devstack import emulator
 from devstack.checkout_site import CheckoutSite
 from devstack.dashboard_site import DashboardSite
 from devstack.database import EmbeddedPostgres, prepare
@@ -30,7 +30,10 @@ from devstack.metrics_summary import MetricsSummary
 from devstack.pollers import SqsPoller
 from devstack.scheduler import SchedulerEmulator
 from devstack.schedules import ScheduleRunner
-from devstack.template import (
+from devstack.test_merchant import TEST_MERCHANT, TEST_MERCHANT_PASSWORD
+from stack.localstack import running_localstack
+from stack.loopback import free_port
+from stack.template import (
     SqsMapping,
     Topology,
     evaluate_conditions,
@@ -38,7 +41,6 @@ from devstack.template import (
     make_resolver,
     read_topology,
 )
-from gateway.adapters.migrations import TEST_MERCHANT
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "000000000000"
@@ -92,7 +94,7 @@ class LocalRuntime:
         self.template = load_template(options.root / "template.yaml")
         self.topology: Topology = read_topology(self.template)
         self._postgres: EmbeddedPostgres | None = None
-        self._emulator: aws.EmbeddedEmulator | None = None
+        self._emulator: emulator.EmbeddedEmulator | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._pollers: list[SqsPoller] = []
         self._schedules: list[ScheduleRunner] = []
@@ -118,17 +120,15 @@ class LocalRuntime:
         self.log(f"postgres ready ({where}); migrations applied now: {applied or 'none'}")
 
     def _start_aws_endpoint(self) -> None:
-        aws.set_local_credentials()
+        emulator.set_local_credentials()
         url = os.environ.get("AWS_ENDPOINT_URL")
         if self.options.localstack and not url:
-            from deploy.localstack import running_localstack
-
             self.log("starting LocalStack (host mode, 127.0.0.1 only)")
             url = self._resources.enter_context(running_localstack(port=self.options.emulator_port))
             os.environ["AWS_ENDPOINT_URL"] = url
         if not url:
-            port = self.options.emulator_port or aws.free_port()
-            self._emulator = aws.EmbeddedEmulator(port)
+            port = self.options.emulator_port or free_port()
+            self._emulator = emulator.EmbeddedEmulator(port)
             self._emulator.start()
             url = self._emulator.url
             os.environ["AWS_ENDPOINT_URL"] = url
@@ -136,7 +136,7 @@ class LocalRuntime:
 
     # --- topology -------------------------------------------------------------------------
 
-    def resolve_environment(self, queues: aws.QueueSet) -> None:
+    def resolve_environment(self, queues: emulator.QueueSet) -> None:
         region = os.environ["AWS_DEFAULT_REGION"]
         stack = self.options.stack_name
         values: dict[str, str] = {
@@ -173,7 +173,7 @@ class LocalRuntime:
         resolve = make_resolver(values, attributes, conditions, not_emulated)
         for logical_id, name in self.topology.schedule_groups.items():
             values[logical_id] = str(resolve(name))
-            aws.create_schedule_group(values[logical_id])
+            emulator.create_schedule_group(values[logical_id])
 
         for logical_id, spec in self.topology.functions.items():
             environment = {key: str(resolve(value)) for key, value in spec.environment.items()}
@@ -229,7 +229,7 @@ class LocalRuntime:
         triggered |= {schedule.function_id for schedule in self.topology.schedules}
         wait([pool.warm() for logical_id, pool in self._pools.items() if logical_id in triggered])
 
-    def _start_pollers(self, queues: aws.QueueSet) -> None:
+    def _start_pollers(self, queues: emulator.QueueSet) -> None:
         for mapping in self.topology.sqs_mappings:
             pool = self._pools[mapping.function_id]
             local_mapping = dataclasses.replace(mapping, max_concurrency=self._mapping_workers(mapping))
@@ -286,10 +286,10 @@ class LocalRuntime:
         }
         for what, port in ports.items():
             if port > 0:
-                aws.ensure_port_free(port, what)
+                emulator.ensure_port_free(port, what)
         self._start_postgres()
         self._start_aws_endpoint()
-        queues = aws.create_queues(self.topology, self.options.stack_name)
+        queues = emulator.create_queues(self.topology, self.options.stack_name)
         self.resolve_environment(queues)
         self.invocations_file.parent.mkdir(parents=True, exist_ok=True)
         self.invocations_file.write_text("")  # this run's invocations only
@@ -328,8 +328,9 @@ class LocalRuntime:
             dashboard.start()
             self._servers.append(dashboard)
             built = (build / "index.html").is_file()
+            sign_in = f"{TEST_MERCHANT['email']} / {TEST_MERCHANT_PASSWORD}"
             site_urls.append(
-                f"dashboard  http://127.0.0.1:{dashboard.port}  (sign in: test@example.com / password123)"
+                f"dashboard  http://127.0.0.1:{dashboard.port}  (sign in: {sign_in})"
                 if built
                 else f"dashboard  NOT BUILT: run scripts/build-dashboard.sh ({build} is missing)"
             )
@@ -350,7 +351,7 @@ class LocalRuntime:
         for runner in self._schedules:
             self.log(f"schedule   {runner.schedule.function_id} every {runner.every_seconds:g} s")
         self.log("scheduler  one-time schedules on the endpoint are fired when due (emulated)")
-        self.log("test merchant: X-Api-Key key_test_abc123, X-Api-Secret secret_test_xyz789")
+        self.log(f"test merchant: X-Api-Key {TEST_MERCHANT['api_key']}, X-Api-Secret {TEST_MERCHANT['api_secret']}")
         self.log(f"ready in {elapsed:.2f} s; Ctrl-C stops everything")
         return elapsed
 

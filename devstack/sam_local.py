@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from devstack import aws
+from devstack import emulator
 from devstack.runtime import ROOT, LocalRuntime, RuntimeOptions, stack_name_for
 
 CONTAINER_HOST = "host.docker.internal"
@@ -27,9 +27,9 @@ def container_environment(
 ) -> dict[str, dict[str, str]]:
     """Each function's environment, as containers on this machine must see it."""
     os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    aws.set_local_credentials()
+    emulator.set_local_credentials()
     runtime = LocalRuntime(RuntimeOptions(stack_name=stack_name), log=lambda _: None)
-    queues = aws.create_queues(runtime.topology, stack_name)
+    queues = emulator.create_queues(runtime.topology, stack_name)
     runtime.database_url, runtime.endpoint_url = database_url, endpoint_url
     runtime.resolve_environment(queues)
 

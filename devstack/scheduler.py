@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from devstack.aws import scheduler_client, sqs_client
+from devstack.emulator import scheduler_client, sqs_client
 
 
 def due_time(expression: str, timezone: str | None) -> datetime | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.template import ScheduledInvocation
+from stack.template import ScheduledInvocation
 
 
 def scheduled_event(schedule: ScheduledInvocation, region: str) -> dict[str, Any]:

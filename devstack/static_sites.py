@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import functools
-import json
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from devstack.loopback_server import LoopbackServer
-from devstack.template import load_template
+from stack.site_config import config_script
+from stack.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def config_script(config: dict[str, str]) -> bytes:
-    """/config.js: the API base URL and friends, configuration rather than compiled-in constants.
-    The same file the deploy writes to the S3 buckets (deploy/publish_sites.py)."""
-    return f"window.GATEWAY_CONFIG = window.DEMO_CONFIG = {json.dumps(config)};\n".encode()
 
 
 def directives(policy: str) -> dict[str, str]:

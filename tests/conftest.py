@@ -10,8 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devstack import aws
 from devstack.database import EmbeddedPostgres, prepare
+from devstack.emulator import EmbeddedEmulator, QueueSet, create_queues, set_local_credentials
+from stack.loopback import free_port
 from tests.support import TEST_MERCHANT_ID, TOPOLOGY, WEBHOOK_SECRET, Gateway, WebhookReceiver
 
 
@@ -46,11 +47,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
     """A real SQS/Scheduler API over HTTP: AWS_ENDPOINT_URL (e.g. LocalStack) if set, else moto's server."""
-    aws.set_local_credentials()
+    set_local_credentials()
     url = os.environ.get("AWS_ENDPOINT_URL")
     emulator = None
     if not url:
-        emulator = aws.EmbeddedEmulator(aws.free_port())
+        emulator = EmbeddedEmulator(free_port())
         emulator.start()
         url = emulator.url
         os.environ["AWS_ENDPOINT_URL"] = url
@@ -60,13 +61,13 @@ def aws_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def queues(aws_endpoint: str) -> aws.QueueSet:
+def queues(aws_endpoint: str) -> QueueSet:
     """Fresh queues per test (SQS allows one purge a minute, so emptying old ones is no option)."""
-    return aws.create_queues(TOPOLOGY, f"test-{uuid.uuid4().hex[:8]}")
+    return create_queues(TOPOLOGY, f"test-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
-def gateway_env(database_url: str, queues: aws.QueueSet) -> dict[str, str]:
+def gateway_env(database_url: str, queues: QueueSet) -> dict[str, str]:
     env = {
         "DATABASE_URL": database_url,
         "STAGE": "local",
@@ -88,7 +89,7 @@ def gateway_env(database_url: str, queues: aws.QueueSet) -> dict[str, str]:
 
 
 @pytest.fixture
-def gateway(gateway_env: dict[str, str], database_url: str, queues: aws.QueueSet) -> Iterator[Gateway]:
+def gateway(gateway_env: dict[str, str], database_url: str, queues: QueueSet) -> Iterator[Gateway]:
     """A clean gateway per test: empty tables (but the seeded merchant), new queues, default settings."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(

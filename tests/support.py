@@ -19,18 +19,20 @@ from typing import Any, cast
 import psycopg
 from psycopg.rows import dict_row
 
-from devstack.aws import QueueSet, sqs_client
+from devstack.emulator import QueueSet, sqs_client
 from devstack.http_api import build_event
 from devstack.invoker import LocalContext
 from devstack.loopback_server import LoopbackHTTPServer
 from devstack.pollers import sqs_event
-from devstack.template import load_template, read_topology
+from devstack.test_merchant import TEST_MERCHANT
+from stack.template import load_template, read_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGY = read_topology(load_template(ROOT / "template.yaml"))
-TEST_MERCHANT_ID = "550e8400-e29b-41d4-a716-446655440000"
-AUTH = {"x-api-key": "key_test_abc123", "x-api-secret": "secret_test_xyz789"}
-WEBHOOK_SECRET = "whsec_test_abc123"
+# The seeded test merchant (devstack/test_merchant.py).
+TEST_MERCHANT_ID = TEST_MERCHANT["id"]
+AUTH = {"x-api-key": TEST_MERCHANT["api_key"], "x-api-secret": TEST_MERCHANT["api_secret"]}
+WEBHOOK_SECRET = TEST_MERCHANT["webhook_secret"]
 VALID_CARD = {"number": "4111 1111 1111 1111", "expiry_month": "12", "expiry_year": "2035", "cvv": "123"}
 
 

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e_support import LocalStack, running_stack
 from tests.support import AUTH, WebhookReceiver, wait_until
 
 pytestmark = pytest.mark.e2e

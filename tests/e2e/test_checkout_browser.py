@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.aws import free_port
 from devstack.static_sites import StaticSite
-from tests.e2e.conftest import LocalStack
+from stack.loopback import free_port
+from tests.e2e_support import LocalStack
 from tests.support import AUTH, ROOT
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e_support import LocalStack, running_stack
 from tests.support import AUTH
 
 pytestmark = pytest.mark.e2e

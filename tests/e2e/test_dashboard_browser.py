@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e_support import LocalStack, running_stack
 from tests.support import AUTH, ROOT, WebhookReceiver, insert_settled_payments, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e_support import LocalStack
 from tests.support import AUTH, VALID_CARD, wait_until
 
 pytestmark = pytest.mark.e2e

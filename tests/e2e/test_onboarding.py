@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e_support import LocalStack
 from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e_support import LocalStack
 from tests.support import AUTH, VALID_CARD, WEBHOOK_SECRET, ReceivedWebhook, WebhookReceiver, hex_hmac, wait_until
 
 pytestmark = pytest.mark.e2e

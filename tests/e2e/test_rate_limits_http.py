@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e_support import LocalStack
 from tests.support import AUTH, TEST_MERCHANT_ID
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e_support import LocalStack
 from tests.support import AUTH, wait_until
 
 pytestmark = pytest.mark.e2e

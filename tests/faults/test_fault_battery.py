@@ -25,9 +25,10 @@ import httpx
 import psycopg
 import pytest
 
-from devstack.aws import EmbeddedEmulator, free_port
+from devstack.emulator import EmbeddedEmulator
 from devstack.loopback_server import LoopbackHTTPServer
-from tests.e2e.conftest import LocalStack, running_stack
+from stack.loopback import free_port
+from tests.e2e_support import LocalStack, running_stack
 from tests.faults import faults
 from tests.support import AUTH, TEST_MERCHANT_ID, FrozenEndpoint, WebhookReceiver, wait_until
 

@@ -33,10 +33,10 @@ import relay_outbox_handler
 
 from deploy.iam import AwsCall, denied_calls, iam_action
 from deploy.translate import translate
-from devstack.aws import QueueSet, create_schedule_group
-from devstack.template import Resolver, evaluate_conditions, load_template, make_resolver
+from devstack.emulator import QueueSet, create_schedule_group
 from gateway.adapters import scheduler, secrets
 from gateway.settings import Settings
+from stack.template import Resolver, evaluate_conditions, load_template, make_resolver
 from tests.conftest import reset_gateway_caches
 from tests.support import ROOT, TOPOLOGY, Gateway, WebhookReceiver, lambda_context
 

@@ -19,8 +19,8 @@ import process_payment_handler
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from devstack.aws import QueueSet
 from devstack.database import EmbeddedPostgres, prepare
+from devstack.emulator import QueueSet
 from tests.faults.faults import start_postgres, stop_postgres
 from tests.support import ApiResponse, FrozenEndpoint, Gateway, lambda_context
 

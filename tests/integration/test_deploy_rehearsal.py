@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from deploy.localstack import running_localstack
 from deploy.rehearsal import (
     FRESH_ACCOUNT,
     LEAN_FRESH_ACCOUNT,
@@ -22,6 +21,7 @@ from deploy.rehearsal import (
     rehearse,
 )
 from deploy.translate import translate_file
+from stack.localstack import running_localstack
 
 TRANSLATED = translate_file()
 

@@ -6,9 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from devstack.aws import sqs_client
+from devstack.emulator import sqs_client
 from devstack.pollers import SqsPoller
-from devstack.template import SqsMapping
+from stack.template import SqsMapping
 from tests.support import wait_until
 
 

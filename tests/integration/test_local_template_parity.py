@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from devstack import aws
+from devstack import emulator
 from devstack.runtime import stack_name_for
-from devstack.template import QUEUE_ATTRIBUTE_DEFAULTS
+from stack.template import QUEUE_ATTRIBUTE_DEFAULTS
 from tests.support import ROOT, TOPOLOGY
 
 
@@ -39,8 +39,8 @@ def _template_queues() -> dict[str, dict[str, Any]]:
 
 def test_local_queues_carry_every_attribute_the_template_declares(aws_endpoint: str) -> None:
     prefix = f"parity-{uuid.uuid4().hex[:6]}"
-    created = aws.create_queues(TOPOLOGY, prefix)
-    sqs = aws.sqs_client()
+    created = emulator.create_queues(TOPOLOGY, prefix)
+    sqs = emulator.sqs_client()
     declared = _template_queues()
     assert set(created.urls) == set(declared)
     for logical_id, properties in declared.items():

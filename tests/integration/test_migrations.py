@@ -1,6 +1,7 @@
 import hashlib
 
-from gateway.adapters.migrations import TEST_MERCHANT, migrate, migration_files, seed_test_merchant
+from devstack.test_merchant import TEST_MERCHANT, seed_test_merchant
+from gateway.adapters.migrations import migrate, migration_files
 from tests.support import Gateway
 
 

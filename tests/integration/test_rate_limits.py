@@ -78,7 +78,7 @@ _BURST = """
 import json, sys
 sys.path[:0] = ["functions/api", "layers/common", "."]
 from tests.support import Gateway
-from devstack.aws import QueueSet
+from devstack.emulator import QueueSet
 gateway = Gateway(sys.argv[1], QueueSet({}, {}, {}))
 statuses = [gateway.api("POST", "/api/v1/orders", {"amount": 100}).status for _ in range(10)]
 print(json.dumps(statuses))

@@ -26,8 +26,8 @@ import psutil
 import pytest
 
 from deploy.translate import translate
-from devstack.template import load_template
 from gateway.adapters import postgres, sqs, webhook_http
+from stack.template import load_template
 from tests.support import ROOT, TOPOLOGY, Gateway, lambda_context
 
 CHILD_TIMEOUT_SECONDS = 60

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from devstack.aws import create_schedule_group, scheduler_client
+from devstack.emulator import create_schedule_group, scheduler_client
 from gateway.adapters import postgres, scheduler
 from gateway.adapters.postgres import transaction
 from tests.support import Gateway

@@ -12,7 +12,7 @@ import pytest
 import relay_outbox_handler
 from standardwebhooks import Webhook
 
-from devstack.aws import scheduler_client
+from devstack.emulator import scheduler_client
 from devstack.scheduler import SchedulerEmulator
 from gateway.domain import payments, webhooks
 from gateway.models import PaymentJob, WebhookJob
@@ -29,7 +29,7 @@ def scheduler_env(gateway: Gateway, setting: Any) -> None:
     for name, value in SCHEDULER_ENV.items():
         setting(name, value)
     setting("WEBHOOKS_SLOW_QUEUE_ARN", gateway.queues.arns["WebhooksSlowQueue"])
-    from devstack.aws import create_schedule_group
+    from devstack.emulator import create_schedule_group
 
     create_schedule_group(SCHEDULER_ENV["WEBHOOK_SCHEDULE_GROUP"])
 

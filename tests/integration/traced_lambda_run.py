@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import boto3
 
-from devstack.aws import QueueSet
+from devstack.emulator import QueueSet
 from tests.support import Gateway, lambda_context, wait_until
 
 # Every queue send's X-Amzn-Trace-Id header ("" when it had none), in order.

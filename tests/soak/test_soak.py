@@ -24,7 +24,7 @@ import psutil
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LocalStack, running_stack
+from tests.e2e_support import LocalStack, running_stack
 from tests.faults import faults
 from tests.support import AUTH, VALID_CARD, WebhookReceiver, wait_until
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from deploy import cost
-from devstack.template import load_template
+from stack.template import load_template
 
 TEMPLATE = load_template(cost.TEMPLATE)
 PRICES = cost.load_prices()

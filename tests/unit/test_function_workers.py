@@ -12,7 +12,7 @@ import pytest
 
 from devstack.invocations import InvocationLog, summarize
 from devstack.invoker import FunctionPool, WorkerDied
-from devstack.template import FunctionSpec
+from stack.template import FunctionSpec
 from tests.support import ROOT, wait_until
 
 SLEEPY = FunctionSpec("Sleepy", "tests/fixtures/sleepy_function", "sleepy_handler.lambda_handler", 10)

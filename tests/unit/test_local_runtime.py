@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2
 
 from devstack.http_api import build_event
 from devstack.pollers import failed_ids
-from devstack.template import HttpRoute, make_resolver
+from stack.template import HttpRoute, make_resolver
 from tests.support import ROOT
 
 
@@ -73,7 +73,7 @@ def test_a_taken_port_is_a_clear_error_not_a_silent_fallback() -> None:
 
     import pytest
 
-    from devstack.aws import ensure_port_free
+    from devstack.emulator import ensure_port_free
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -86,7 +86,7 @@ def test_a_taken_port_is_a_clear_error_not_a_silent_fallback() -> None:
 def test_a_function_error_reaches_the_runtime_as_its_message_even_when_unpicklable() -> None:
     """Before: `TypeError: cannot pickle 'traceback' object` replaced the real error in the logs."""
     from devstack.invoker import FunctionError, FunctionPool
-    from devstack.template import FunctionSpec
+    from stack.template import FunctionSpec
 
     spec = FunctionSpec("Failing", "tests/fixtures/failing_function", "failing_handler.lambda_handler", 3)
     pool = FunctionPool(spec, ROOT, {}, 1)

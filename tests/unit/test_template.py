@@ -12,7 +12,7 @@ import pytest
 from deploy.connections import aurora_max_connections, budgets
 from deploy.graph import dependency_problems
 from deploy.translate import translate, translate_file
-from devstack.template import evaluate_conditions, load_template, read_topology
+from stack.template import evaluate_conditions, load_template, read_topology
 from tests.support import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")

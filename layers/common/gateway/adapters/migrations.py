@@ -103,37 +103,3 @@ class DatabaseNotReachable(Exception):
 class MigrationFailed(Exception):
     def __init__(self, version: str, cause: Exception) -> None:
         super().__init__(f"migration {version} failed: {type(cause).__name__}: {cause}; nothing was applied")
-
-
-TEST_MERCHANT = {
-    "id": "550e8400-e29b-41d4-a716-446655440000",
-    "name": "Test Merchant",
-    "email": "test@example.com",
-    "api_key": "key_test_abc123",
-    "api_secret": "secret_test_xyz789",
-    "webhook_secret": "whsec_test_abc123",
-}
-TEST_MERCHANT_PASSWORD = "password123"  # noqa: S105 - the documented local test login
-
-
-def seed_test_merchant(database_url: str) -> None:
-    """Idempotent: the test merchant exists afterwards, whatever was there before."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        # Its known secret keeps working: the hash is SHA-256, as for every merchant.
-        conn.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret)"
-            " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, encode(sha256(convert_to(%(api_secret)s, 'UTF8')),"
-            " 'hex'), right(%(api_secret)s, 4), %(webhook_secret)s)"
-            " ON CONFLICT (id) DO NOTHING",
-            TEST_MERCHANT,
-        )
-        if "password_hash" in {
-            row[0]
-            for row in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'merchants'")
-        }:
-            from gateway.adapters.passwords import hash_password
-
-            conn.execute(
-                "UPDATE merchants SET password_hash = %s WHERE id = %s AND password_hash IS NULL",
-                (hash_password(TEST_MERCHANT_PASSWORD), TEST_MERCHANT["id"]),
-            )

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from gateway.adapters import merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
 from gateway.adapters import secrets as secrets_adapter
-from gateway.adapters.migrations import TEST_MERCHANT
 from gateway.adapters.postgres import Row, Tx, single_statement, transaction
 from gateway.domain import rate_limits
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
@@ -270,9 +269,14 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
     )
 
 
+# The local test merchant's fixed id: the local runtime seeds the row (devstack/test_merchant.py, which
+# owns its credentials) and the local-only /api/v1/test/merchant route reads it back by this id.
+TEST_MERCHANT_ID = "550e8400-e29b-41d4-a716-446655440000"
+
+
 def test_merchant() -> TestMerchant:
     with transaction() as tx:
-        row = merchant_store.merchant_by_id(tx, TEST_MERCHANT["id"])
+        row = merchant_store.merchant_by_id(tx, TEST_MERCHANT_ID)
     if row is None:
         raise NotFound("Test merchant is not seeded")
     return TestMerchant(id=row["id"], email=row["email"], api_key=row["api_key"], seeded=True)

@@ -1,4 +1,6 @@
-"""LocalStack community in host mode, on loopback, from the project's own virtualenv.
+"""LocalStack community in host mode, on loopback, from the project's own virtualenv: the local
+runtime's SQS/Scheduler endpoint with `--localstack`, the deploy rehearsal's CloudFormation, and
+the endpoint of `make e2e-localstack`.
 
 By default LocalStack binds 0.0.0.0, starts a DNS server and wipes `$TMPDIR/localstack`; here it
 listens on 127.0.0.1 only, has no DNS server and gets a temporary directory of its own.
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack.aws import free_port
+from stack.loopback import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".localstack" / "venv" / "bin" / "python"
@@ -49,7 +51,7 @@ def running_localstack(timeout: float = 60, port: int = 0) -> Iterator[str]:
     }
     log_path = folder / "localstack.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own venv's python, fixed arguments
             [str(VENV_PYTHON), "-m", "localstack.runtime.main"],
             cwd=folder,
             env=env,
@@ -84,7 +86,7 @@ def running_localstack(timeout: float = 60, port: int = 0) -> Iterator[str]:
 
 
 def main() -> None:
-    """`python -m deploy.localstack -- COMMAND...`: runs COMMAND with AWS_ENDPOINT_URL pointing at a
+    """`python -m stack.localstack -- COMMAND...`: runs COMMAND with AWS_ENDPOINT_URL pointing at a
     LocalStack started for it (what `make e2e-localstack` does); exits with COMMAND's status."""
     import sys
 
@@ -92,12 +94,12 @@ def main() -> None:
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
-        raise SystemExit("usage: python -m deploy.localstack -- COMMAND [ARGS...]")
+        raise SystemExit("usage: python -m stack.localstack -- COMMAND [ARGS...]")
     started = time.perf_counter()
     with running_localstack() as url:
         print(f"localstack: ready at {url} in {time.perf_counter() - started:.1f} s", flush=True)
         env = {**os.environ, "AWS_ENDPOINT_URL": url}
-        code = subprocess.call(command, env=env)
+        code = subprocess.call(command, env=env)  # noqa: S603 - the command line the developer gave
     raise SystemExit(code)
 
 

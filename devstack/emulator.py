@@ -1,4 +1,6 @@
-"""The SQS + Scheduler endpoint: embedded moto server by default, any endpoint via AWS_ENDPOINT_URL."""
+"""The local runtime's SQS + Scheduler endpoint: the embedded moto emulator (devstack.emulator_server)
+by default, any endpoint via AWS_ENDPOINT_URL (LocalStack: stack/localstack.py); the boto3 clients the
+runtime uses on it, and the template's queues and schedule group created there."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from typing import Any
 
 import boto3
 
-from devstack.template import Topology
 from gateway.adapters import time_bounds
+from stack.template import Topology
 
 DEFAULT_REGION = "us-east-1"
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -40,12 +42,6 @@ def ensure_port_free(port: int, what: str) -> None:
             raise SystemExit(
                 f"devstack: port {port} for the {what} is in use ({exc.strerror}); stop what holds it"
             ) from exc
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class EmbeddedEmulator:

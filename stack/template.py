@@ -1,6 +1,7 @@
 """Reads the SAM template: functions (with Globals applied), HTTP routes, queues and SQS mappings.
 
-This is the only description of the topology; the local runtime derives everything from it.
+This is the only description of the topology; the local runtime (devstack/) and the deploy tooling
+(deploy/: translation, IAM parity, connection budget, cost model) derive everything from it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,43 @@
+"""The local test merchant: the row every local run (and the test suites) starts with, its API
+credentials and its dashboard login. Local only: nothing here ships in the Lambda layer.
+
+Its id comes from the layer (gateway.domain.merchants.TEST_MERCHANT_ID), where the local-only
+/api/v1/test/merchant route reads the row by it."""
+
+from __future__ import annotations
+
+import psycopg
+
+from gateway.adapters.passwords import hash_password
+from gateway.domain.merchants import TEST_MERCHANT_ID
+
+TEST_MERCHANT = {
+    "id": TEST_MERCHANT_ID,
+    "name": "Test Merchant",
+    "email": "test@example.com",
+    "api_key": "key_test_abc123",
+    "api_secret": "secret_test_xyz789",
+    "webhook_secret": "whsec_test_abc123",
+}
+TEST_MERCHANT_PASSWORD = "password123"  # noqa: S105 - the documented local test login
+
+
+def seed_test_merchant(database_url: str) -> None:
+    """Idempotent: the test merchant exists afterwards, whatever was there before."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        # Its known secret keeps working: the hash is SHA-256, as for every merchant.
+        conn.execute(
+            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret)"
+            " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, encode(sha256(convert_to(%(api_secret)s, 'UTF8')),"
+            " 'hex'), right(%(api_secret)s, 4), %(webhook_secret)s)"
+            " ON CONFLICT (id) DO NOTHING",
+            TEST_MERCHANT,
+        )
+        if "password_hash" in {
+            row[0]
+            for row in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'merchants'")
+        }:
+            conn.execute(
+                "UPDATE merchants SET password_hash = %s WHERE id = %s AND password_hash IS NULL",
+                (hash_password(TEST_MERCHANT_PASSWORD), TEST_MERCHANT["id"]),
+            )
