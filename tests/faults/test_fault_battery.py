@@ -41,6 +41,8 @@ ENVIRONMENT = {
     "WEBHOOK_RETRY_DELAYS_TEST": "1,1,1,1",
 }
 ANSWER_BOUND_SECONDS = 1.0
+# Deliveries timed for a median, alone and beside the bad endpoints (each takes ~1-2 s end to end).
+LATENCY_SAMPLES = 11
 REPORT: dict[str, dict[str, Any]] = {}
 
 
@@ -232,7 +234,7 @@ def other_merchant(battery: Battery, name: str, webhook_url: str) -> dict[str, s
 
 def test_dead_and_slow_endpoints_do_not_delay_a_healthy_merchant(battery: Battery) -> None:
     healthy = Load(battery.stack.url)
-    baseline = [delivery_latency(battery, healthy) for _ in range(15)]
+    baseline = [delivery_latency(battery, healthy) for _ in range(LATENCY_SAMPLES)]
     hanging, slow = FrozenEndpoint(), SlowReceiver()
     stop = threading.Event()
     noisy = [
@@ -249,7 +251,7 @@ def test_dead_and_slow_endpoints_do_not_delay_a_healthy_merchant(battery: Batter
         for thread in threads:
             thread.start()
         time.sleep(7)  # their first deliveries time out (5 s) and send them to the slow lane
-        during = [delivery_latency(battery, healthy) for _ in range(15)]
+        during = [delivery_latency(battery, healthy) for _ in range(LATENCY_SAMPLES)]
     finally:
         stop.set()
         for thread in threads:

@@ -62,8 +62,11 @@ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 # operation gets at most the time left (webhook_http's deadline backend), so a receiver that drips its
 # answer a byte a second is cut at 5 s (a timeout, retried). At most webhook_http.RESPONSE_BODY_LIMIT
 # bytes of an answer are read. Redirects are not followed. No database transaction is open meanwhile.
-# A delivery is claimed for this long before its post (webhooks.deliver_batch): longer than
-# DeliverWebhookFunction's 60 s timeout, so a live consumer's claim never lapses under it, and shorter
-# than the webhook queues' 360 s visibility timeout, so a crashed consumer's redelivered message finds
-# the claim expired and posts.
-WEBHOOK_CLAIM_LEASE_SECONDS = 90
+# A delivery is claimed for this long before its post (webhooks.deliver_batch). A live consumer needs a
+# few seconds for claim, post (5 s at most) and record; 30 s covers that with the database slow (10 s
+# statements), and should it ever lapse under a live consumer, the worst is a second post of the same
+# webhook-id, which receivers dedupe. It must stay short because a crashed consumer's claims count
+# against their endpoints' in-flight cap until they expire: 90 s stalled an endpoint's deliveries for
+# 90 s after a crash (the fault battery's restart scenario took 93 s). Shorter than the webhook
+# queues' 360 s visibility timeout, so a crashed consumer's redelivered message finds it expired.
+WEBHOOK_CLAIM_LEASE_SECONDS = 30
