@@ -3,7 +3,7 @@
 The batch's due logs are claimed and read with one statement (committed: no transaction is open
 while posting), posted in parallel (a slow or dead merchant endpoint, cut at its 5 s total deadline,
 delays only its own post), and their attempts recorded together where the claim is still current
-(webhooks.deliver_batch). The records' queue (their event source) says which lane they came from:
+(webhook_delivery.deliver_batch). The records' queue (their event source) says which lane they came from:
 the fast lane moves the deliveries of failing or slow endpoints to the slow lane instead of posting
 them. Failures are reported per item: a delivery that the merchant refused is
 not a failure here (it is recorded and retried on schedule); a malformed record fails alone; a
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from gateway.adapters import failures, sqs, tracing
-from gateway.domain import webhooks
+from gateway.domain import webhook_delivery, webhook_fanout
 from gateway.models import WebhookJob
 
 logger = Logger(service="deliver_webhook")
@@ -43,10 +43,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchRe
             failures.log_warning(logger, "malformed webhook record", exc, message_id=message_id)
             failed.append(message_id)
             continue
-        jobs.setdefault(webhooks.lane_of_queue(record.get("eventSourceARN", "")), {})[message_id] = job
+        jobs.setdefault(webhook_fanout.lane_of_queue(record.get("eventSourceARN", "")), {})[message_id] = job
     for queue, lane_jobs in jobs.items():  # one lane per batch: one event-source mapping per queue
         try:
-            webhooks.deliver_batch(list(lane_jobs.values()), record_scope, queue=queue)
+            webhook_delivery.deliver_batch(list(lane_jobs.values()), record_scope, queue=queue)
         except Exception as exc:
             failures.log_error(logger, "webhook batch not recorded; SQS delivers it again", exc)
             failed += list(lane_jobs)

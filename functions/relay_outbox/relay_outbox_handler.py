@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
-from gateway.domain import events, outbox, payments, rate_limits, webhooks
+from gateway.domain import events, outbox, payments, rate_limits, webhook_delivery
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -35,14 +35,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
             budget_seconds=context.get_remaining_time_in_millis() / 1000 - time_bounds.RELAY_RESERVED_SECONDS
         ),
         "requeued_payments": payments.requeue_stuck_payments(),
-        "requeued_webhooks": webhooks.requeue_lost_retries(),
+        "requeued_webhooks": webhook_delivery.requeue_lost_retries(),
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = idempotency_store.purge_expired_idempotency_keys(tx, limit=10_000)
     report["purged_events"] = events.purge_expired()
     report["purged_rate_limit_buckets"] = rate_limits.purge_idle_buckets()
     report["purged_outbox"] = outbox.purge_sent()
-    report["purged_webhook_logs"], report["purged_webhook_attempts"] = webhooks.purge_expired()
+    report["purged_webhook_logs"], report["purged_webhook_attempts"] = webhook_delivery.purge_expired()
     metrics.add_metric("OutboxOldestUnsentSeconds", MetricUnit.Seconds, outbox.oldest_unsent_age_seconds())
     metrics.add_metric("StuckPaymentsRequeued", MetricUnit.Count, report["requeued_payments"])
     if any(report.values()):

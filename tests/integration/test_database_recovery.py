@@ -11,7 +11,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from gateway.adapters.postgres import transaction
-from gateway.domain import webhooks
+from gateway.domain import webhook_delivery
 from gateway.models import WebhookJob
 from tests.support import Gateway, WebhookReceiver, lambda_context, wait_until
 
@@ -66,9 +66,8 @@ def test_webhook_sender_threads_replace_their_dead_connections(gateway: Gateway,
     assert reply == {"batchItemFailures": []}
     logs = gateway.rows("SELECT status, attempts FROM webhook_logs")
     assert logs and all(log == {"status": "success", "attempts": 1} for log in logs)
-    assert (
-        webhooks.deliver(WebhookJob(webhook_log_id=str(gateway.rows("SELECT id FROM webhook_logs")[0]["id"]))) is None
-    )
+    first_log = str(gateway.rows("SELECT id FROM webhook_logs")[0]["id"])
+    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=first_log)) is None
 
 
 def test_a_statement_past_its_time_bound_is_cancelled_and_answered_503(

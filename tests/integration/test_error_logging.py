@@ -89,10 +89,10 @@ def test_the_webhook_consumer_logs_a_failed_batch_without_the_detail_line(
 ) -> None:
     import deliver_webhook_handler
 
-    from gateway.domain import webhooks
+    from gateway.domain import webhook_delivery
     from tests.support import fake_message
 
-    monkeypatch.setattr(webhooks, "deliver_batch", _fail)
+    monkeypatch.setattr(webhook_delivery, "deliver_batch", _fail)
     event = gateway.sqs_event(
         "WebhooksQueue", [fake_message('{"webhook_log_id": "00000000-0000-0000-0000-000000000001"}')]
     )

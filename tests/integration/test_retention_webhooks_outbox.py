@@ -71,7 +71,7 @@ def test_the_relay_purges_old_sent_outbox_rows_and_old_final_deliveries_only(gat
 
 
 def test_each_run_purges_a_bounded_batch_per_table(gateway: Gateway) -> None:
-    from gateway.domain import outbox, webhooks
+    from gateway.domain import outbox, webhook_delivery
 
     for n in range(5):
         _outbox(gateway, f"old{n}", 9, 9)
@@ -79,10 +79,10 @@ def test_each_run_purges_a_bounded_batch_per_table(gateway: Gateway) -> None:
     # With a batch of 3 rows per table, a run takes 3 outbox rows, 3 attempts and the deliveries
     # whose attempts are all gone; the next runs take the rest.
     assert outbox.purge_sent(limit=3) == 3
-    assert webhooks.purge_expired(limit=3) == (1, 3)
+    assert webhook_delivery.purge_expired(limit=3) == (1, 3)
     assert (
         gateway.count("outbox") == 2 and gateway.count("webhook_logs") == 4 and gateway.count("webhook_attempts") == 7
     )
-    while outbox.purge_sent(limit=3) + sum(webhooks.purge_expired(limit=3)):
+    while outbox.purge_sent(limit=3) + sum(webhook_delivery.purge_expired(limit=3)):
         pass
     assert (gateway.count("outbox"), gateway.count("webhook_logs"), gateway.count("webhook_attempts")) == (0, 0, 0)

@@ -22,8 +22,8 @@ import pytest
 from devstack.loopback_server import LoopbackHTTPServer
 from tests.support import TEST_MERCHANT_ID, Gateway, WebhookReceiver, fake_message, lambda_context
 
-# The cap and budget the gateway promises (gateway.domain.webhooks); the tests name them here so a
-# change of either is a visible decision.
+# The cap and budget the gateway promises (gateway.domain.webhook_delivery and webhook_fanout); the
+# tests name them here so a change of either is a visible decision.
 ENDPOINT_IN_FLIGHT_CAP = 5
 REDELIVERY_BUDGET = 60
 

@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 
 from devstack.emulator import scheduler_client
 from devstack.scheduler import SchedulerEmulator
-from gateway.domain import payments, webhooks
+from gateway.domain import payments, webhook_delivery
 from gateway.models import PaymentJob, WebhookJob
 from tests.support import WEBHOOK_SECRET, Gateway, WebhookReceiver, lambda_context
 
@@ -61,7 +61,7 @@ def _fail_until(gateway: Gateway, log_id: str, attempts: int) -> None:
 
 def test_signatures_verify_with_the_standard_webhooks_library(gateway: Gateway, receiver: WebhookReceiver) -> None:
     log_id = _success_event(gateway, receiver.url)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     [hook] = receiver.wait_for(1)
     payload = Webhook(WEBHOOK_SECRET).verify(hook.body, hook.headers)
     assert payload["event"] == "payment.success"
@@ -74,10 +74,10 @@ def test_signatures_verify_with_the_standard_webhooks_library(gateway: Gateway, 
 
 def test_one_and_five_minute_retries_use_sqs_delay(gateway: Gateway) -> None:
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     assert _log(gateway, log_id)["wait"] == 60
     _fail_until(gateway, log_id, 1)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     assert _log(gateway, log_id)["wait"] == 300
     delays = [
         row["delay_seconds"]
@@ -97,7 +97,7 @@ def test_thirty_minute_and_two_hour_retries_become_scheduler_schedules(
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
     _fail_until(gateway, log_id, failed_before)
     before = datetime.now(UTC)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
 
     log = _log(gateway, log_id)
     assert (log["status"], log["attempts"], log["wait"]) == ("pending", failed_before + 1, wait)
@@ -121,7 +121,7 @@ def test_the_local_scheduler_fires_a_due_schedule_and_deletes_it(
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(503)
     _fail_until(gateway, log_id, 2)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))  # fails: next try in 30 minutes, by schedule
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))  # fails: next try in 30 minutes, by schedule
     group = SCHEDULER_ENV["WEBHOOK_SCHEDULE_GROUP"]
     # Time compressed: the emulator's clock is 31 minutes ahead.
     emulator = SchedulerEmulator(clock=lambda: datetime.now(UTC) + timedelta(minutes=31), log=lambda _: None)
@@ -140,15 +140,15 @@ def test_the_local_scheduler_fires_a_due_schedule_and_deletes_it(
 def test_a_message_that_arrives_before_its_retry_time_is_dropped(gateway: Gateway, receiver: WebhookReceiver) -> None:
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(500)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
-    assert webhooks.deliver(WebhookJob(webhook_log_id=log_id)) is None  # a duplicate, 60 s early
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) is None  # a duplicate, 60 s early
     assert len(receiver.received) == 1
 
 
 def test_after_five_failed_attempts_the_log_is_failed(gateway: Gateway) -> None:
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
     _fail_until(gateway, log_id, 4)
-    assert webhooks.deliver(WebhookJob(webhook_log_id=log_id)) == "failed"
+    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) == "failed"
     log = _log(gateway, log_id)
     assert (log["status"], log["attempts"], log["next_retry_at"]) == ("failed", 5, None)
 
@@ -206,7 +206,7 @@ def test_outside_local_mode_a_private_destination_is_refused_when_sending(gatewa
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")  # saved in local mode
     setting("STAGE", "prod")
     setting("TEST_MODE", "false")
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
 
@@ -227,7 +227,7 @@ def test_the_guard_switched_on_locally_refuses_embedded_loopback_at_save_and_at_
     setting("WEBHOOK_URL_GUARD", "true")
     saved = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
     assert saved.status == 400 and "public address" in saved.json["error"]["description"]
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
 
@@ -256,16 +256,16 @@ def test_a_failing_endpoint_moves_its_merchant_to_the_slow_lane_until_a_delivery
     # Given the endpoint fails a delivery...
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(500)
-    webhooks.deliver(WebhookJob(webhook_log_id=log_id))
+    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
     gateway.receive("WebhooksSlowQueue")  # its retry, in a minute
     # ...the merchant's next events go through the slow lane, where a success brings it back.
     assert lane_of_next_event() == "slow"
     _fail_until(gateway, log_id, 1)
-    assert webhooks.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
+    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
     assert lane_of_next_event() == "fast"
     # A new URL starts in the fast lane too.
     receiver.responses.append(500)
-    webhooks.deliver(
+    webhook_delivery.deliver(
         WebhookJob(
             webhook_log_id=str(
                 gateway.rows("SELECT id::text FROM webhook_logs WHERE status = 'pending' ORDER BY created_at LIMIT 1")[

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from gateway.domain.webhooks import compact_json, hex_signature
+from gateway.domain.webhook_signing import compact_json, hex_signature
 
 
 def test_compact_json_keeps_insertion_order_and_no_spaces() -> None:
@@ -24,7 +24,7 @@ def test_signature_is_hex_hmac_sha256_of_the_exact_body() -> None:
 
 def test_standard_webhooks_signature_matches_the_published_example() -> None:
     """The example the Standard Webhooks libraries and Svix's documentation verify against."""
-    from gateway.domain.webhooks import standard_webhooks_signature
+    from gateway.domain.webhook_signing import standard_webhooks_signature
 
     signature = standard_webhooks_signature(
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}'
@@ -55,7 +55,7 @@ def test_standard_webhooks_signature_verifies_with_the_reference_library() -> No
     from standardwebhooks import Webhook
 
     from gateway.domain.merchants import new_webhook_secret
-    from gateway.domain.webhooks import signed_headers
+    from gateway.domain.webhook_signing import signed_headers
 
     for secret in (new_webhook_secret(), "whsec_test_abc123"):
         body = b'{"id":"evt_1","event":"payment.success","timestamp":1,"data":{}}'
@@ -70,7 +70,7 @@ def test_standard_webhooks_signature_verifies_with_the_reference_library() -> No
 def test_old_timestamps_are_refused_by_receivers() -> None:
     from standardwebhooks import Webhook
 
-    from gateway.domain.webhooks import signed_headers
+    from gateway.domain.webhook_signing import signed_headers
 
     body = b"{}"
     headers = signed_headers("whsec_test_abc123", "evt_1", body, int(time.time()) - 600)
@@ -82,7 +82,7 @@ def test_during_a_rotation_both_secrets_sign_and_either_verifies() -> None:
     from standardwebhooks import Webhook
 
     from gateway.domain.merchants import new_webhook_secret
-    from gateway.domain.webhooks import signed_headers
+    from gateway.domain.webhook_signing import signed_headers
 
     old, new = new_webhook_secret(), new_webhook_secret()
     body = b'{"id":"evt_1","event":"payment.success","timestamp":1,"data":{}}'

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from api_routes.auth import merchant_of
 from api_routes.replies import documented
 from api_routes.viewer import viewer_address
-from gateway.domain import merchants, webhooks
+from gateway.domain import merchants, webhook_fanout
 from gateway.models import (
     ApiCredentials,
     MerchantStats,
@@ -40,7 +40,7 @@ def rotate_webhook_secret() -> WebhookConfig:
 
 @router.post("/webhook/test")
 def send_test_webhook() -> WebhookRetryReply:
-    return webhooks.send_test_event(merchant_of(router))
+    return webhook_fanout.send_test_event(merchant_of(router))
 
 
 @router.get("/credentials")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
 from api_routes.replies import reject_unknown_query_parameters
-from gateway.domain import webhooks
+from gateway.domain import webhook_logs
 from gateway.models import Page, WebhookListQuery, WebhookLogDetail, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
@@ -18,14 +18,14 @@ router = APIGatewayHttpRouter()
 @router.get("/")
 def list_webhook_logs(query: Annotated[WebhookListQuery, Query()]) -> Page:
     reject_unknown_query_parameters(router, WebhookListQuery)
-    return webhooks.list_logs(merchant_of(router), query)
+    return webhook_logs.list_logs(merchant_of(router), query)
 
 
 @router.get("/<webhook_id>")
 def get_webhook_log(webhook_id: str) -> WebhookLogDetail:
-    return webhooks.get_log(merchant_of(router), webhook_id)
+    return webhook_logs.get_log(merchant_of(router), webhook_id)
 
 
 @router.post("/<webhook_id>/retry")
 def retry_webhook(webhook_id: str) -> WebhookRetryReply:
-    return webhooks.retry(merchant_of(router), webhook_id)
+    return webhook_logs.retry(merchant_of(router), webhook_id)

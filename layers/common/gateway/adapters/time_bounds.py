@@ -62,7 +62,7 @@ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
 # operation gets at most the time left (webhook_http's deadline backend), so a receiver that drips its
 # answer a byte a second is cut at 5 s (a timeout, retried). At most webhook_http.RESPONSE_BODY_LIMIT
 # bytes of an answer are read. Redirects are not followed. No database transaction is open meanwhile.
-# A delivery is claimed for this long before its post (webhooks.deliver_batch). A live consumer needs a
+# A delivery is claimed for this long before its post (webhook_delivery.deliver_batch). A live consumer needs a
 # few seconds for claim, post (5 s at most) and record; 30 s covers that with the database slow (10 s
 # statements), and should it ever lapse under a live consumer, the worst is a second post of the same
 # webhook-id, which receivers dedupe. It must stay short because a crashed consumer's claims count

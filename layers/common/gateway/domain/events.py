@@ -7,7 +7,7 @@ import json
 
 from gateway.adapters import event_store, tracing
 from gateway.adapters.postgres import Row, Tx, transaction
-from gateway.domain import outbox, webhooks
+from gateway.domain import outbox, webhook_fanout
 from gateway.domain.merchants import Merchant
 from gateway.domain.paging import to_page
 from gateway.errors import NotFound
@@ -33,12 +33,12 @@ def get_event(merchant: Merchant, event_id: str) -> EventDetail:
 
 def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
     """Spends one of the merchant's redeliveries (429 past the budget, nothing written) and queues
-    the new deliveries on the slow lane (webhooks.deliver_again)."""
+    the new deliveries on the slow lane (webhook_fanout.deliver_again)."""
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
         tracing.annotate(event_id=event_id)
         # The caller's endpoint state was read with its credentials: no second read of the merchant.
-        deliveries = webhooks.deliver_again(tx, merchant, row)
+        deliveries = webhook_fanout.deliver_again(tx, merchant, row)
     outbox.publish([staged for _, staged in deliveries])
     return EventRedelivery(
         event_id=event_id,

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchants, outbox, webhooks
+from gateway.domain import merchants, outbox, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchants import Merchant
@@ -105,7 +105,7 @@ def create_payment(
     events = [
         staged.outbox_id
         for event in ("payment.created", "payment.pending")
-        for staged in webhooks.record_event(tx, merchant, event, {"payment": payment.public_dict()})
+        for staged in webhook_fanout.record_event(tx, merchant, event, {"payment": payment.public_dict()})
     ]
     messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id, events=events))]
     data = public_payment(payment).model_dump(mode="json") if public else payment.public_dict()
@@ -254,7 +254,7 @@ def _finish(payment_id: str, reply: BankReply, announced: Sequence[int] = ()) ->
                 order_store.set_order_status(tx, final["order_id"], "paid")
             payload = {"payment": Payment(**final).public_dict()}
             merchant = merchants.merchant_in(tx, final["merchant_id"])
-            outcome_events = webhooks.record_event(tx, merchant, f"payment.{status}", payload)
+            outcome_events = webhook_fanout.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
         logger.warning("payment claim lost to another consumer or already final; bank reply dropped")
         outbox.publish_unsent(list(announced))

@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchants, outbox, payments, webhooks
+from gateway.domain import merchants, outbox, payments, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchants import Merchant
 from gateway.domain.paging import to_page
@@ -39,7 +39,7 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
     tracing.annotate(refund_id=refund.id, payment_id=payment_id)
     # The bank's wait passes on the queue (a message timer), not in the consumer.
     messages = [outbox.stage(tx, "refunds", RefundJob(refund_id=refund.id), refund_wait_seconds())]
-    messages += webhooks.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
+    messages += webhook_fanout.record_event(tx, merchant, "refund.created", {"refund": refund.model_dump(mode="json")})
     return Outcome(refund.model_dump(mode="json"), messages)
 
 
@@ -96,7 +96,7 @@ def process_refund(job: RefundJob) -> str | None:
         if processed is None:
             return None
         merchant = merchants.merchant_in(tx, refund["merchant_id"])
-        events = webhooks.record_event(
+        events = webhook_fanout.record_event(
             tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
         )
     outbox.publish(events, background=True)

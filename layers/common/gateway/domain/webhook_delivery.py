@@ -1,4 +1,4 @@
-"""Webhook events: recorded with the state change that causes them, signed and delivered with retries.
+"""Webhook delivery: each attempt posted with no transaction open, recorded, retried on schedule.
 
 Attempt 1 goes out at once; after a failure the next attempt waits 1 min, 5 min, 30 min, then 2 h
 (5, 10, 15, 20 s with WEBHOOK_RETRY_INTERVALS_TEST); after 5 failed attempts the log is `failed`.
@@ -15,32 +15,22 @@ leaves the fast lane at SQL speed instead of one 5 s post at a time. At most END
 posts to one endpoint are in flight at once, whatever the lane and however many consumers: a claim
 past the cap is put off (on its own lane, a second on the fast one; on the slow one spread over the
 time the endpoint's backlog needs), so a dead endpoint holds at most that many consumers for a
-deadline, and a healthy burst waits a second rather than going to the slow lane. Redeliveries and
-manual retries spend a per-merchant budget (429 past it) and go through the slow lane: a flood of
-them never queues in front of anyone's live events.
+deadline, and a healthy burst waits a second rather than going to the slow lane.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from gateway.adapters import (
     endpoint_store,
-    event_store,
     metrics,
     scheduler,
     time_bounds,
@@ -50,193 +40,44 @@ from gateway.adapters import (
 )
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.domain.merchants import Merchant, merchant_in
-from gateway.domain.paging import to_page
-from gateway.errors import BadRequest, NotFound, RateLimited
-from gateway.ids import new_id
+from gateway.domain.webhook_fanout import FAST_LANE, SLOW_LANE
+from gateway.domain.webhook_signing import signed_headers
 from gateway.models import (
-    Page,
-    WebhookAttempt,
     WebhookJob,
-    WebhookListQuery,
-    WebhookLog,
-    WebhookLogDetail,
-    WebhookRetryReply,
 )
 from gateway.settings import get_settings
 
 logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
 
+
 MAX_ATTEMPTS = 5
+
+
 # An attempt's metric outcome by the status it leaves its log in (pending: another attempt follows).
 OUTCOME_OF_STATUS = {"success": "success", "pending": "retry", "failed": "failed"}
+
+
 SQS_MAX_DELAY_SECONDS = 900
+
 
 # An endpoint whose success took longer than this is slow: its deliveries go through the slow lane
 # until it answers within it again. Receivers that answer at once answer in milliseconds; a second
 # is what a consumer of the fast lane may spend on one post without holding up the others.
 SLOW_ENDPOINT_MS = 1000
+
+
 # Posts to one endpoint in flight at once, over both lanes and every consumer (the fast lane runs 10
 # consumers of 10 posts, the slow one 2): a dead endpoint holds at most this many posts for a
 # deadline; a healthy endpoint answering in 50 ms still gets 100 deliveries a second.
 ENDPOINT_IN_FLIGHT_CAP = 5
+
+
 # A delivery past its endpoint's cap waits this long on the fast lane (its endpoint is busy, not
 # known to be slow), and at least this long on the slow lane (spread over the endpoint's backlog).
 FAST_DEFER_SECONDS = 1
+
+
 SLOW_DEFER_SECONDS = 2
-# Redeliveries (events/{id}/redeliver, webhooks/{id}/retry) per merchant: a bucket of 60, refilled at
-# one a second. A merchant catching up after an outage gets 3,600 an hour; a flood is 429.
-REDELIVERY_LIMIT = 60
-REDELIVERY_PERIOD_SECONDS = 60
-FAST_LANE, SLOW_LANE = "webhooks", "webhooks_slow"
-
-
-# --- signing ----------------------------------------------------------------------------------
-
-
-def compact_json(value: Any) -> str:
-    """The bytes we sign: no spaces, keys in insertion order, as Node's JSON.stringify writes them."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def hex_signature(secret: str, body: bytes) -> str:
-    """`X-Webhook-Signature`: hex HMAC-SHA256 of the body, keyed with the secret string."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def standard_webhooks_key(secret: str) -> bytes:
-    """The key Standard Webhooks libraries derive from a `whsec_` secret (base64 after the prefix).
-
-    Secrets we issue always decode. One that does not (hand-edited data) cannot be loaded by the
-    libraries either; its raw bytes are used so that delivery goes on (verify with bytes)."""
-    encoded = secret.removeprefix("whsec_")
-    try:
-        # Same decoding as the reference libraries: non-alphabet characters skipped, padding added.
-        return base64.b64decode(encoded + "==")
-    except binascii.Error:
-        return encoded.encode()
-
-
-def standard_webhooks_signature(secret: str, event_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{event_id}.{timestamp}.".encode() + body
-    digest = hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def signed_headers(
-    secret: str, event_id: str, body: bytes, timestamp: int, previous_secret: str | None = None
-) -> dict[str, str]:
-    """The delivery's headers. During a rotation's grace period `previous_secret` signs too:
-    `webhook-signature` carries both signatures, space-separated as Standard Webhooks allows (a
-    receiver holding either secret verifies), and `X-Webhook-Signature-Previous` the old secret's
-    hex signature beside the new one's."""
-    signatures = [standard_webhooks_signature(secret, event_id, timestamp, body)]
-    headers = {
-        "Content-Type": "application/json",
-        "X-Webhook-Signature": hex_signature(secret, body),
-        "webhook-id": event_id,
-        "webhook-timestamp": str(timestamp),
-    }
-    if previous_secret and previous_secret != secret:
-        signatures.append(standard_webhooks_signature(previous_secret, event_id, timestamp, body))
-        headers["X-Webhook-Signature-Previous"] = hex_signature(previous_secret, body)
-    headers["webhook-signature"] = " ".join(signatures)
-    return headers
-
-
-# --- recording --------------------------------------------------------------------------------
-
-
-def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -> list[outbox.StagedMessage]:
-    """Stores the event (GET /api/v1/events) in the caller's transaction with a delivery to each
-    endpoint subscribed to it; returns the deliveries' messages (none without an endpoint)."""
-    event_id, payload = _new_event(event, data)
-    deliveries = event_store.insert_event(
-        tx, merchant.id, event_id, event, payload, _payment_of(data), _default_endpoint(merchant)
-    )
-    return [_stage_delivery(tx, delivery) for delivery in deliveries]
-
-
-def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
-    """A new event's id and the exact bytes every delivery of it signs and sends."""
-    event_id = new_id("evt_")
-    return event_id, compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
-
-
-def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
-    """A new attempt series for a stored event to each endpoint subscribed to it now, with the
-    event's own id (the same `webhook-id`, so a receiver that already has it dedupes). It spends one
-    of the merchant's redeliveries (RateLimited past the budget) and goes through the slow lane."""
-    deliveries = event_store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
-    if not deliveries:
-        raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
-    spend_redelivery(tx, merchant.id)
-    return [(str(d["id"]), outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=str(d["id"])))) for d in deliveries]
-
-
-def spend_redelivery(tx: Tx, merchant_id: str) -> None:
-    """Takes one of the merchant's redeliveries; past the budget, RateLimited (429 with Retry-After;
-    the caller's transaction rolls back, so nothing is written)."""
-    bucket = event_store.spend_redelivery_token(tx, merchant_id, REDELIVERY_LIMIT, REDELIVERY_PERIOD_SECONDS)
-    if not bucket["allowed"]:
-        seconds_per_token = REDELIVERY_PERIOD_SECONDS / REDELIVERY_LIMIT
-        retry_after = max(1, math.ceil((1 - float(bucket["tokens"])) * seconds_per_token))
-        raise RateLimited(
-            f"Too many redeliveries: {REDELIVERY_LIMIT} per {REDELIVERY_PERIOD_SECONDS} s allowed;"
-            f" retry after {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
-
-
-def _default_endpoint(merchant: Merchant) -> event_store.EventTarget:
-    return event_store.EventTarget(
-        has_url=bool(merchant.webhook_url), failing=merchant.webhook_failing_since is not None
-    )
-
-
-def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
-    return outbox.stage(tx, lane(delivery["slow_lane"]), WebhookJob(webhook_log_id=str(delivery["id"])))
-
-
-def lane(endpoint_in_slow_lane: bool) -> str:
-    """The queue for an endpoint's deliveries: the slow lane while it is failing or slow, so a dead
-    or slow endpoint uses the slow lane's bounded capacity and never delays other endpoints."""
-    return SLOW_LANE if endpoint_in_slow_lane else FAST_LANE
-
-
-def lane_of_queue(queue_arn: str) -> str:
-    """The lane a consumer's record came from, by its queue's name (the ARN's last part, the URL's
-    last path segment); anything but the fast queue is treated as the slow lane, which posts what
-    it claims."""
-    name = queue_arn.rsplit(":", 1)[-1]
-    fast_url = get_settings().webhooks_queue_url.rstrip("/")
-    return FAST_LANE if fast_url and fast_url.rsplit("/", 1)[-1] == name else SLOW_LANE
-
-
-def _payment_of(data: dict[str, Any]) -> str | None:
-    """The payment an event is about, so a payment's page can list its deliveries."""
-    if "payment" in data:
-        return str(data["payment"]["id"])
-    if "refund" in data:
-        return str(data["refund"]["payment_id"])
-    return None
-
-
-def send_test_event(merchant: Merchant) -> WebhookRetryReply:
-    with transaction() as tx:
-        current = merchant_in(tx, merchant.id)
-        if not current.webhook_url:
-            raise BadRequest("Configure a webhook URL first")
-        # A test delivery, not a business event: it is not stored in the events list.
-        event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
-        log_id = webhook_store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
-        slow = endpoint_store.endpoint_in_slow_lane(tx, current.id, None)
-        staged = outbox.stage(tx, lane(slow), WebhookJob(webhook_log_id=log_id))
-    outbox.publish([staged])
-    return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
-
-
-# --- delivery ---------------------------------------------------------------------------------
 
 
 def next_delay(attempts_made: int) -> int | None:
@@ -463,8 +304,6 @@ def requeue_lost_retries(limit: int = 100) -> int:
     return len(lost)
 
 
-# --- retention --------------------------------------------------------------------------------
-
 # Final deliveries (success, failed, skipped) and their attempts are kept this long after their last
 # activity, as events are (gateway.domain.events.RETENTION_DAYS); pending ones are never purged.
 RETENTION_DAYS = 30
@@ -477,55 +316,3 @@ def purge_expired(limit: int = 10_000) -> tuple[int, int]:
         attempts = webhook_store.purge_expired_webhook_attempts(tx, RETENTION_DAYS, limit)
         logs = webhook_store.purge_expired_webhook_logs(tx, RETENTION_DAYS, limit)
     return logs, attempts
-
-
-# --- merchant API -----------------------------------------------------------------------------
-
-
-def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
-    if query.starting_after is not None and not _is_uuid(query.starting_after):
-        return to_page(None, query.limit, query.offset, dict, "log")  # names no log: a 400 like the others
-    with transaction() as tx:
-        result = webhook_store.list_webhook_logs(
-            tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
-        )
-    return to_page(result, query.limit, query.offset, lambda row: WebhookLog(**row).model_dump(mode="json"), "log")
-
-
-def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
-    with transaction() as tx:
-        row = _log_of(tx, merchant, webhook_log_id)
-        attempts = webhook_store.webhook_attempts(tx, webhook_log_id)
-    return WebhookLogDetail(
-        **{**row, "payload": json.loads(row["payload"])}, attempt_history=[WebhookAttempt(**a) for a in attempts]
-    )
-
-
-def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
-    """A manual retry: one of the merchant's redeliveries (429 past the budget), through the slow lane."""
-    with transaction() as tx:
-        _log_of(tx, merchant, webhook_log_id)
-        reset = webhook_store.reset_webhook_for_retry(tx, merchant.id, webhook_log_id)
-        if reset is None:
-            raise BadRequest("Webhook delivery is already pending")
-        spend_redelivery(tx, merchant.id)
-        staged = outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=webhook_log_id))
-    outbox.publish([staged])
-    return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
-
-
-def _log_of(tx: Tx, merchant: Merchant, webhook_log_id: str) -> Row:
-    if not _is_uuid(webhook_log_id):
-        raise NotFound("Webhook log not found")
-    row = webhook_store.webhook_log_of_merchant(tx, merchant.id, webhook_log_id)
-    if row is None:
-        raise NotFound("Webhook log not found")
-    return row
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
