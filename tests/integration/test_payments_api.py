@@ -214,7 +214,7 @@ def test_creating_a_payment_records_its_events_and_makes_one_queue_call(gateway:
     assert gateway.receive("WebhooksQueue", wait_seconds=0) == []
     unsent = gateway.rows("SELECT id FROM outbox WHERE sent_at IS NULL AND queue = 'webhooks' ORDER BY id")
     [job] = gateway.receive("PaymentsQueue")
-    assert json.loads(job["Body"]) == {"payment_id": payment["id"], "events": [row["id"] for row in unsent]}
+    assert json.loads(job["Body"]) == {"payment_id": payment["id"], "event_outbox_ids": [row["id"] for row in unsent]}
 
 
 def test_the_payments_consumer_sends_the_events_the_request_left_with_the_outcome(gateway: Gateway) -> None:

@@ -25,3 +25,16 @@ def test_production_delay_is_5_to_10_seconds_and_rates_follow_the_method() -> No
 
 def test_a_wait_becomes_a_message_timer_within_what_sqs_allows() -> None:
     assert [bank_wait_seconds(ms) for ms in (0, 1, 1000, 1001, 10_000_000)] == [0, 1, 1, 2, 900]
+
+
+def test_a_payment_job_written_before_the_rename_still_reads() -> None:
+    """A message queued by the previous release names its event rows `events`."""
+    from gateway.models import PaymentJob
+
+    old = PaymentJob.model_validate_json('{"payment_id": "pay_1", "events": [4, 5]}')
+    assert old.event_outbox_ids == [4, 5]
+    assert PaymentJob(payment_id="pay_1", event_outbox_ids=[6]).model_dump() == {
+        "payment_id": "pay_1",
+        "event_outbox_ids": [6],
+        "bank_reply": None,
+    }

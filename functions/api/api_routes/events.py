@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
-from api_routes.replies import reject_unknown_query_parameters
+from api_routes.queries import reject_unknown_query_parameters
 from gateway.domain import events
 from gateway.models import EventDetail, EventListQuery, EventRedelivery, Page
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
-from api_routes.replies import documented
+from api_routes.openapi import documented
 from api_routes.viewer import viewer_address
 from gateway.domain import merchants, webhook_fanout
 from gateway.models import (

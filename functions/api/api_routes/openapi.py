@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from api_routes.access import Access, Route
@@ -158,3 +159,8 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
         }
     return document
+
+
+def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI metadata for routes that build their own Response (replayable or shaped bodies)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}

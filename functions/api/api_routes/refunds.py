@@ -9,7 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
-from api_routes.replies import documented, idempotent_create, reject_unknown_query_parameters
+from api_routes.idempotent import idempotent_create
+from api_routes.openapi import documented
+from api_routes.queries import reject_unknown_query_parameters
 from gateway.domain import refunds
 from gateway.models import CreateRefundRequest, Page, Refund, RefundListQuery
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from gateway.domain import merchants, operations
+from gateway.domain import health as health_checks
+from gateway.domain import merchants
 from gateway.models import JobsStatus, TestMerchant
 
 router = APIGatewayHttpRouter()
@@ -13,7 +14,7 @@ router = APIGatewayHttpRouter()
 
 @router.get("/health")
 def health() -> Response[str]:
-    report = operations.health()
+    report = health_checks.health()
     return Response(
         status_code=200 if report.status == "healthy" else 503,
         content_type=content_types.APPLICATION_JSON,
@@ -28,4 +29,4 @@ def test_merchant() -> TestMerchant:
 
 @router.get("/api/v1/test/jobs/status")
 def jobs_status() -> JobsStatus:
-    return operations.jobs_status()
+    return health_checks.jobs_status()

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -545,7 +546,10 @@ class PaymentJob(_Model):
     payment_id: str
     # Outbox rows of events the request recorded and left for the consumer to send (one queue call
     # per request); committed with the payment, so the relay sends them if this message is lost.
-    events: list[int] = Field(default_factory=list)
+    # Messages written before the field had this name carry it as `events`.
+    event_outbox_ids: list[int] = Field(
+        default_factory=list, validation_alias=AliasChoices("event_outbox_ids", "events")
+    )
     # Absent on the request's message (claim the payment, ask the bank); present on the delayed one.
     bank_reply: BankReply | None = None
 

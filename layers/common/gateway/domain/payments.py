@@ -107,7 +107,7 @@ def create_payment(
         for event in ("payment.created", "payment.pending")
         for staged in webhook_fanout.record_event(tx, merchant, event, {"payment": payment.public_dict()})
     ]
-    messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id, events=events))]
+    messages = [outbox.stage(tx, "payments", PaymentJob(payment_id=payment.id, event_outbox_ids=events))]
     data = public_payment(payment).model_dump(mode="json") if public else payment.public_dict()
     return Outcome(data, messages)
 
@@ -228,16 +228,16 @@ def process_payment(job: PaymentJob, policy: ProcessingPolicy | None = None) -> 
             later = PaymentJob(payment_id=job.payment_id, bank_reply=reply)
             timed = [outbox.stage(tx, "payments", later, delay)] if delay else []
     if claimed is None:
-        outbox.publish_unsent(job.events)
+        outbox.publish_unsent(job.event_outbox_ids)
         logger.info("payment already claimed or final; message dropped")
         return None
     if timed:
         # The created/pending events and the timed reply go out now; the outcome when it is delivered.
-        outbox.publish_unsent([*job.events, timed[0].outbox_id])
+        outbox.publish_unsent([*job.event_outbox_ids, timed[0].outbox_id])
         logger.info("payment claimed; the bank answers in %d s", delay)
         return None
     # No wait (test mode): the outcome goes out in the same queue call as the created/pending events.
-    return _finish(job.payment_id, reply, announced=job.events)
+    return _finish(job.payment_id, reply, announced=job.event_outbox_ids)
 
 
 def _finish(payment_id: str, reply: BankReply, announced: Sequence[int] = ()) -> str | None:

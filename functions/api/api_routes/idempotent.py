@@ -1,19 +1,16 @@
-"""Responses shared by routes: idempotent creates replayed byte for byte, strict query parsing."""
+"""Creates under an Idempotency-Key: replayed byte for byte, counted once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel
 
 from gateway.adapters import metrics
 from gateway.adapters.postgres import Tx
 from gateway.domain import idempotency
 from gateway.domain.merchants import Merchant
-from gateway.errors import BadRequest
 
 
 def idempotent_create(
@@ -32,16 +29,3 @@ def idempotent_create(
     if created_metric and reply.status == 201 and not reply.replayed:
         metrics.emit(created_metric, dimensions=created_dimensions)
     return Response(reply.status, content_types.APPLICATION_JSON, reply.body, headers=headers)
-
-
-def reject_unknown_query_parameters(router: APIGatewayHttpRouter, model: type[BaseModel]) -> None:
-    """Powertools drops parameters a model does not declare; a typo must be an error, not a no-op."""
-    known = {field.alias or name for name, field in model.model_fields.items()}
-    unknown = sorted(set(router.current_event.query_string_parameters or {}) - known)
-    if unknown:
-        raise BadRequest(f"Unknown query parameter(s): {', '.join(unknown)}")
-
-
-def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
-    """OpenAPI metadata for routes that build their own Response (replayable or shaped bodies)."""
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
-from gateway.adapters import operations_store, sqs, time_bounds
+from gateway.adapters import health_store, sqs, time_bounds
 from gateway.adapters.postgres import transaction
 from gateway.models import Health, JobsStatus
 from gateway.settings import get_settings
@@ -17,7 +17,7 @@ _checkers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health-check")
 
 def _ping_database() -> None:
     with transaction() as tx:
-        operations_store.ping(tx)
+        health_store.ping(tx)
 
 
 def _probe_queue() -> None:
@@ -44,7 +44,7 @@ def health() -> Health:
 def jobs_status() -> JobsStatus:
     settings = get_settings()
     with transaction() as tx:
-        counts = operations_store.job_counts(tx)
+        counts = health_store.job_counts(tx)
     dead_letters = sum(
         sqs.depth(url)["visible"]
         for url in (settings.payments_dlq_url, settings.refunds_dlq_url, settings.webhooks_dlq_url)
