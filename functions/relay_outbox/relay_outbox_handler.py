@@ -17,11 +17,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
+from gateway.catalog import METRIC_NAMESPACE
 from gateway.domain import events, outbox, payments, rate_limits, webhook_delivery
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
-metrics = Metrics(service="relay_outbox", namespace="PaymentGateway")
+metrics = Metrics(service="relay_outbox", namespace=METRIC_NAMESPACE)
 
 
 @metrics.log_metrics

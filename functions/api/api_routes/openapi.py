@@ -25,7 +25,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from api_routes.access import Access, Route
-from gateway.models import EVENT_TYPES, Health
+from gateway.catalog import EVENT_TYPES
+from gateway.models import Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from gateway import currencies
+from gateway.catalog import EVENT_TYPES
 
 
 class _Model(BaseModel):
@@ -203,16 +204,6 @@ class WebhookListQuery(_ListQuery):
 
 
 # What an endpoint may subscribe to: these, a family (`payment.*`) or everything (`*`).
-EVENT_TYPES = (
-    "payment.created",
-    "payment.pending",
-    "payment.success",
-    "payment.failed",
-    "refund.created",
-    "refund.processed",
-)
-
-
 def _check_enabled_events(events: list[str]) -> list[str]:
     families = {event.split(".")[0] + ".*" for event in EVENT_TYPES}
     unknown = [event for event in events if event != "*" and event not in EVENT_TYPES and event not in families]

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.catalog import QUEUES
+
 
 def _from_environment(names: frozenset[str]) -> dict[str, str]:
     """The variables named like these fields, in any case (upper case first when both are set)."""
@@ -143,16 +145,11 @@ class Settings(BaseModel):
         return "local-development-session-key-not-for-production" if self.is_local else None
 
     def queue_url(self, queue: str) -> str:
-        urls = {
-            "payments": self.payments_queue_url,
-            "refunds": self.refunds_queue_url,
-            "webhooks": self.webhooks_queue_url,
-            "webhooks_slow": self.webhooks_slow_queue_url,
-        }
-        url = urls.get(queue)
+        """The URL of a queue by its outbox name (gateway.catalog.QUEUES: `<name>_queue_url`)."""
+        url = getattr(self, f"{queue}_queue_url", "") if queue in QUEUES else ""
         if not url:
             raise RuntimeError(f"no URL configured for queue {queue!r}")
-        return url
+        return str(url)
 
 
 _FIELD_NAMES = frozenset(Settings.model_fields)

@@ -3,10 +3,9 @@ provider): CloudWatch turns each such line of a function's log into data points,
 a request no API call. Under the local runtime (LOCAL_METRICS_FILE) the lines go to a file instead,
 from which `make dev` prints a one-line summary each minute.
 
-Names and dimensions (namespace PaymentGateway), graphed by the CloudWatch dashboard in template.yaml:
-PaymentsCreated, PaymentsSucceeded, PaymentsFailed {method}; RefundsCreated, RefundsProcessed;
-WebhookAttempts {outcome: success|retry|failed}; WebhookDeliveryLatency (ms); ApiLatency (ms)
-{route}; OutboxOldestUnsentSeconds (the relay).
+Names, units and dimensions are gateway.catalog's METRICS (template.yaml's alarms and operations
+dashboard are checked against it): a metric it does not list, or with other dimensions, is refused
+here rather than emitted into a series nothing graphs.
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ from collections.abc import Sequence
 
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from gateway.catalog import METRIC_NAMESPACE, METRICS
 from gateway.settings import get_settings
 
-NAMESPACE = "PaymentGateway"
 EMF_VALUES_LIMIT = 100
 
 
@@ -33,6 +32,9 @@ def emit_each(
 ) -> None:
     """Several data points of one metric, up to 100 to a line (EMF's limit per metric): a batch's
     worth of points at the cost of one."""
+    declared = METRICS.get(name)
+    if declared is None or declared.unit != unit or set(declared.dimensions) != set(dimensions or {}):
+        raise ValueError(f"metric {name} ({unit}, {sorted(dimensions or {})}) is not in gateway.catalog.METRICS")
     lines = [
         _line(name, values[start : start + EMF_VALUES_LIMIT], unit, dimensions)
         for start in range(0, len(values), EMF_VALUES_LIMIT)
@@ -52,7 +54,7 @@ def emit_each(
 def _line(name: str, values: Sequence[float], unit: str, dimensions: dict[str, str] | None) -> str:
     # service="": no `service` dimension (Powertools adds POWERTOOLS_SERVICE_NAME otherwise), so each
     # metric has exactly the dimensions given here, the ones the dashboard in template.yaml queries.
-    provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service="")
+    provider = AmazonCloudWatchEMFProvider(namespace=METRIC_NAMESPACE, service="")
     for value in values:
         provider.add_metric(name=name, unit=unit, value=value)
     for dimension, dimension_value in (dimensions or {}).items():
