@@ -186,6 +186,28 @@ class ReceivedWebhook:
         return json.loads(self.body)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps the test output free of access-log lines."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class HandlerServer:
+    """A merchant endpoint of a test's own making: `handler` served on 127.0.0.1 from a thread,
+    each connection on its own thread; `url` is where to post."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], path: str = "/hooks") -> None:
+        self.server = LoopbackHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class WebhookReceiver:
     """A real HTTP server on loopback that records deliveries and answers with scripted codes."""

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,18 @@ import psycopg
 import pytest
 
 from devstack.emulator import EmbeddedEmulator
-from devstack.loopback_server import LoopbackHTTPServer
 from stack.loopback import free_port
 from tests.e2e_support import LocalStack, running_stack
 from tests.faults import faults
-from tests.support import AUTH, TEST_MERCHANT_ID, FrozenEndpoint, WebhookReceiver, wait_until
+from tests.support import (
+    AUTH,
+    TEST_MERCHANT_ID,
+    FrozenEndpoint,
+    HandlerServer,
+    QuietHandler,
+    WebhookReceiver,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -192,7 +198,7 @@ class SlowReceiver:
     """A merchant endpoint that answers after 8 s (past the 5 s delivery timeout)."""
 
     def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length") or 0))
                 time.sleep(8)
@@ -200,17 +206,11 @@ class SlowReceiver:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.endpoint = HandlerServer(Handler)
+        self.url = self.endpoint.url
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.endpoint.stop()
 
 
 def delivery_latency(battery: Battery, load: Load) -> float:
@@ -279,7 +279,7 @@ class DripReceiver:
         self._stopping = threading.Event()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
@@ -299,18 +299,12 @@ class DripReceiver:
                 except OSError:  # the sender hung up (detected at the first write after it did)
                     receiver.hung_up_after.append(time.time() - arrived)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.endpoint = HandlerServer(Handler)
+        self.url = self.endpoint.url
 
     def stop(self) -> None:
         self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.endpoint.stop()
 
 
 # The delivery deadline (Settings.webhook_timeout_seconds) and what a loaded 2-core machine adds to it.

@@ -13,14 +13,20 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import deliver_webhook_handler
 import pytest
 
-from devstack.loopback_server import LoopbackHTTPServer
-from tests.support import TEST_MERCHANT_ID, Gateway, WebhookReceiver, fake_message, lambda_context
+from tests.support import (
+    TEST_MERCHANT_ID,
+    Gateway,
+    HandlerServer,
+    QuietHandler,
+    WebhookReceiver,
+    fake_message,
+    lambda_context,
+)
 
 # The cap and budget the gateway promises (gateway.domain.webhook_delivery and webhook_fanout); the
 # tests name them here so a change of either is a visible decision.
@@ -39,7 +45,7 @@ class TimedReceiver:
         self._lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
@@ -57,17 +63,11 @@ class TimedReceiver:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.endpoint = HandlerServer(Handler)
+        self.url = self.endpoint.url
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.endpoint.stop()
 
 
 @pytest.fixture
