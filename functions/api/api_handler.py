@@ -29,7 +29,7 @@ from api_routes import (
     webhook_endpoints,
     webhooks,
 )
-from api_routes.access import Route, access_of, app_routes, routes_at
+from api_routes.access import Route, app_routes, routes_at, routes_of
 from gateway.adapters import (
     metrics,
     runtime_hooks,  # noqa: F401  (SnapStart hooks)
@@ -104,14 +104,13 @@ def swagger_ui() -> Response[str]:
 
 
 # Every route with who may call it (api_routes/access.py), for CORS, the document and the metric.
-ROUTES = [Route(route.method, route.path, access_of(route.method, route.path)) for route in app_routes(app)]
+ROUTES = routes_of(app)
 ROUTE_FAMILIES = frozenset(route.family for route in ROUTES)
 
 
-def route_family(path: str) -> str:
+def route_family(matched: list[Route]) -> str:
     """`payments` for /api/v1/payments/pay_1/refunds: the dimension of ApiLatency (few values, as
     CloudWatch bills per distinct dimension set)."""
-    matched = routes_at(ROUTES, path)
     return matched[0].family if matched else "other"
 
 
@@ -120,12 +119,13 @@ def route_family(path: str) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     caller: auth.Caller | None = None
-    response = cors.preflight(event, ROUTES)
+    matched = routes_at(ROUTES, event.get("rawPath") or "")  # once: CORS, authentication, the metric
+    response = cors.preflight(event, matched)
     if response is None:
         refused = request_guard.check(event)
         if refused is None:
             try:  # every route, as api_routes/access.py says (private unless listed), before its input
-                caller = auth.authenticate(event, ROUTES)
+                caller = auth.authenticate(event, matched)
             except GatewayError as error:
                 refused = error
         if refused is not None:
@@ -134,7 +134,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             if caller is not None:
                 app.append_context(merchant=caller.merchant)
             response = app.resolve(event, context)
-    cors.add_headers(event, response, ROUTES)
+    cors.add_headers(event, response, matched)
     headers = response.setdefault("headers", {})
     for name, value in (caller.budget.headers() if caller else {}).items():
         headers.setdefault(name, value)  # a 429 carries its own
@@ -142,7 +142,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     headers["X-Request-Id"] = request_id
     headers[versions.HEADER] = versions.answered_in(event)
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    metrics.emit("ApiLatency", duration_ms, "Milliseconds", {"route": route_family(event.get("rawPath") or "")})
+    metrics.emit("ApiLatency", duration_ms, "Milliseconds", {"route": route_family(matched)})
     logger.info(
         "request",
         extra={

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 
@@ -18,6 +17,7 @@ class Access(StrEnum):
     PRIVATE = "private"  # key + secret (merchant servers) or a Bearer session (the dashboard)
     PUBLISHABLE_KEY = "publishable_key"  # the checkout: the key only, its own budgets
     NONE = "none"  # no credentials
+    SIGN_IN = "sign_in"  # no credentials; a wrong password is 401, a lockout 429; the dashboard calls it
     LOCAL_ONLY = "local_only"  # no credentials, and no such route outside the local runtime
 
 
@@ -26,7 +26,7 @@ NOT_PRIVATE: dict[tuple[str, str], Access] = {
     ("GET", "/health"): Access.NONE,
     ("GET", "/api/v1/openapi.json"): Access.NONE,
     ("GET", "/api/v1/docs"): Access.NONE,
-    ("POST", "/api/v1/auth/login"): Access.NONE,
+    ("POST", "/api/v1/auth/login"): Access.SIGN_IN,
     ("GET", "/api/v1/orders/<order_id>/public"): Access.PUBLISHABLE_KEY,
     ("POST", "/api/v1/payments/public"): Access.PUBLISHABLE_KEY,
     ("GET", "/api/v1/payments/<payment_id>/public"): Access.PUBLISHABLE_KEY,
@@ -44,10 +44,7 @@ class Route:
     method: str
     path: str  # as declared: /api/v1/orders/<order_id>/public
     access: Access
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _pattern(self.path)
+    rule: re.Pattern[str]  # the resolver's own compiled path pattern
 
     @property
     def document_path(self) -> str:
@@ -61,20 +58,21 @@ class Route:
         return parts[3] if parts[1:3] == ["api", "v1"] and len(parts) > 3 else parts[1]
 
 
-@cache
-def _pattern(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", re.escape(path)) + "$")
-
-
 def routes_at(routes: list[Route], path: str) -> list[Route]:
     """The declared routes a request path matches (any method)."""
-    return [route for route in routes if route.pattern.match(path)]
+    return [route for route in routes if route.rule.match(path)]
 
 
-def route_for(routes: list[Route], method: str, path: str) -> Route | None:
-    """The route a request goes to, as the resolver picks it: a literal path before a parameter."""
-    matching = [route for route in routes_at(routes, path) if route.method == method]
+def route_for(matched: list[Route], method: str) -> Route | None:
+    """Of the routes a path matched, the one a request goes to, as the resolver picks it: a literal
+    path before a parameter."""
+    matching = [route for route in matched if route.method == method]
     return min(matching, key=lambda route: "<" in route.path, default=None)
+
+
+def routes_of(app: Any) -> list[Route]:
+    """The resolver's routes, each with who may call it."""
+    return [Route(r.method, r.path, access_of(r.method, r.path), r.rule) for r in app_routes(app)]
 
 
 def app_routes(app: Any) -> list[Any]:

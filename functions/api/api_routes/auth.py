@@ -31,17 +31,18 @@ class Caller:
     budget: rate_limits.Budget  # what the request left of it: the reply's RateLimit-* headers
 
 
-def authenticate(event: dict[str, Any], routes: list[Route]) -> Caller | None:
-    """The caller, as the route's access requires (None: the route needs no credentials, or there
-    is no such route and routing answers 404/405); raises AuthenticationFailed, RateLimited."""
+def authenticate(event: dict[str, Any], matched: list[Route]) -> Caller | None:
+    """The caller, as the access of its route (among `matched`, the routes its path matches)
+    requires; None: the route needs no credentials, or there is no such route and routing answers
+    404/405. Raises AuthenticationFailed, RateLimited."""
     http = event.get("requestContext", {}).get("http", {})
     method = str(http.get("method", "")).upper()
-    route = route_for(routes, method, event.get("rawPath") or "")
+    route = route_for(matched, method)
     if route is None:
         return None
     if route.access is Access.LOCAL_ONLY and not get_settings().test_routes_enabled:
         raise NotFound("No such route")
-    if route.access in (Access.NONE, Access.LOCAL_ONLY):
+    if route.access in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN):
         return None
     headers = event.get("headers") or {}
     kind = rate_limits.kind_of(method)

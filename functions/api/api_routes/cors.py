@@ -6,25 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_routes.access import Access, Route, routes_at
+from api_routes.access import Access, Route
 from gateway.settings import get_settings
 
-SIGN_IN = "/api/v1/auth/login"
 
-
-def _policy(event: dict[str, Any], routes: list[Route]) -> tuple[str, dict[str, str]] | None:
+def _policy(event: dict[str, Any], matched: list[Route]) -> tuple[str, dict[str, str]] | None:
+    """`matched`: the routes the request's path matches (any method: a preflight is an OPTIONS)."""
     origin = (event.get("headers") or {}).get("origin")
     if not origin:
         return None
-    path = event.get("rawPath") or ""
-    accesses = {route.access for route in routes_at(routes, path)}
+    accesses = {route.access for route in matched}
     settings = get_settings()
     if Access.PUBLISHABLE_KEY in accesses and origin in settings.checkout_origin_list:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, X-Api-Key, Idempotency-Key",
         }
-    dashboard = Access.PRIVATE in accesses or path == SIGN_IN
+    dashboard = Access.PRIVATE in accesses or Access.SIGN_IN in accesses
     if dashboard and Access.PUBLISHABLE_KEY not in accesses and origin in settings.dashboard_origin_list:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
@@ -39,18 +37,18 @@ def cors_headers(origin: str, extra: dict[str, str]) -> dict[str, str]:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", **extra}
 
 
-def preflight(event: dict[str, Any], routes: list[Route]) -> dict[str, Any] | None:
+def preflight(event: dict[str, Any], matched: list[Route]) -> dict[str, Any] | None:
     """The answer to an OPTIONS preflight the policy allows, or None to route normally."""
     if event.get("requestContext", {}).get("http", {}).get("method") != "OPTIONS":
         return None
-    policy = _policy(event, routes)
+    policy = _policy(event, matched)
     if policy is None:
         return None
     headers = {**cors_headers(*policy), "Access-Control-Max-Age": "600"}
     return {"statusCode": 204, "headers": headers, "body": ""}
 
 
-def add_headers(event: dict[str, Any], response: dict[str, Any], routes: list[Route]) -> None:
-    policy = _policy(event, routes)
+def add_headers(event: dict[str, Any], response: dict[str, Any], matched: list[Route]) -> None:
+    policy = _policy(event, matched)
     if policy is not None:
         response.setdefault("headers", {}).update(cors_headers(*policy))

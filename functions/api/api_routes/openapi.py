@@ -50,7 +50,6 @@ EVENT_TYPE_SCHEMA = {
     "type": "string",
     "enum": list(EVENT_TYPES),
 }
-SIGN_IN = ("post", "/api/v1/auth/login")  # no credentials, but a wrong password is a 401, a lockout a 429
 IDEMPOTENT_CREATES = {
     ("post", "/api/v1/orders"),
     ("post", "/api/v1/payments"),
@@ -141,7 +140,7 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             who = access.get((method, path), Access.PRIVATE)
-            credentials = who in (Access.PRIVATE, Access.PUBLISHABLE_KEY) or (method, path) == SIGN_IN
+            credentials = who in (Access.PRIVATE, Access.PUBLISHABLE_KEY, Access.SIGN_IN)
             statuses = ["400", "404", "503"] + (["401", "429"] if credentials else [])
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]
@@ -149,7 +148,7 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
                 statuses += ["409", "422"]
             for status in statuses:
                 responses.setdefault(status, _error(status))
-            if who in (Access.NONE, Access.LOCAL_ONLY):
+            if who in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN):
                 operation["security"] = []
             elif who is Access.PUBLISHABLE_KEY:
                 operation["security"] = [{"apiKey": []}]
