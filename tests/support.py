@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import json
+import socket
 import threading
 import time
 import uuid
@@ -184,6 +185,19 @@ class ReceivedWebhook:
     @property
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+def read_response(conn: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response read off a raw socket: status, headers (lower-case names), body."""
+    reader = conn.makefile("rb")
+    status_line = reader.readline().decode()
+    assert status_line.startswith("HTTP/1.1 "), f"no status line: {status_line!r}"
+    headers: dict[str, str] = {}
+    while (line := reader.readline().decode().strip()) != "":
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    body = reader.read(int(headers.get("content-length", "0")))
+    return int(status_line.split()[1]), headers, body
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e_support import LocalStack
-from tests.support import AUTH
+from tests.support import AUTH, read_response
 
 pytestmark = pytest.mark.e2e
 
@@ -20,18 +20,6 @@ def connect(stack: LocalStack) -> socket.socket:
     parts = urlsplit(stack.url)
     conn = socket.create_connection((parts.hostname, parts.port), timeout=10)
     return conn
-
-
-def read_response(conn: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    reader = conn.makefile("rb")
-    status_line = reader.readline().decode()
-    assert status_line.startswith("HTTP/1.1 "), f"no status line: {status_line!r}"
-    headers: dict[str, str] = {}
-    while (line := reader.readline().decode().strip()) != "":
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    body = reader.read(int(headers.get("content-length", "0")))
-    return int(status_line.split()[1]), headers, body
 
 
 def request_head(method: str, path: str, extra: dict[str, str]) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from devstack.http_api import HttpApiServer
-from tests.support import AUTH, TOPOLOGY, Gateway, lambda_context
+from tests.support import AUTH, TOPOLOGY, Gateway, lambda_context, read_response
 
 BODY = json.dumps({"amount": 12_345, "receipt": "framing"}).encode()
 
@@ -51,14 +51,7 @@ def exchange(server: Server, data: bytes, half_close: bool = False) -> tuple[int
         conn.sendall(data)
         if half_close:
             conn.shutdown(socket.SHUT_WR)
-        reader = conn.makefile("rb")
-        status_line = reader.readline().decode()
-        assert status_line.startswith("HTTP/1.1 "), f"no status line: {status_line!r}"
-        headers: dict[str, str] = {}
-        while (line := reader.readline().decode().strip()) != "":
-            key, _, value = line.partition(":")
-            headers[key.strip().lower()] = value.strip()
-        return int(status_line.split()[1]), headers, reader.read(int(headers.get("content-length", "0")))
+        return read_response(conn)
 
 
 def chunked(body: bytes) -> bytes:
