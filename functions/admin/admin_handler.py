@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from gateway.adapters import failures
 from gateway.domain import merchants
 from gateway.errors import GatewayError
-from gateway.models import CreateMerchantCommand
+from gateway.models.merchants import CreateMerchantCommand
 
 logger = Logger(service="admin")
 

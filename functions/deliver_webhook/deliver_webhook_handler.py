@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from gateway.adapters import failures, sqs, tracing
 from gateway.domain import webhook_delivery, webhook_fanout
-from gateway.models import WebhookJob
+from gateway.models.jobs import WebhookJob
 
 logger = Logger(service="deliver_webhook")
 

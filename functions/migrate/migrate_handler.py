@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import cloudformation, failures, migrations, postgres
 from gateway.errors import summary
-from gateway.models import CustomResourceEvent
+from gateway.models.operations import CustomResourceEvent
 
 logger = Logger(service="migrate")
 # Seconds kept back to run the migrations and send the reply after the database answers.

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
 from gateway.domain import outbox, payments
-from gateway.models import PaymentJob
+from gateway.models.jobs import PaymentJob
 
 logger = Logger(service="process_payment")
 

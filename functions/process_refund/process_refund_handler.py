@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
 from gateway.domain import outbox, refunds
-from gateway.models import RefundJob
+from gateway.models.jobs import RefundJob
 
 logger = Logger(service="process_refund")
 

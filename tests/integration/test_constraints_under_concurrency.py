@@ -9,9 +9,10 @@ import pytest
 
 from gateway.adapters.postgres import transaction
 from gateway.domain import merchants, webhook_endpoints
-from gateway.domain.merchants import Merchant, merchant_in
+from gateway.domain.merchant_identity import Merchant, merchant_in
 from gateway.errors import BadRequest, MerchantExists
-from gateway.models import CreateMerchantCommand, CreateWebhookEndpointRequest
+from gateway.models.merchants import CreateMerchantCommand
+from gateway.models.webhooks import CreateWebhookEndpointRequest
 from tests.support import TEST_MERCHANT_ID, Gateway
 
 

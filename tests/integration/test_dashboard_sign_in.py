@@ -10,7 +10,7 @@ import pytest
 
 from gateway.adapters import session_tokens
 from gateway.domain import merchants, payments
-from gateway.models import PaymentJob
+from gateway.models.jobs import PaymentJob
 from tests.support import TEST_MERCHANT_ID, Gateway
 
 NO_KEYS = {"x-api-key": None, "x-api-secret": None}

@@ -12,7 +12,7 @@ from psycopg.conninfo import make_conninfo
 
 from gateway.adapters.postgres import transaction
 from gateway.domain import webhook_delivery
-from gateway.models import WebhookJob
+from gateway.models.jobs import WebhookJob
 from tests.support import Gateway, WebhookReceiver, lambda_context, wait_until
 
 

@@ -9,7 +9,7 @@ import deliver_webhook_handler
 import relay_outbox_handler
 
 from gateway.domain import payments, webhook_delivery
-from gateway.models import PaymentJob, WebhookJob
+from gateway.models.jobs import PaymentJob, WebhookJob
 from tests.support import Gateway, WebhookReceiver, lambda_context
 
 

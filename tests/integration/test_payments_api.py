@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from gateway.domain import outbox, payments
-from gateway.models import PaymentJob
+from gateway.models.jobs import PaymentJob
 from tests.support import Gateway
 
 PUBLIC = {"x-api-secret": None}

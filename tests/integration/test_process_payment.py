@@ -9,7 +9,7 @@ from typing import Any
 import process_payment_handler
 
 from gateway.domain import outbox, payments
-from gateway.models import PaymentJob
+from gateway.models.jobs import PaymentJob
 from tests.support import Gateway, fake_message, lambda_context
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.domain import payments, refunds
-from gateway.models import PaymentJob, RefundJob
+from gateway.models.jobs import PaymentJob, RefundJob
 from tests.support import Gateway, fake_message, lambda_context
 
 REFUND_ID = re.compile(r"^rfnd_[A-Za-z0-9]{16}$")

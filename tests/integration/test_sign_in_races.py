@@ -9,7 +9,7 @@ from typing import Any
 from gateway.adapters import passwords
 from gateway.domain import merchants, rate_limits
 from gateway.errors import AuthenticationFailed, RateLimited
-from gateway.models import SignInRequest
+from gateway.models.merchants import SignInRequest
 from tests.support import Gateway
 
 

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from devstack.emulator import scheduler_client
 from devstack.scheduler import SchedulerEmulator
 from gateway.domain import payments, webhook_delivery
-from gateway.models import PaymentJob, WebhookJob
+from gateway.models.jobs import PaymentJob, WebhookJob
 from tests.support import WEBHOOK_SECRET, Gateway, WebhookReceiver, lambda_context
 
 SCHEDULER_ENV = {

@@ -7,7 +7,7 @@ import json
 from standardwebhooks import Webhook
 
 from gateway.domain import payments, webhook_delivery
-from gateway.models import PaymentJob, WebhookJob
+from gateway.models.jobs import PaymentJob, WebhookJob
 from tests.support import Gateway, WebhookReceiver
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import statistics
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -183,8 +184,10 @@ class Mix:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(Path(tmp_path_factory.mktemp("soak")), {}) as stack:
+def stack() -> Iterator[LocalStack]:
+    # Not under pytest's numbered temp dirs: another pytest session started during the soak's ten
+    # minutes rotates them away (it removed this stack's Postgres data directory under it once).
+    with tempfile.TemporaryDirectory(prefix="soak-") as folder, running_stack(Path(folder), {}) as stack:
         yield stack
 
 

@@ -52,6 +52,16 @@ CONSUMER_NEVER = (
     "aws_lambda_powertools.utilities.parser",  # ~130 ms of pydantic models
     "aws_lambda_powertools.utilities.batch",  # its data classes and parser models (gateway.adapters.sqs instead)
 )
+# The queue consumers record events for a merchant; authentication, sign-in and credentials are the
+# API's (gateway.domain.merchant_identity holds what they need).
+QUEUE_CONSUMERS = ("ProcessPaymentFunction", "ProcessRefundFunction", "DeliverWebhookFunction")
+NOT_IN_QUEUE_CONSUMERS = (
+    "gateway.domain.merchants",
+    "gateway.models.merchants",
+    "gateway.adapters.passwords",
+    "gateway.adapters.session_tokens",
+    "gateway.adapters.sign_in_attempts",
+)
 
 PROBE = """
 import importlib, json, sys
@@ -117,3 +127,9 @@ def test_a_cold_start_loads_only_the_packages_its_function_uses(function_id: str
     not_now = NOT_AT_START.get(function_id, CONSUMER_NEVER if function_id != "ApiFunction" else ())
     early = [name for name in modules if name.startswith(not_now)] if not_now else []
     assert not early, f"{function_id} loads {early[:5]} at its cold start"
+
+
+@pytest.mark.parametrize("function_id", QUEUE_CONSUMERS)
+def test_a_queue_consumer_loads_no_authentication_code(function_id: str) -> None:
+    loaded = [name for name in cold_modules(function_id) if name in NOT_IN_QUEUE_CONSUMERS]
+    assert not loaded, f"{function_id} loads {loaded} at its cold start"

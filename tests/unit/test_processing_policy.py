@@ -29,7 +29,7 @@ def test_a_wait_becomes_a_message_timer_within_what_sqs_allows() -> None:
 
 def test_a_payment_job_written_before_the_rename_still_reads() -> None:
     """A message queued by the previous release names its event rows `events`."""
-    from gateway.models import PaymentJob
+    from gateway.models.jobs import PaymentJob
 
     old = PaymentJob.model_validate_json('{"payment_id": "pay_1", "events": [4, 5]}')
     assert old.event_outbox_ids == [4, 5]

@@ -18,7 +18,7 @@ from api_routes.access import Access, Route, route_for
 from api_routes.viewer import viewer_address
 from gateway.adapters import tracing
 from gateway.domain import merchants, rate_limits
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 from gateway.errors import NotFound
 from gateway.settings import get_settings
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from gateway.adapters import metrics
 from gateway.adapters.postgres import Tx
 from gateway.domain import idempotency
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 
 
 def idempotent_create(

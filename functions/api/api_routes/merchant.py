@@ -9,16 +9,8 @@ from api_routes.auth import merchant_of
 from api_routes.openapi import documented
 from api_routes.viewer import viewer_address
 from gateway.domain import merchants, webhook_fanout
-from gateway.models import (
-    ApiCredentials,
-    MerchantStats,
-    NewApiSecret,
-    Session,
-    SignInRequest,
-    WebhookConfig,
-    WebhookConfigRequest,
-    WebhookRetryReply,
-)
+from gateway.models.merchants import ApiCredentials, MerchantStats, NewApiSecret, Session, SignInRequest
+from gateway.models.webhooks import WebhookConfig, WebhookConfigRequest, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from api_routes.access import Access, Route
 from gateway.catalog import EVENT_TYPES
-from gateway.models import Health
+from gateway.models.operations import Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
 

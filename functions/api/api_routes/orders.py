@@ -13,7 +13,8 @@ from api_routes.idempotent import idempotent_create
 from api_routes.openapi import documented
 from api_routes.queries import reject_unknown_query_parameters
 from gateway.domain import payments
-from gateway.models import CreateOrderRequest, Order, OrderListQuery, Page, PublicOrder
+from gateway.models.base import Page
+from gateway.models.orders import CreateOrderRequest, Order, OrderListQuery, PublicOrder
 
 router = APIGatewayHttpRouter()
 

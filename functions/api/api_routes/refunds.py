@@ -13,7 +13,8 @@ from api_routes.idempotent import idempotent_create
 from api_routes.openapi import documented
 from api_routes.queries import reject_unknown_query_parameters
 from gateway.domain import refunds
-from gateway.models import CreateRefundRequest, Page, Refund, RefundListQuery
+from gateway.models.base import Page
+from gateway.models.refunds import CreateRefundRequest, Refund, RefundListQuery
 
 router = APIGatewayHttpRouter()
 

@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from gateway.domain import health as health_checks
 from gateway.domain import merchants
-from gateway.models import JobsStatus, TestMerchant
+from gateway.models.merchants import TestMerchant
+from gateway.models.operations import JobsStatus
 
 router = APIGatewayHttpRouter()
 

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
 from gateway.domain import webhook_endpoints
-from gateway.models import (
+from gateway.models.base import Page
+from gateway.models.webhooks import (
     CreateWebhookEndpointRequest,
-    Page,
     UpdateWebhookEndpointRequest,
     WebhookEndpoint,
     WebhookEndpointWithSecret,

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from api_routes.auth import merchant_of
 from api_routes.queries import reject_unknown_query_parameters
 from gateway.domain import webhook_logs
-from gateway.models import Page, WebhookListQuery, WebhookLogDetail, WebhookRetryReply
+from gateway.models.base import Page
+from gateway.models.webhooks import WebhookListQuery, WebhookLogDetail, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import httpx
 
-from gateway.models import CustomResourceEvent
+from gateway.models.operations import CustomResourceEvent
 
 # CloudFormation truncates longer reasons; the full error is in the function's log.
 _MAX_REASON = 1000

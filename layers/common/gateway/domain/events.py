@@ -8,10 +8,12 @@ import json
 from gateway.adapters import event_store, tracing
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox, webhook_fanout
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
 from gateway.errors import NotFound
-from gateway.models import Event, EventDetail, EventListQuery, EventRedelivery, Page, WebhookLog
+from gateway.models.base import Page
+from gateway.models.events import Event, EventDetail, EventListQuery, EventRedelivery
+from gateway.models.webhooks import WebhookLog
 
 RETENTION_DAYS = 30
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from gateway.adapters import health_store, sqs, time_bounds
 from gateway.adapters.postgres import transaction
-from gateway.models import Health, JobsStatus
+from gateway.models.operations import Health, JobsStatus
 from gateway.settings import get_settings
 
 # Long-lived, so each checker thread keeps its database connection; a check that hangs keeps its

@@ -1,4 +1,6 @@
-"""Merchants: API authentication and webhook configuration."""
+"""Merchants: API authentication, sign-in, credentials and the default webhook's configuration.
+(Who a merchant is to the rest of the domain, `Merchant`, is in merchant_identity.py: the queue
+consumers need that and none of this.)"""
 
 from __future__ import annotations
 
@@ -6,16 +8,16 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from gateway.adapters import merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
 from gateway.adapters import secrets as secrets_adapter
-from gateway.adapters.postgres import Row, Tx, single_statement, transaction
+from gateway.adapters.postgres import Row, single_statement, transaction
 from gateway.domain import rate_limits
+from gateway.domain.merchant_identity import Merchant
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
-from gateway.models import (
+from gateway.models.merchants import (
     ApiCredentials,
     CreateMerchantCommand,
     MerchantStats,
@@ -25,43 +27,9 @@ from gateway.models import (
     SessionMerchant,
     SignInRequest,
     TestMerchant,
-    WebhookConfig,
-    WebhookConfigRequest,
 )
+from gateway.models.webhooks import WebhookConfig, WebhookConfigRequest
 from gateway.settings import get_settings
-
-
-@dataclass(frozen=True)
-class Merchant:
-    """The authenticated caller; deliberately without the API secret or the webhook secret.
-
-    Where its default webhook endpoint is and whether it is failing are read with the credentials,
-    so recording an event needs no second read of the merchant."""
-
-    id: str
-    name: str
-    email: str
-    api_key: str
-    webhook_url: str | None = None
-    webhook_failing_since: object = None
-
-    @classmethod
-    def from_row(cls, row: Row) -> Merchant:
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            email=row["email"],
-            api_key=row["api_key"],
-            webhook_url=row["webhook_url"],
-            webhook_failing_since=row["webhook_failing_since"],
-        )
-
-
-def merchant_in(tx: Tx, merchant_id: str) -> Merchant:
-    """A merchant that rows in `tx` refer to (consumers recording events for it)."""
-    row = merchant_store.merchant_by_id(tx, merchant_id)
-    assert row is not None, "rows refer to their merchant by foreign key"
-    return Merchant.from_row(row)
 
 
 def authenticate(api_key: str | None, api_secret: str | None, kind: str) -> tuple[Merchant, rate_limits.Budget]:

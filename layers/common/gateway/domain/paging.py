@@ -8,7 +8,7 @@ from typing import Any
 from gateway.adapters.list_pages import PageRows
 from gateway.adapters.postgres import Row
 from gateway.errors import BadRequest
-from gateway.models import Page
+from gateway.models.base import Page
 
 
 def to_page(

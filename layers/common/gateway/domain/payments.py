@@ -12,25 +12,21 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchants, outbox, webhook_fanout
+from gateway.domain import merchant_identity, outbox, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
-from gateway.models import (
-    BankReply,
+from gateway.models.base import Page
+from gateway.models.jobs import BankReply, PaymentJob
+from gateway.models.orders import CreateOrderRequest, Order, OrderListQuery, PublicOrder
+from gateway.models.payments import (
     CaptureRequest,
     CardPaymentRequest,
-    CreateOrderRequest,
-    Order,
-    OrderListQuery,
-    Page,
     Payment,
-    PaymentJob,
     PaymentListQuery,
-    PublicOrder,
     PublicPayment,
     UpiPaymentRequest,
 )
@@ -253,7 +249,7 @@ def _finish(payment_id: str, reply: BankReply, announced: Sequence[int] = ()) ->
             if reply.approved:
                 order_store.set_order_status(tx, final["order_id"], "paid")
             payload = {"payment": Payment(**final).public_dict()}
-            merchant = merchants.merchant_in(tx, final["merchant_id"])
+            merchant = merchant_identity.merchant_in(tx, final["merchant_id"])
             outcome_events = webhook_fanout.record_event(tx, merchant, f"payment.{status}", payload)
     if final is None:
         logger.warning("payment claim lost to another consumer or already final; bank reply dropped")

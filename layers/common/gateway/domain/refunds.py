@@ -13,13 +13,15 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchants, outbox, payments, webhook_fanout
+from gateway.domain import merchant_identity, outbox, payments, webhook_fanout
 from gateway.domain.idempotency import Outcome
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
-from gateway.models import CreateRefundRequest, Page, Refund, RefundJob, RefundListQuery
+from gateway.models.base import Page
+from gateway.models.jobs import RefundJob
+from gateway.models.refunds import CreateRefundRequest, Refund, RefundListQuery
 from gateway.settings import get_settings
 
 logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)
@@ -95,7 +97,7 @@ def process_refund(job: RefundJob) -> str | None:
         processed = refund_store.mark_refund_processed(tx, job.refund_id)
         if processed is None:
             return None
-        merchant = merchants.merchant_in(tx, refund["merchant_id"])
+        merchant = merchant_identity.merchant_in(tx, refund["merchant_id"])
         events = webhook_fanout.record_event(
             tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
         )

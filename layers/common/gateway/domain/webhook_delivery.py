@@ -42,9 +42,7 @@ from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.webhook_fanout import FAST_LANE, SLOW_LANE
 from gateway.domain.webhook_signing import signed_headers
-from gateway.models import (
-    WebhookJob,
-)
+from gateway.models.jobs import WebhookJob
 from gateway.settings import get_settings
 
 logger = Logger(child=True)  # the consumers put the record's id on each line (tracing.record_scope)

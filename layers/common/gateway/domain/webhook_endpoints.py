@@ -7,12 +7,13 @@ from typing import Any
 
 from gateway.adapters import endpoint_store
 from gateway.adapters.postgres import Row, transaction
-from gateway.domain.merchants import Merchant, new_webhook_secret, validate_webhook_url
+from gateway.domain.merchant_identity import Merchant
+from gateway.domain.merchants import new_webhook_secret, validate_webhook_url
 from gateway.errors import BadRequest, NotFound
 from gateway.ids import new_id
-from gateway.models import (
+from gateway.models.base import Page
+from gateway.models.webhooks import (
     CreateWebhookEndpointRequest,
-    Page,
     UpdateWebhookEndpointRequest,
     WebhookEndpoint,
     WebhookEndpointWithSecret,

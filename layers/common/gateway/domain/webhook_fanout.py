@@ -17,14 +17,12 @@ from gateway.adapters import (
 )
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.domain.merchants import Merchant, merchant_in
+from gateway.domain.merchant_identity import Merchant, merchant_in
 from gateway.domain.webhook_signing import compact_json
 from gateway.errors import BadRequest, RateLimited
 from gateway.ids import new_id
-from gateway.models import (
-    WebhookJob,
-    WebhookRetryReply,
-)
+from gateway.models.jobs import WebhookJob
+from gateway.models.webhooks import WebhookRetryReply
 from gateway.settings import get_settings
 
 # Redeliveries (events/{id}/redeliver, webhooks/{id}/retry) per merchant: a bucket of 60, refilled at

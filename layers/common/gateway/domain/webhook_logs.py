@@ -10,19 +10,13 @@ from gateway.adapters import (
 )
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.domain.merchants import Merchant
+from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
 from gateway.domain.webhook_fanout import SLOW_LANE, spend_redelivery
 from gateway.errors import BadRequest, NotFound
-from gateway.models import (
-    Page,
-    WebhookAttempt,
-    WebhookJob,
-    WebhookListQuery,
-    WebhookLog,
-    WebhookLogDetail,
-    WebhookRetryReply,
-)
+from gateway.models.base import Page
+from gateway.models.jobs import WebhookJob
+from gateway.models.webhooks import WebhookAttempt, WebhookListQuery, WebhookLog, WebhookLogDetail, WebhookRetryReply
 
 
 def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:

@@ -1,0 +1,44 @@
+"""Who a merchant is to the rest of the domain: the `Merchant` value an authenticated request or a
+queue record carries, and reading it in a transaction. Apart from merchants.py (authentication,
+sign-in, credentials) so that a queue consumer, which records events for a merchant, loads none of
+that at its cold start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.adapters import merchant_store
+from gateway.adapters.postgres import Row, Tx
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """The authenticated caller; deliberately without the API secret or the webhook secret.
+
+    Where its default webhook endpoint is and whether it is failing are read with the credentials,
+    so recording an event needs no second read of the merchant."""
+
+    id: str
+    name: str
+    email: str
+    api_key: str
+    webhook_url: str | None = None
+    webhook_failing_since: object = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Merchant:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            email=row["email"],
+            api_key=row["api_key"],
+            webhook_url=row["webhook_url"],
+            webhook_failing_since=row["webhook_failing_since"],
+        )
+
+
+def merchant_in(tx: Tx, merchant_id: str) -> Merchant:
+    """A merchant that rows in `tx` refer to (consumers recording events for it)."""
+    row = merchant_store.merchant_by_id(tx, merchant_id)
+    assert row is not None, "rows refer to their merchant by foreign key"
+    return Merchant.from_row(row)

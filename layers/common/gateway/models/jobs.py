@@ -1,0 +1,42 @@
+"""The SQS messages the consumers take: what each function needs of the models, and little else.
+
+No `from __future__ import annotations` here: pydantic would compile and evaluate every field's
+annotation from its string (~10 ms of each cold start); a model may only name models defined above it.
+"""
+
+from datetime import datetime
+
+from pydantic import AliasChoices, Field
+
+from gateway.models.base import Model
+
+
+class BankReply(Model):
+    """The simulated bank's answer to one claim, delivered after the bank's wait by an SQS message
+    timer, so no invocation waits for it (issue 21)."""
+
+    claimed_at: datetime  # the claim it answers: a reply to a claim taken over since is dropped
+    approved: bool
+
+
+class PaymentJob(Model):
+    payment_id: str
+    # Outbox rows of events the request recorded and left for the consumer to send (one queue call
+    # per request); committed with the payment, so the relay sends them if this message is lost.
+    # Messages written before the field had this name carry it as `events`.
+    event_outbox_ids: list[int] = Field(
+        default_factory=list, validation_alias=AliasChoices("event_outbox_ids", "events")
+    )
+    # Absent on the request's message (claim the payment, ask the bank); present on the delayed one.
+    bank_reply: BankReply | None = None
+
+
+class WebhookJob(Model):
+    # A log's uuid, checked here so that a malformed record fails alone, not its whole batch's statement.
+    webhook_log_id: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
+
+
+class RefundJob(Model):
+    refund_id: str
