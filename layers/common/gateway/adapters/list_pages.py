@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from psycopg.rows import RowFactory, dict_row
 
 from gateway.adapters.postgres import Row, Tx
+
+R = TypeVar("R")
 
 # Lists count matching rows up to this many: a count is as costly as the rows it visits, so an
 # exact count of a million-row list would cost every first page ~100 ms (README, "Lists").
@@ -13,11 +17,14 @@ COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
-class PageRows:
-    rows: list[Row]
+class PageOf(Generic[R]):
+    rows: list[R]
     total: int  # matching rows, at most COUNT_CAP
     total_capped: bool  # more than COUNT_CAP rows match
     has_more: bool  # more rows follow this page
+
+
+PageRows = PageOf[Row]  # a page of dict rows (the stores without typed rows)
 
 
 def select_page(
@@ -30,7 +37,23 @@ def select_page(
     offset: int,
     starting_after: str | None,
 ) -> PageRows | None:
-    """One page newest first, the filtered total (capped), and whether more rows follow the page.
+    """select_page_as with dict rows (the stores without typed rows)."""
+    return select_page_as(dict_row, tx, table, columns, where, params, limit, offset, starting_after)
+
+
+def select_page_as(
+    rows: RowFactory[R],
+    tx: Tx,
+    table: str,
+    columns: str,
+    where: list[str],
+    params: list[Any],
+    limit: int,
+    offset: int,
+    starting_after: str | None,
+) -> PageOf[R] | None:
+    """One page newest first (each row made by `rows`), the filtered total (capped), and whether more
+    rows follow the page.
 
     None when `starting_after` names no row of this merchant (`where` starts with the merchant)."""
     condition = " AND ".join(where)
@@ -48,13 +71,14 @@ def select_page(
         [*params, COUNT_CAP + 1],
     )
     assert counted is not None
-    rows = tx.all(
+    page = tx.all_as(
+        rows,
         f"SELECT {columns} FROM {table} WHERE {' AND '.join(page_where)}"
         " ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
         [*page_params, limit + 1, offset],
     )
     matching = int(counted["n"])
-    return PageRows(rows[:limit], min(matching, COUNT_CAP), matching > COUNT_CAP, len(rows) > limit)
+    return PageOf(page[:limit], min(matching, COUNT_CAP), matching > COUNT_CAP, len(page) > limit)
 
 
 def filter_conditions(merchant_id: str, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:

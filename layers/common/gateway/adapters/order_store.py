@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
-from gateway.adapters.postgres import Row, Tx, as_json
+from psycopg.rows import class_row
+
+from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_as
+from gateway.adapters.postgres import Tx, as_json
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """An order as _ORDER_COLUMNS selects it."""
+
+    id: str
+    merchant_id: str
+    amount: int  # paise
+    currency: str
+    receipt: str | None
+    notes: dict[str, Any] | None
+    status: str
+    created_at: datetime
+
 
 _ORDER_COLUMNS = "id, merchant_id, amount, currency, receipt, notes, status, created_at"
+_ORDER = class_row(OrderRow)
 
 
 def insert_order(
     tx: Tx, order_id: str, merchant_id: str, amount: int, currency: str, receipt: str | None, notes: Any
-) -> Row:
-    row = tx.one(
+) -> OrderRow:
+    row = tx.one_as(
+        _ORDER,
         "INSERT INTO orders (id, merchant_id, amount, currency, receipt, notes)"
         f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ORDER_COLUMNS}",
         (order_id, merchant_id, amount, currency, receipt, as_json(notes)),
@@ -22,10 +43,12 @@ def insert_order(
     return row
 
 
-def order_of_merchant(tx: Tx, merchant_id: str, order_id: str, *, for_update: bool = False) -> Row | None:
+def order_of_merchant(tx: Tx, merchant_id: str, order_id: str, *, for_update: bool = False) -> OrderRow | None:
     lock = " FOR UPDATE" if for_update else ""
-    return tx.one(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s AND merchant_id = %s{lock}", (order_id, merchant_id)
+    return tx.one_as(
+        _ORDER,
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s AND merchant_id = %s{lock}",
+        (order_id, merchant_id),
     )
 
 
@@ -35,9 +58,9 @@ def set_order_status(tx: Tx, order_id: str, status: str) -> None:
 
 def list_orders(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> PageRows | None:
+) -> PageOf[OrderRow] | None:
     where, params = filter_conditions(merchant_id, filters)
     if filters.get("search"):
         where.append("id = %s")
         params.append(filters["search"])
-    return select_page(tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, starting_after)
+    return select_page_as(_ORDER, tx, "orders", _ORDER_COLUMNS, where, params, limit, offset, starting_after)

@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
-from gateway.adapters.postgres import Row, Tx
+from psycopg.rows import class_row
+
+from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_as
+from gateway.adapters.postgres import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    """A payment as _PAYMENT_COLUMNS selects it."""
+
+    id: str
+    order_id: str
+    merchant_id: str
+    amount: int  # paise
+    currency: str
+    method: str
+    status: str
+    vpa: str | None
+    card_network: str | None
+    card_last4: str | None
+    captured: bool
+    captured_at: datetime | None
+    amount_refunded: int  # paise
+    error_code: str | None
+    error_description: str | None
+    processing_started_at: datetime | None  # the current claim's time (while processing)
+    created_at: datetime
+    updated_at: datetime
+
 
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
     " captured, captured_at, amount_refunded, error_code, error_description, processing_started_at,"
     " created_at, updated_at"
 )
+_PAYMENT = class_row(PaymentRow)
 
 
-def insert_payment(tx: Tx, payment: dict[str, Any]) -> Row:
-    row = tx.one(
+def insert_payment(tx: Tx, payment: dict[str, Any]) -> PaymentRow:
+    row = tx.one_as(
+        _PAYMENT,
         "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4)"
         " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
         f" %(vpa)s, %(card_network)s, %(card_last4)s) RETURNING {_PAYMENT_COLUMNS}",
@@ -25,23 +56,27 @@ def insert_payment(tx: Tx, payment: dict[str, Any]) -> Row:
     return row
 
 
-def live_payment_for_order(tx: Tx, order_id: str) -> Row | None:
-    return tx.one(
+def live_payment_for_order(tx: Tx, order_id: str) -> PaymentRow | None:
+    return tx.one_as(
+        _PAYMENT,
         f"SELECT {_PAYMENT_COLUMNS} FROM payments"
         " WHERE order_id = %s AND status IN ('pending', 'processing', 'success')",
         (order_id,),
     )
 
 
-def payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
-    return tx.one(
-        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s AND merchant_id = %s", (payment_id, merchant_id)
+def payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> PaymentRow | None:
+    return tx.one_as(
+        _PAYMENT,
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s AND merchant_id = %s",
+        (payment_id, merchant_id),
     )
 
 
-def claim_payment(tx: Tx, payment_id: str, lease_seconds: int) -> Row | None:
+def claim_payment(tx: Tx, payment_id: str, lease_seconds: int) -> PaymentRow | None:
     """pending → processing; also takes over a `processing` claim whose consumer died (lease expired)."""
-    return tx.one(
+    return tx.one_as(
+        _PAYMENT,
         "UPDATE payments SET status = 'processing', processing_started_at = clock_timestamp(), updated_at = now()"
         " WHERE id = %s AND (status = 'pending' OR (status = 'processing'"
         "   AND processing_started_at < clock_timestamp() - make_interval(secs => %s)))"
@@ -51,10 +86,11 @@ def claim_payment(tx: Tx, payment_id: str, lease_seconds: int) -> Row | None:
 
 
 def finish_payment(
-    tx: Tx, payment_id: str, claimed_at: Any, status: str, error_code: str | None, error_description: str | None
-) -> Row | None:
+    tx: Tx, payment_id: str, claimed_at: datetime, status: str, error_code: str | None, error_description: str | None
+) -> PaymentRow | None:
     """processing → success/failed, only for the consumer whose claim is still current."""
-    return tx.one(
+    return tx.one_as(
+        _PAYMENT,
         "UPDATE payments SET status = %s, error_code = %s, error_description = %s, updated_at = now()"
         " WHERE id = %s AND status = 'processing' AND processing_started_at = %s"
         f" RETURNING {_PAYMENT_COLUMNS}",
@@ -62,8 +98,9 @@ def finish_payment(
     )
 
 
-def capture_payment(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
-    return tx.one(
+def capture_payment(tx: Tx, merchant_id: str, payment_id: str) -> PaymentRow | None:
+    return tx.one_as(
+        _PAYMENT,
         "UPDATE payments SET captured = true, captured_at = now(), updated_at = now()"
         " WHERE id = %s AND merchant_id = %s AND status = 'success' AND NOT captured"
         f" RETURNING {_PAYMENT_COLUMNS}",
@@ -90,17 +127,18 @@ def stuck_payments(tx: Tx, stuck_after_seconds: int, lease_seconds: int, limit: 
 
 def list_payments(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> PageRows | None:
+) -> PageOf[PaymentRow] | None:
     """None when `starting_after` names no payment of this merchant."""
     where, params = filter_conditions(merchant_id, filters)
     if filters.get("search"):
         where.append("(id = %s OR order_id = %s)")
         params += [filters["search"], filters["search"]]
-    return select_page(tx, "payments", _PAYMENT_COLUMNS, where, params, limit, offset, starting_after)
+    return select_page_as(_PAYMENT, tx, "payments", _PAYMENT_COLUMNS, where, params, limit, offset, starting_after)
 
 
-def lock_payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> Row | None:
-    return tx.one(
+def lock_payment_of_merchant(tx: Tx, merchant_id: str, payment_id: str) -> PaymentRow | None:
+    return tx.one_as(
+        _PAYMENT,
         f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = %s AND merchant_id = %s FOR UPDATE",
         (payment_id, merchant_id),
     )

@@ -47,6 +47,19 @@ server receives during a representative run and fails on any of the above.
 A database that does not answer (refused, or resuming from an Aurora auto-pause past the connect
 bound) is a DatabaseUnavailable: a 503 with Retry-After from the API, a failed record (left on its
 queue) for a consumer.
+
+Typed rows (orders, payments and refunds so far; the other aggregates can follow the same way):
+the aggregate's store module declares a frozen dataclass per row shape, its fields named and typed
+as the columns its SQL selects (`payment_store.PaymentRow`), and a psycopg row factory made once at
+import (`_PAYMENT = class_row(PaymentRow)`, psycopg.rows). Its functions read with
+`tx.one_as(_PAYMENT, sql, params)` / `tx.all_as(...)`, and its lists with
+`list_pages.select_page_as(_PAYMENT, ...)` (a `PageOf[PaymentRow]`). class_row calls the class with
+the selected columns as keywords, so a column the SQL selects that the class lacks, or a field the
+SQL does not select, fails on the first row read; mypy checks every attribute the domain reads.
+Reply models are built from a row with `Model.model_validate(row, from_attributes=True)`; payloads
+that go on to other code (events, webhooks) are those models' JSON, never the row. An aggregate's
+domain seams for unit tests without Postgres are Protocols in gateway.domain.ports. `Row` (a dict)
+is what the stores not yet converted return.
 """
 
 from __future__ import annotations
@@ -59,7 +72,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 from psycopg.types.json import Jsonb
 
 from gateway.adapters import time_bounds
@@ -68,6 +81,7 @@ from gateway.settings import get_settings
 
 Row = dict[str, Any]
 T = TypeVar("T")
+R = TypeVar("R")
 
 _local = threading.local()
 # The server or the network lost the session: nothing of the open transaction was committed, and the
@@ -154,6 +168,13 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
+
+    # Typed rows (the module's docstring): the same statements, each row made by `rows`.
+    def one_as(self, rows: RowFactory[R], sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> R | None:
+        return self._conn.cursor(row_factory=rows).execute(sql, params).fetchone()
+
+    def all_as(self, rows: RowFactory[R], sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[R]:
+        return self._conn.cursor(row_factory=rows).execute(sql, params).fetchall()
 
 
 def _begin(stack: ExitStack) -> Tx:

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
-from gateway.adapters.postgres import Row, Tx
+from psycopg.rows import class_row
+
+from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_as
+from gateway.adapters.postgres import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRow:
+    """A refund as _REFUND_COLUMNS selects it."""
+
+    id: str
+    payment_id: str
+    merchant_id: str
+    amount: int  # paise
+    reason: str | None
+    status: str
+    created_at: datetime
+    processed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundTotals:
+    """Paise refunded against one payment: reserved (pending or processed) and processed."""
+
+    reserved: int
+    processed: int
+
 
 _REFUND_COLUMNS = "id, payment_id, merchant_id, amount, reason, status, created_at, processed_at"
+_REFUND = class_row(RefundRow)
+_TOTALS = class_row(RefundTotals)
 
 
 def reserve_refund(tx: Tx, payment_id: str, amount: int) -> bool:
@@ -22,8 +51,11 @@ def reserve_refund(tx: Tx, payment_id: str, amount: int) -> bool:
     )
 
 
-def insert_refund(tx: Tx, refund_id: str, payment_id: str, merchant_id: str, amount: int, reason: str | None) -> Row:
-    row = tx.one(
+def insert_refund(
+    tx: Tx, refund_id: str, payment_id: str, merchant_id: str, amount: int, reason: str | None
+) -> RefundRow:
+    row = tx.one_as(
+        _REFUND,
         "INSERT INTO refunds (id, payment_id, merchant_id, amount, reason)"
         f" VALUES (%s, %s, %s, %s, %s) RETURNING {_REFUND_COLUMNS}",
         (refund_id, payment_id, merchant_id, amount, reason),
@@ -32,10 +64,12 @@ def insert_refund(tx: Tx, refund_id: str, payment_id: str, merchant_id: str, amo
     return row
 
 
-def refund_totals(tx: Tx, payment_id: str) -> Row:
-    row = tx.one(
-        "SELECT coalesce(sum(amount), 0) AS reserved,"
-        " coalesce(sum(amount) FILTER (WHERE status = 'processed'), 0) AS processed"
+def refund_totals(tx: Tx, payment_id: str) -> RefundTotals:
+    # sum(bigint) is numeric in Postgres (a Decimal here): cast back to whole paise.
+    row = tx.one_as(
+        _TOTALS,
+        "SELECT coalesce(sum(amount), 0)::bigint AS reserved,"
+        " coalesce(sum(amount) FILTER (WHERE status = 'processed'), 0)::bigint AS processed"
         " FROM refunds WHERE payment_id = %s",
         (payment_id,),
     )
@@ -43,16 +77,19 @@ def refund_totals(tx: Tx, payment_id: str) -> Row:
     return row
 
 
-def refund_by_id(tx: Tx, refund_id: str) -> Row | None:
-    return tx.one(f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s", (refund_id,))
+def refund_by_id(tx: Tx, refund_id: str) -> RefundRow | None:
+    return tx.one_as(_REFUND, f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s", (refund_id,))
 
 
-def refund_of_merchant(tx: Tx, merchant_id: str, refund_id: str) -> Row | None:
-    return tx.one(f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s AND merchant_id = %s", (refund_id, merchant_id))
+def refund_of_merchant(tx: Tx, merchant_id: str, refund_id: str) -> RefundRow | None:
+    return tx.one_as(
+        _REFUND, f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = %s AND merchant_id = %s", (refund_id, merchant_id)
+    )
 
 
-def mark_refund_processed(tx: Tx, refund_id: str) -> Row | None:
-    return tx.one(
+def mark_refund_processed(tx: Tx, refund_id: str) -> RefundRow | None:
+    return tx.one_as(
+        _REFUND,
         "UPDATE refunds SET status = 'processed', processed_at = now() WHERE id = %s AND status = 'pending'"
         f" RETURNING {_REFUND_COLUMNS}",
         (refund_id,),
@@ -61,9 +98,9 @@ def mark_refund_processed(tx: Tx, refund_id: str) -> Row | None:
 
 def list_refunds(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> PageRows | None:
+) -> PageOf[RefundRow] | None:
     where, params = filter_conditions(merchant_id, filters)
     if filters.get("search"):
         where.append("(id = %s OR payment_id = %s)")
         params += [filters["search"], filters["search"]]
-    return select_page(tx, "refunds", _REFUND_COLUMNS, where, params, limit, offset, starting_after)
+    return select_page_as(_REFUND, tx, "refunds", _REFUND_COLUMNS, where, params, limit, offset, starting_after)

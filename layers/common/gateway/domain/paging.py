@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from gateway.adapters.list_pages import PageRows
-from gateway.adapters.postgres import Row
+from gateway.adapters.list_pages import PageOf
 from gateway.errors import BadRequest
 from gateway.models.base import Page
 
+R = TypeVar("R")  # a store's row: a dict, or a typed row (gateway.adapters.postgres)
+
 
 def to_page(
-    result: PageRows | None,
+    result: PageOf[R] | None,
     limit: int,
     offset: int,
-    serialize: Callable[[Row], dict[str, Any]],
+    serialize: Callable[[R], dict[str, Any]],
     what: str,
 ) -> Page:
     if result is None:

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 
 from gateway.adapters import metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
+from gateway.adapters.refund_store import RefundRow
 from gateway.domain import merchant_identity, outbox, payments, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchant_identity import Merchant
@@ -31,12 +32,12 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
     payment = payment_store.lock_payment_of_merchant(tx, merchant.id, payment_id)
     if payment is None:
         raise NotFound("Payment not found")
-    if payment["status"] != "success":
+    if payment.status != "success":
         raise BadRequest("Payment not in refundable state")
     if not refund_store.reserve_refund(tx, payment_id, request.amount):
         raise BadRequest("Refund amount exceeds available amount")
-    refund = Refund(
-        **refund_store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason)
+    refund = _refund(
+        refund_store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason)
     )
     tracing.annotate(refund_id=refund.id, payment_id=payment_id)
     # The bank's wait passes on the queue (a message timer), not in the consumer.
@@ -50,7 +51,11 @@ def get_refund(merchant: Merchant, refund_id: str) -> Refund:
         row = refund_store.refund_of_merchant(tx, merchant.id, refund_id)
     if row is None:
         raise NotFound("Refund not found")
-    return Refund(**row)
+    return _refund(row)
+
+
+def _refund(row: RefundRow) -> Refund:
+    return Refund.model_validate(row, from_attributes=True)
 
 
 def list_refunds(merchant: Merchant, query: RefundListQuery) -> Page:
@@ -58,7 +63,7 @@ def list_refunds(merchant: Merchant, query: RefundListQuery) -> Page:
         result = refund_store.list_refunds(
             tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
         )
-    return to_page(result, query.limit, query.offset, lambda row: Refund(**row).model_dump(mode="json"), "refund")
+    return to_page(result, query.limit, query.offset, lambda row: _refund(row).model_dump(mode="json"), "refund")
 
 
 def refunds_of_payment(merchant: Merchant, payment_id: str) -> Page:
@@ -86,20 +91,20 @@ def process_refund(job: RefundJob) -> str | None:
     The message arrives after the bank's wait (its timer was set when the refund was created)."""
     with transaction() as tx:
         refund = refund_store.refund_by_id(tx, job.refund_id)
-    if refund is None or refund["status"] != "pending":
+    if refund is None or refund.status != "pending":
         logger.info("refund unknown or already processed")
         return None
     with transaction() as tx:
-        payment = payment_store.lock_payment_of_merchant(tx, refund["merchant_id"], refund["payment_id"])
-        totals = refund_store.refund_totals(tx, refund["payment_id"])
-        if payment is None or payment["status"] != "success" or totals["reserved"] > payment["amount"]:
+        payment = payment_store.lock_payment_of_merchant(tx, refund.merchant_id, refund.payment_id)
+        totals = refund_store.refund_totals(tx, refund.payment_id)
+        if payment is None or payment.status != "success" or totals.reserved > payment.amount:
             raise RefundInvariantBroken(f"refund {job.refund_id}: payment no longer refundable")
         processed = refund_store.mark_refund_processed(tx, job.refund_id)
         if processed is None:
             return None
-        merchant = merchant_identity.merchant_in(tx, refund["merchant_id"])
+        merchant = merchant_identity.merchant_in(tx, refund.merchant_id)
         events = webhook_fanout.record_event(
-            tx, merchant, "refund.processed", {"refund": Refund(**processed).model_dump(mode="json")}
+            tx, merchant, "refund.processed", {"refund": _refund(processed).model_dump(mode="json")}
         )
     outbox.publish(events, background=True)
     logger.info("refund processed")
