@@ -41,14 +41,20 @@ def through_gateway(database_url: str, sqs: Any, queue_url: str, receiver: Webho
     """Deliveries per second for COUNT webhooks put on the queue at once, until the last arrives."""
     receiver.received.clear()
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("UPDATE merchants SET webhook_url = %s WHERE id = %s", (receiver.url, TEST_MERCHANT_ID))
+        # The merchant's default webhook endpoint (a webhook_endpoints row) gets the receiver's URL.
+        conn.execute(
+            "UPDATE webhook_endpoints SET url = %s, disabled = false, failing_since = NULL"
+            " WHERE merchant_id = %s AND is_default",
+            (receiver.url, TEST_MERCHANT_ID),
+        )
         ids = [
             str(row[0])
             for row in conn.execute(
-                "INSERT INTO webhook_logs (merchant_id, event_id, event, payload)"
-                " SELECT %s, 'evt_bench' || n, 'payment.success', format(%s, n, n) FROM generate_series(1, %s) n"
+                "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload)"
+                " SELECT merchant_id, id, 'evt_bench' || n, 'payment.success', format(%s, n, n)"
+                " FROM webhook_endpoints, generate_series(1, %s) n WHERE merchant_id = %s AND is_default"
                 " RETURNING id",
-                (TEST_MERCHANT_ID, BODY.replace("%d", "%s"), COUNT),
+                (BODY.replace("%d", "%s"), COUNT, TEST_MERCHANT_ID),
             )
         ]
     started = time.perf_counter()

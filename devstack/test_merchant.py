@@ -19,19 +19,28 @@ TEST_MERCHANT = {
     "api_secret": "secret_test_xyz789",
     "webhook_secret": "whsec_test_abc123",
 }
+# Its default webhook endpoint's id: never shown by the API (a default delivery names no endpoint).
+TEST_MERCHANT_DEFAULT_ENDPOINT_ID = "we_testdefault000000"
 TEST_MERCHANT_PASSWORD = "password123"  # noqa: S105 - the documented local test login
 
 
 def seed_test_merchant(database_url: str) -> None:
-    """Idempotent: the test merchant exists afterwards, whatever was there before."""
+    """Idempotent: the test merchant and its default webhook endpoint (no URL, the known secret)
+    exist afterwards, whatever was there before."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         # Its known secret keeps working: the hash is SHA-256, as for every merchant.
         conn.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret)"
+            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, api_secret_hint)"
             " VALUES (%(id)s, %(name)s, %(email)s, %(api_key)s, encode(sha256(convert_to(%(api_secret)s, 'UTF8')),"
-            " 'hex'), right(%(api_secret)s, 4), %(webhook_secret)s)"
+            " 'hex'), right(%(api_secret)s, 4))"
             " ON CONFLICT (id) DO NOTHING",
             TEST_MERCHANT,
+        )
+        conn.execute(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, disabled, is_default)"
+            " VALUES (%(endpoint_id)s, %(id)s, NULL, %(webhook_secret)s, '{*}', true, true)"
+            " ON CONFLICT (merchant_id) WHERE is_default DO NOTHING",
+            {**TEST_MERCHANT, "endpoint_id": TEST_MERCHANT_DEFAULT_ENDPOINT_ID},
         )
         if "password_hash" in {
             row[0]

@@ -12,8 +12,9 @@ import pytest
 
 from devstack.database import EmbeddedPostgres, prepare
 from devstack.emulator import EmbeddedEmulator, QueueSet, create_queues, set_local_credentials
+from devstack.test_merchant import seed_test_merchant
 from stack.loopback import free_port
-from tests.support import TEST_MERCHANT_ID, TOPOLOGY, WEBHOOK_SECRET, Gateway, WebhookReceiver
+from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
 
 
 def reset_gateway_caches() -> None:
@@ -27,7 +28,7 @@ def reset_gateway_caches() -> None:
     postgres.close_connection()
     sqs._client.cache_clear()
     webhook_http._client.cache_clear()
-    outbox.close_circuit()
+    outbox._circuit["open_until"] = 0.0  # a queue failure of an earlier test must not skip sends
 
 
 @pytest.fixture(scope="session")
@@ -97,13 +98,12 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: QueueSet) ->
             " rate_limit_buckets, sign_in_failures, webhook_endpoints"
         )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
-        # A test may have rotated the seeded merchant's webhook secret or marked its endpoint failing.
         conn.execute(
-            "UPDATE merchants SET webhook_url = NULL, webhook_failing_since = NULL, webhook_secret = %s,"
-            " webhook_secret_previous = NULL, webhook_secret_previous_until = NULL,"
-            " rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL",
-            (WEBHOOK_SECRET,),
+            "UPDATE merchants SET rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL"
         )
+    # Its default webhook endpoint went with the truncation (a test may have set its URL, rotated its
+    # secret or marked it failing): seeded again as new.
+    seed_test_merchant(database_url)
     yield Gateway(database_url, queues)
     os.environ.update(gateway_env)
     reset_gateway_caches()

@@ -25,7 +25,7 @@ from devstack.http_api import build_event
 from devstack.invoker import LocalContext
 from devstack.loopback_server import LoopbackHTTPServer
 from devstack.pollers import sqs_event
-from devstack.test_merchant import TEST_MERCHANT
+from devstack.test_merchant import TEST_MERCHANT, TEST_MERCHANT_DEFAULT_ENDPOINT_ID
 from stack.template import load_template, read_topology
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,8 @@ TOPOLOGY = read_topology(load_template(ROOT / "template.yaml"))
 TEST_MERCHANT_ID = TEST_MERCHANT["id"]
 AUTH = {"x-api-key": TEST_MERCHANT["api_key"], "x-api-secret": TEST_MERCHANT["api_secret"]}
 WEBHOOK_SECRET = TEST_MERCHANT["webhook_secret"]
+# Its default webhook endpoint (a webhook_endpoints row the API never names).
+DEFAULT_ENDPOINT_ID = TEST_MERCHANT_DEFAULT_ENDPOINT_ID
 VALID_CARD = {"number": "4111 1111 1111 1111", "expiry_month": "12", "expiry_year": "2035", "cvv": "123"}
 
 
@@ -105,6 +107,17 @@ class Gateway:
         response = self.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
         assert response.status == 200, response.body
 
+    def add_merchant_with_webhook(self, merchant_id: str, name: str, webhook_url: str, webhook_secret: str) -> None:
+        """Another merchant (its API secret `secret_<name>`) whose default webhook endpoint is set."""
+        self.execute(
+            "WITH m AS (INSERT INTO merchants (id, name, email, api_key, api_secret_hash) VALUES"
+            " (%s, %s, %s || '@example.com', 'key_' || %s, encode(sha256(convert_to('secret_' || %s, 'UTF8')), 'hex'))"
+            " RETURNING id)"
+            " INSERT INTO webhook_endpoints (id, merchant_id, url, secret, is_default)"
+            " SELECT 'we_' || left(md5(id::text), 16), id, %s, %s, true FROM m",
+            (merchant_id, name, name, name, name, webhook_url, webhook_secret),
+        )
+
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row) as conn:
             return conn.execute(sql, params).fetchall()
@@ -158,6 +171,15 @@ class Gateway:
 
     def sqs_event(self, queue_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return sqs_event(messages, self.queues.arns[queue_id], "us-east-1")
+
+
+def deliver_once(webhook_log_id: str) -> str | None:
+    """One delivery attempt of one log, as the webhook consumer makes it: the log's new status, or
+    None when there was nothing to do."""
+    from gateway.domain import webhook_delivery
+    from gateway.models.jobs import WebhookJob
+
+    return webhook_delivery.deliver_batch([WebhookJob(webhook_log_id=webhook_log_id)])[webhook_log_id]
 
 
 def fake_message(body: str) -> dict[str, Any]:

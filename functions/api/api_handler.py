@@ -1,4 +1,15 @@
-"""The merchant-facing API Lambda: wiring only (routes live in `api_routes`)."""
+"""The merchant-facing API Lambda: wiring only (routes live in `api_routes`).
+
+Every request passes, in this order: CORS preflight, the request guard (size, framing, bounded
+JSON), authentication by the route's access (api_routes/access.py), the resolver (validation, the
+route), then the reply's CORS, RateLimit-* and version headers and the ApiLatency metric. These run
+around `app.resolve`, not as Powertools middlewares, on purpose: in Powertools 3.x a route's stack is
+request validation first, then the registered middlewares (`_build_middleware_stack`), so
+authentication as a middleware would answer an anonymous caller with the route's validation errors
+(the route's schema); and middlewares run only for a matched route, while preflights, 404 and 405
+replies need the same headers and the metric. The merchant reaches a route through the resolver's
+context (`auth.merchant_of(router)`).
+"""
 
 from __future__ import annotations
 

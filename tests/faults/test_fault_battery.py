@@ -330,10 +330,12 @@ def test_slow_drip_endpoint_beside_a_healthy_one(battery: Battery) -> None:
             assert len(load.committed) == 4, load.statuses
 
             def logs(endpoint: str | None) -> list[tuple[Any, ...]]:
+                """The deliveries to `endpoint`, or to the merchant's default endpoint (None)."""
                 return battery.rows(
                     "SELECT id, event_id, status, attempts FROM webhook_logs WHERE merchant_id = %s"
-                    " AND endpoint_id IS NOT DISTINCT FROM %s",
-                    (merchant_id, endpoint),
+                    " AND endpoint_id = coalesce(%s, (SELECT id FROM webhook_endpoints"
+                    " WHERE merchant_id = %s AND is_default))",
+                    (merchant_id, endpoint, merchant_id),
                 )
 
             def healthy_done() -> bool:

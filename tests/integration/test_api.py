@@ -251,7 +251,7 @@ def test_outside_local_mode_private_webhook_urls_are_refused(gateway: Gateway, s
     setting("TEST_MODE", "false")
     response = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
     assert response.status == 400, response.body
-    assert gateway.rows("SELECT webhook_url FROM merchants") == [{"webhook_url": None}]
+    assert gateway.rows("SELECT url FROM webhook_endpoints WHERE is_default") == [{"url": None}]
 
 
 def test_test_routes_are_hidden_outside_local_mode(gateway: Gateway, setting: Any) -> None:

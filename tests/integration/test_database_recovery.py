@@ -11,9 +11,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from gateway.adapters.postgres import transaction
-from gateway.domain import webhook_delivery
-from gateway.models.jobs import WebhookJob
-from tests.support import Gateway, WebhookReceiver, lambda_context, wait_until
+from tests.support import Gateway, WebhookReceiver, deliver_once, lambda_context, wait_until
 
 
 @contextmanager
@@ -67,7 +65,7 @@ def test_webhook_sender_threads_replace_their_dead_connections(gateway: Gateway,
     logs = gateway.rows("SELECT status, attempts FROM webhook_logs")
     assert logs and all(log == {"status": "success", "attempts": 1} for log in logs)
     first_log = str(gateway.rows("SELECT id FROM webhook_logs")[0]["id"])
-    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=first_log)) is None
+    assert deliver_once(first_log) is None
 
 
 def test_a_statement_past_its_time_bound_is_cancelled_and_answered_503(

@@ -11,6 +11,7 @@ import process_payment_handler
 import pytest
 
 from tests.support import (
+    DEFAULT_ENDPOINT_ID,
     TEST_MERCHANT_ID,
     WEBHOOK_SECRET,
     Gateway,
@@ -102,10 +103,10 @@ def test_a_malformed_record_fails_alone(gateway: Gateway, receiver: WebhookRecei
 def _pending_logs(gateway: Gateway, count: int) -> list[dict[str, Any]]:
     """Given `count` events pending delivery to the merchant's endpoint, their queue messages."""
     rows = gateway.rows(
-        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload)"
-        " SELECT %s, 'evt_batch' || n, 'webhook.test', format('{\"n\":%%s}', n) FROM generate_series(1, %s) n"
+        "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload)"
+        " SELECT %s, %s, 'evt_batch' || n, 'webhook.test', format('{\"n\":%%s}', n) FROM generate_series(1, %s) n"
         " RETURNING id::text AS id",
-        (TEST_MERCHANT_ID, count),
+        (TEST_MERCHANT_ID, DEFAULT_ENDPOINT_ID, count),
     )
     return [fake_message(json.dumps({"webhook_log_id": row["id"]})) for row in rows]
 
@@ -169,8 +170,8 @@ def test_one_answer_in_a_batch_keeps_the_endpoint_in_the_fast_lane(gateway: Gate
     receiver.responses.append(500)
     _deliver(gateway, messages)
     # Then it answers: not failing; the refused delivery is retried through the slow lane
-    assert gateway.rows("SELECT webhook_failing_since FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,)) == [
-        {"webhook_failing_since": None}
+    assert gateway.rows("SELECT failing_since FROM webhook_endpoints WHERE id = %s", (DEFAULT_ENDPOINT_ID,)) == [
+        {"failing_since": None}
     ]
     assert sorted(row["status"] for row in gateway.rows("SELECT status FROM webhook_logs")) == ["pending", "success"]
     assert gateway.rows("SELECT queue, delay_seconds FROM outbox WHERE queue LIKE 'webhooks%%'") == [
@@ -179,5 +180,5 @@ def test_one_answer_in_a_batch_keeps_the_endpoint_in_the_fast_lane(gateway: Gate
     # And when every delivery of a batch is refused, the endpoint is failing
     receiver.responses.extend([500, 500])
     _deliver(gateway, _pending_logs(gateway, 2))
-    [merchant] = gateway.rows("SELECT webhook_failing_since FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,))
-    assert merchant["webhook_failing_since"] is not None
+    [endpoint] = gateway.rows("SELECT failing_since FROM webhook_endpoints WHERE id = %s", (DEFAULT_ENDPOINT_ID,))
+    assert endpoint["failing_since"] is not None

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import deliver_webhook_handler
 import relay_outbox_handler
 
-from gateway.domain import payments, webhook_delivery
-from gateway.models.jobs import PaymentJob, WebhookJob
-from tests.support import Gateway, WebhookReceiver, lambda_context
+from gateway.domain import payments
+from gateway.models.jobs import PaymentJob
+from tests.support import Gateway, WebhookReceiver, deliver_once, lambda_context
 
 
 def _successful_payment(gateway: Gateway) -> str:
@@ -98,7 +98,7 @@ def test_a_missed_event_is_redelivered_with_its_original_webhook_id(
     success = gateway.rows("SELECT id, event_id FROM webhook_logs WHERE event = 'payment.success'")[0]
     for _ in range(5):
         gateway.execute("UPDATE webhook_logs SET next_retry_at = now() WHERE id = %s", (success["id"],))
-        webhook_delivery.deliver(WebhookJob(webhook_log_id=str(success["id"])))
+        deliver_once(str(success["id"]))
     assert gateway.rows("SELECT status FROM webhook_logs WHERE id = %s", (success["id"],)) == [{"status": "failed"}]
     missed = gateway.api("GET", "/api/v1/events?type=payment.success").json["data"]
     assert [e["id"] for e in missed] == [success["event_id"]]

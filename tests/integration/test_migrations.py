@@ -12,7 +12,10 @@ def test_migrations_and_seed_are_idempotent(gateway: Gateway) -> None:
     seed_test_merchant(gateway.database_url)
     versions = [row["version"] for row in gateway.rows("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == [version for version, _ in migration_files()]
-    merchants = gateway.rows("SELECT id::text, email, api_key, api_secret_hash, webhook_secret FROM merchants")
+    merchants = gateway.rows(
+        "SELECT m.id::text, email, api_key, api_secret_hash, secret AS webhook_secret FROM merchants m"
+        " JOIN webhook_endpoints e ON e.merchant_id = m.id AND e.is_default"
+    )
     assert merchants == [
         {
             **{key: TEST_MERCHANT[key] for key in ("id", "email", "api_key", "webhook_secret")},

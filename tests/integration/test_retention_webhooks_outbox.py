@@ -8,17 +8,17 @@ from typing import Any
 
 import relay_outbox_handler
 
-from tests.support import TEST_MERCHANT_ID, Gateway, lambda_context
+from tests.support import DEFAULT_ENDPOINT_ID, TEST_MERCHANT_ID, Gateway, lambda_context
 
 
 def _log(gateway: Gateway, name: str, status: str, created_days: int, last_attempt_days: int | None) -> str:
     """A delivery `created_days` old, last attempted `last_attempt_days` ago, with two attempts."""
     [row] = gateway.rows(
         "INSERT INTO webhook_logs"
-        " (merchant_id, event_id, event, payload, status, attempts, created_at, last_attempt_at)"
-        " VALUES (%s, %s, 'payment.success', '{}', %s, 2, now() - make_interval(days => %s),"
+        " (merchant_id, endpoint_id, event_id, event, payload, status, attempts, created_at, last_attempt_at)"
+        " VALUES (%s, %s, %s, 'payment.success', '{}', %s, 2, now() - make_interval(days => %s),"
         " now() - make_interval(days => %s)) RETURNING id::text AS id",
-        (TEST_MERCHANT_ID, f"evt_{name}", status, created_days, last_attempt_days),
+        (TEST_MERCHANT_ID, DEFAULT_ENDPOINT_ID, f"evt_{name}", status, created_days, last_attempt_days),
     )
     gateway.execute(
         "INSERT INTO webhook_attempts (webhook_log_id, attempted_at, response_code, latency_ms)"

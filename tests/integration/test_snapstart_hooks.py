@@ -55,18 +55,22 @@ def in_restored_container(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads: the child only runs `work`
         pid = os.fork()
-    if pid == 0:  # the restored container
-        os.close(read_end)
+    if pid == 0:  # the restored container: whatever happens, it never returns into pytest
         try:
-            report = work()
-        except BaseException as exc:
-            report = {"error": f"{type(exc).__name__}: {exc}"}
-        os.write(write_end, json.dumps(report).encode())
-        os._exit(0)
+            os.close(read_end)
+            try:
+                report = work()
+            except BaseException as exc:
+                report = {"error": f"{type(exc).__name__}: {exc}"}
+            os.write(write_end, json.dumps(report, default=str).encode())
+        finally:
+            os._exit(0)
     os.close(write_end)
     try:
-        ready, _, _ = select.select([read_end], [], [], CHILD_TIMEOUT_SECONDS)
-        if not ready:
+        # poll, not select: select() refuses descriptors numbered 1024 and up.
+        waiting = select.poll()
+        waiting.register(read_end, select.POLLIN)
+        if not waiting.poll(CHILD_TIMEOUT_SECONDS * 1000):
             os.kill(pid, signal.SIGKILL)
             pytest.fail(f"the restored container did not answer within {CHILD_TIMEOUT_SECONDS} s")
         chunks = []

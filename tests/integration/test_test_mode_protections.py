@@ -36,8 +36,8 @@ def test_deployed_test_mode_refuses_loopback_webhook_urls_and_hides_test_routes(
         # Then the URL guard refuses it, as in production
         assert response.status == 400, response.json
         assert response.json["error"]["code"] == "BAD_REQUEST_ERROR"
-    saved = gateway.rows("SELECT webhook_url FROM merchants WHERE api_key = 'key_test_abc123'")
-    assert saved == [{"webhook_url": None}]
+    saved = gateway.rows("SELECT url FROM webhook_endpoints WHERE is_default")
+    assert saved == [{"url": None}]
     # And the local helper routes do not exist
     test_route = gateway.api("GET", "/api/v1/test/merchant", headers={"x-api-key": None, "x-api-secret": None})
     assert test_route.status == 404

@@ -19,6 +19,7 @@ import deliver_webhook_handler
 import pytest
 
 from tests.support import (
+    DEFAULT_ENDPOINT_ID,
     TEST_MERCHANT_ID,
     Gateway,
     HandlerServer,
@@ -85,10 +86,11 @@ def _deliver(gateway: Gateway, queue_id: str, messages: list[dict[str, Any]]) ->
 def _pending_logs(gateway: Gateway, count: int, merchant_id: str = TEST_MERCHANT_ID) -> list[dict[str, Any]]:
     """`count` deliveries pending to the merchant's default endpoint, and the messages naming them."""
     rows = gateway.rows(
-        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload, created_at)"
-        " SELECT %s, 'evt_fair' || md5(random()::text) || n, 'webhook.test', format('{\"n\":%%s}', n),"
-        "  clock_timestamp() FROM generate_series(1, %s) n RETURNING id::text AS id",
-        (merchant_id, count),
+        "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload, created_at)"
+        " SELECT e.merchant_id, e.id, 'evt_fair' || md5(random()::text) || n, 'webhook.test', format('{\"n\":%%s}', n),"
+        "  clock_timestamp() FROM webhook_endpoints e, generate_series(1, %s) n"
+        " WHERE e.merchant_id = %s AND e.is_default RETURNING id::text AS id",
+        (count, merchant_id),
     )
     return [fake_message(json.dumps({"webhook_log_id": row["id"]})) for row in rows]
 
@@ -116,7 +118,7 @@ def test_a_failing_endpoints_backlog_on_the_fast_lane_moves_to_the_slow_lane_unp
     # Given ten deliveries queued on the fast lane, then their endpoint's first failure recorded
     gateway.set_webhook_url(receiver.url)
     messages = _pending_logs(gateway, 10)
-    gateway.execute("UPDATE merchants SET webhook_failing_since = now() WHERE id = %s", (TEST_MERCHANT_ID,))
+    gateway.execute("UPDATE webhook_endpoints SET failing_since = now() WHERE id = %s", (DEFAULT_ENDPOINT_ID,))
     ids = {json.loads(m["Body"])["webhook_log_id"] for m in messages}
     # When the fast lane's consumer gets them
     started = time.monotonic()
@@ -143,8 +145,8 @@ def test_an_endpoint_answering_in_2s_moves_to_the_slow_lane_until_it_answers_fas
     assert _lanes_of_a_new_payment(gateway) == {"webhooks"}
     _deliver(gateway, "WebhooksQueue", _pending_logs(gateway, 1))
     assert gateway.rows("SELECT status FROM webhook_logs WHERE event = 'webhook.test'") == [{"status": "success"}]
-    assert gateway.rows("SELECT webhook_failing_since FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,)) == [
-        {"webhook_failing_since": None}
+    assert gateway.rows("SELECT failing_since FROM webhook_endpoints WHERE id = %s", (DEFAULT_ENDPOINT_ID,)) == [
+        {"failing_since": None}
     ]
     # Then its next events go through the slow lane
     assert _lanes_of_a_new_payment(gateway) == {"webhooks_slow"}
@@ -228,12 +230,7 @@ def test_a_redelivery_flood_past_the_budget_is_429_and_stays_off_the_fast_lane(
     # And another merchant's event is the fast lane's next message, delivered at once
     other = TimedReceiver(delay=0)
     try:
-        gateway.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, webhook_url, webhook_secret) VALUES"
-            " ('22222222-2222-2222-2222-222222222222', 'Other', 'o@example.com', 'key_o',"
-            " encode(sha256('secret_o'), 'hex'), %s, 'whsec_b3RoZXI=')",
-            (other.url,),
-        )
+        gateway.add_merchant_with_webhook("22222222-2222-2222-2222-222222222222", "other", other.url, "whsec_b3RoZXI=")
         other_logs = _pending_logs(gateway, 1, merchant_id="22222222-2222-2222-2222-222222222222")
         started = time.monotonic()
         _deliver(gateway, "WebhooksQueue", other_logs)

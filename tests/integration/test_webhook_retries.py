@@ -14,9 +14,9 @@ from standardwebhooks import Webhook
 
 from devstack.emulator import scheduler_client
 from devstack.scheduler import SchedulerEmulator
-from gateway.domain import payments, webhook_delivery
+from gateway.domain import payments
 from gateway.models.jobs import PaymentJob, WebhookJob
-from tests.support import WEBHOOK_SECRET, Gateway, WebhookReceiver, lambda_context
+from tests.support import WEBHOOK_SECRET, Gateway, WebhookReceiver, deliver_once, lambda_context
 
 SCHEDULER_ENV = {
     "WEBHOOK_SCHEDULE_GROUP": "test-webhook-retries",
@@ -61,7 +61,7 @@ def _fail_until(gateway: Gateway, log_id: str, attempts: int) -> None:
 
 def test_signatures_verify_with_the_standard_webhooks_library(gateway: Gateway, receiver: WebhookReceiver) -> None:
     log_id = _success_event(gateway, receiver.url)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     [hook] = receiver.wait_for(1)
     payload = Webhook(WEBHOOK_SECRET).verify(hook.body, hook.headers)
     assert payload["event"] == "payment.success"
@@ -74,10 +74,10 @@ def test_signatures_verify_with_the_standard_webhooks_library(gateway: Gateway, 
 
 def test_one_and_five_minute_retries_use_sqs_delay(gateway: Gateway) -> None:
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     assert _log(gateway, log_id)["wait"] == 60
     _fail_until(gateway, log_id, 1)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     assert _log(gateway, log_id)["wait"] == 300
     delays = [
         row["delay_seconds"]
@@ -97,7 +97,7 @@ def test_thirty_minute_and_two_hour_retries_become_scheduler_schedules(
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
     _fail_until(gateway, log_id, failed_before)
     before = datetime.now(UTC)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
 
     log = _log(gateway, log_id)
     assert (log["status"], log["attempts"], log["wait"]) == ("pending", failed_before + 1, wait)
@@ -121,7 +121,7 @@ def test_the_local_scheduler_fires_a_due_schedule_and_deletes_it(
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(503)
     _fail_until(gateway, log_id, 2)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))  # fails: next try in 30 minutes, by schedule
+    deliver_once(log_id)  # fails: next try in 30 minutes, by schedule
     group = SCHEDULER_ENV["WEBHOOK_SCHEDULE_GROUP"]
     # Time compressed: the emulator's clock is 31 minutes ahead.
     emulator = SchedulerEmulator(clock=lambda: datetime.now(UTC) + timedelta(minutes=31), log=lambda _: None)
@@ -140,15 +140,15 @@ def test_the_local_scheduler_fires_a_due_schedule_and_deletes_it(
 def test_a_message_that_arrives_before_its_retry_time_is_dropped(gateway: Gateway, receiver: WebhookReceiver) -> None:
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(500)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
-    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) is None  # a duplicate, 60 s early
+    deliver_once(log_id)
+    assert deliver_once(log_id) is None  # a duplicate, 60 s early
     assert len(receiver.received) == 1
 
 
 def test_after_five_failed_attempts_the_log_is_failed(gateway: Gateway) -> None:
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")
     _fail_until(gateway, log_id, 4)
-    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) == "failed"
+    assert deliver_once(log_id) == "failed"
     log = _log(gateway, log_id)
     assert (log["status"], log["attempts"], log["next_retry_at"]) == ("failed", 5, None)
 
@@ -170,18 +170,15 @@ def test_a_slow_endpoint_does_not_delay_the_rest_of_the_batch(gateway: Gateway) 
     try:
         gateway.set_webhook_url(slow.url)
         slow_log = _success_event(gateway, slow.url)
-        gateway.execute(
-            "INSERT INTO merchants (id, name, email, api_key, api_secret_hash, webhook_url, webhook_secret) VALUES"
-            " ('11111111-1111-1111-1111-111111111111', 'Fast', 'f@example.com', 'key_f',"
-            " encode(sha256('secret_f'), 'hex'), %s, 'whsec_ZmFzdA==')",
-            (fast.url,),
-        )
+        fast_id = "11111111-1111-1111-1111-111111111111"
+        gateway.add_merchant_with_webhook(fast_id, "fast", fast.url, "whsec_ZmFzdA==")
         fast_logs = [
             str(
                 gateway.rows(
-                    "INSERT INTO webhook_logs (merchant_id, event_id, event, payload) VALUES"
-                    " ('11111111-1111-1111-1111-111111111111', %s, 'webhook.test', '{}') RETURNING id::text AS id",
-                    (f"evt_fast{n}",),
+                    "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload)"
+                    " SELECT merchant_id, id, %s, 'webhook.test', '{}' FROM webhook_endpoints"
+                    " WHERE merchant_id = %s AND is_default RETURNING id::text AS id",
+                    (f"evt_fast{n}", fast_id),
                 )[0]["id"]
             )
             for n in range(5)
@@ -206,7 +203,7 @@ def test_outside_local_mode_a_private_destination_is_refused_when_sending(gatewa
     log_id = _success_event(gateway, "http://127.0.0.1:9/closed")  # saved in local mode
     setting("STAGE", "prod")
     setting("TEST_MODE", "false")
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
 
@@ -227,7 +224,7 @@ def test_the_guard_switched_on_locally_refuses_embedded_loopback_at_save_and_at_
     setting("WEBHOOK_URL_GUARD", "true")
     saved = gateway.api("PUT", "/api/v1/merchant/webhook", {"webhook_url": url})
     assert saved.status == 400 and "public address" in saved.json["error"]["description"]
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     [row] = gateway.rows("SELECT last_error, response_code FROM webhook_logs WHERE id = %s", (log_id,))
     assert row["response_code"] is None and "BlockedDestination" in row["last_error"]
 
@@ -256,22 +253,20 @@ def test_a_failing_endpoint_moves_its_merchant_to_the_slow_lane_until_a_delivery
     # Given the endpoint fails a delivery...
     log_id = _success_event(gateway, receiver.url)
     receiver.responses.append(500)
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     gateway.receive("WebhooksSlowQueue")  # its retry, in a minute
     # ...the merchant's next events go through the slow lane, where a success brings it back.
     assert lane_of_next_event() == "slow"
     _fail_until(gateway, log_id, 1)
-    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
+    assert deliver_once(log_id) == "success"
     assert lane_of_next_event() == "fast"
     # A new URL starts in the fast lane too.
     receiver.responses.append(500)
-    webhook_delivery.deliver(
-        WebhookJob(
-            webhook_log_id=str(
-                gateway.rows("SELECT id::text FROM webhook_logs WHERE status = 'pending' ORDER BY created_at LIMIT 1")[
-                    0
-                ]["id"]
-            )
+    deliver_once(
+        str(
+            gateway.rows("SELECT id::text FROM webhook_logs WHERE status = 'pending' ORDER BY created_at LIMIT 1")[0][
+                "id"
+            ]
         )
     )
     gateway.set_webhook_url(receiver.url + "?v=2")

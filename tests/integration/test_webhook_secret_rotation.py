@@ -15,6 +15,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.support import (
+    DEFAULT_ENDPOINT_ID,
     TEST_MERCHANT_ID,
     WEBHOOK_SECRET,
     Gateway,
@@ -30,10 +31,12 @@ from tests.support import (
 def rotating(gateway: Gateway) -> Iterator[Gateway]:
     yield gateway
     # The seeded merchant must not keep signing with a previous secret in later tests.
-    gateway.execute("UPDATE merchants SET webhook_secret_previous = NULL, webhook_secret_previous_until = NULL")
+    gateway.execute("UPDATE webhook_endpoints SET secret_previous = NULL, secret_previous_until = NULL")
 
 
-def _deliver_one(gateway: Gateway, receiver: WebhookReceiver, endpoint_id: str | None = None) -> ReceivedWebhook:
+def _deliver_one(
+    gateway: Gateway, receiver: WebhookReceiver, endpoint_id: str = DEFAULT_ENDPOINT_ID
+) -> ReceivedWebhook:
     """One event delivered by the real consumer to the default endpoint (or `endpoint_id`)."""
     before = len(receiver.received)
     [row] = gateway.rows(
@@ -76,12 +79,12 @@ def test_during_the_grace_period_receivers_with_the_old_or_the_new_default_secre
     assert hook.headers["x-webhook-signature"] == hex_hmac(new, hook.body), "hex signature not the new secret's"
     assert hook.headers["x-webhook-signature-previous"] == hex_hmac(old, hook.body), "not the old secret's"
     [grace] = gateway.rows(
-        "SELECT webhook_secret_previous_until - now() AS left FROM merchants WHERE id = %s", (TEST_MERCHANT_ID,)
+        "SELECT secret_previous_until - now() AS left FROM webhook_endpoints WHERE id = %s", (DEFAULT_ENDPOINT_ID,)
     )
     assert timedelta(hours=23, minutes=59) < grace["left"] <= timedelta(hours=24)
 
     # After the grace period only the new secret signs
-    gateway.execute("UPDATE merchants SET webhook_secret_previous_until = now() - interval '1 second'")
+    gateway.execute("UPDATE webhook_endpoints SET secret_previous_until = now() - interval '1 second'")
     hook = _deliver_one(gateway, receiver)
     assert _accepted(hook, old=old, new=new) == {"old": False, "new": True}
     assert len(hook.headers["webhook-signature"].split(" ")) == 1
@@ -119,4 +122,7 @@ def test_a_second_rotation_within_the_grace_keeps_only_the_secret_it_replaced(
         "second": True,
         "original": False,
     }
-    assert datetime.now(UTC) < gateway.rows("SELECT webhook_secret_previous_until AS t FROM merchants")[0]["t"]
+    assert (
+        datetime.now(UTC)
+        < gateway.rows("SELECT secret_previous_until AS t FROM webhook_endpoints WHERE is_default")[0]["t"]
+    )

@@ -16,7 +16,7 @@ import deliver_webhook_handler
 import psycopg
 import pytest
 
-from tests.support import TEST_MERCHANT_ID, Gateway, WebhookReceiver, fake_message, lambda_context
+from tests.support import DEFAULT_ENDPOINT_ID, TEST_MERCHANT_ID, Gateway, WebhookReceiver, fake_message, lambda_context
 
 DEADLINE_SECONDS = 2.0
 
@@ -90,12 +90,12 @@ def _logs_for_both(gateway: Gateway, healthy_url: str, drip_url: str) -> tuple[s
     endpoint_id = reply.json["id"]
     rows = gateway.rows(
         "INSERT INTO webhook_logs (merchant_id, event_id, event, payload, endpoint_id)"
-        " VALUES (%s, 'evt_drip1', 'webhook.test', '{}', NULL), (%s, 'evt_drip1', 'webhook.test', '{}', %s)"
+        " VALUES (%s, 'evt_drip1', 'webhook.test', '{}', %s), (%s, 'evt_drip1', 'webhook.test', '{}', %s)"
         " RETURNING id::text AS id, endpoint_id",
-        (TEST_MERCHANT_ID, TEST_MERCHANT_ID, endpoint_id),
+        (TEST_MERCHANT_ID, DEFAULT_ENDPOINT_ID, TEST_MERCHANT_ID, endpoint_id),
     )
-    healthy = next(row["id"] for row in rows if row["endpoint_id"] is None)
-    dripping = next(row["id"] for row in rows if row["endpoint_id"] is not None)
+    healthy = next(row["id"] for row in rows if row["endpoint_id"] == DEFAULT_ENDPOINT_ID)
+    dripping = next(row["id"] for row in rows if row["endpoint_id"] == endpoint_id)
     return healthy, dripping
 
 
@@ -202,9 +202,9 @@ def test_a_crashed_consumers_claim_expires_and_a_late_record_is_dropped(
 
     gateway.set_webhook_url(receiver.url)
     [row] = gateway.rows(
-        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload)"
-        " VALUES (%s, 'evt_crash', 'webhook.test', '{}') RETURNING id::text AS id",
-        (TEST_MERCHANT_ID,),
+        "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload)"
+        " VALUES (%s, %s, 'evt_crash', 'webhook.test', '{}') RETURNING id::text AS id",
+        (TEST_MERCHANT_ID, DEFAULT_ENDPOINT_ID),
     )
     log_id = row["id"]
     # Given a consumer that claimed the delivery and died before recording it

@@ -6,9 +6,9 @@ import json
 
 from standardwebhooks import Webhook
 
-from gateway.domain import payments, webhook_delivery
-from gateway.models.jobs import PaymentJob, WebhookJob
-from tests.support import Gateway, WebhookReceiver
+from gateway.domain import payments
+from gateway.models.jobs import PaymentJob
+from tests.support import Gateway, WebhookReceiver, deliver_once
 
 
 def _delivered_logs(gateway: Gateway, receiver: WebhookReceiver) -> list[str]:
@@ -17,7 +17,7 @@ def _delivered_logs(gateway: Gateway, receiver: WebhookReceiver) -> list[str]:
     payments.process_payment(PaymentJob(payment_id=payment["id"]))
     ids = [str(r["id"]) for r in gateway.rows("SELECT id FROM webhook_logs ORDER BY created_at, event")]
     for log_id in ids:
-        webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+        deliver_once(log_id)
     return ids
 
 
@@ -77,7 +77,7 @@ def test_log_detail_has_the_payload_and_every_attempt(gateway: Gateway, receiver
     receiver.responses.extend([502, 200])
     log_id = _delivered_logs(gateway, receiver)[0]
     gateway.execute("UPDATE webhook_logs SET next_retry_at = now() WHERE id = %s", (log_id,))
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id))
+    deliver_once(log_id)
     detail = gateway.api("GET", f"/api/v1/webhooks/{log_id}").json
     assert detail["status"] == "success" and detail["attempts"] == 2
     assert detail["payload"]["event"] == detail["event"] and detail["payload"]["id"] == detail["event_id"]
@@ -96,7 +96,7 @@ def test_manual_retry_resets_attempts_and_delivers_again(gateway: Gateway, recei
     assert response.json == {"id": log_id, "status": "pending", "message": "Webhook retry scheduled"}
     messages = gateway.receive("WebhooksSlowQueue")  # a redelivery: through the slow lane
     assert {"webhook_log_id": log_id} in [json.loads(m["Body"]) for m in messages]
-    assert webhook_delivery.deliver(WebhookJob(webhook_log_id=log_id)) == "success"
+    assert deliver_once(log_id) == "success"
     [log] = gateway.rows("SELECT status, attempts FROM webhook_logs WHERE id = %s", (log_id,))
     assert (log["status"], log["attempts"]) == ("success", 1)
     again = gateway.api("POST", f"/api/v1/webhooks/{log_id}/retry")
@@ -112,7 +112,7 @@ def test_secret_rotation_signs_with_the_new_secret(gateway: Gateway, receiver: W
     assert gateway.api("GET", "/api/v1/merchant/webhook").json["webhook_secret"] == secret
     test = gateway.api("POST", "/api/v1/merchant/webhook/test")
     assert test.status == 200 and test.json["status"] == "pending"
-    webhook_delivery.deliver(WebhookJob(webhook_log_id=test.json["id"]))
+    deliver_once(test.json["id"])
     [hook] = receiver.wait_for(1)
     assert Webhook(secret).verify(hook.body, hook.headers)["event"] == "webhook.test"
 

@@ -1,4 +1,5 @@
-"""SQL of webhook endpoints: the merchant's extra endpoints and which endpoints are failing (their lane)."""
+"""SQL of webhook endpoints: the merchant's default endpoint (a row like the others, `is_default`, never listed
+with them), the endpoints it created, and which endpoints are failing or slow (their lane)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import psycopg
 from gateway.adapters.postgres import Row, Tx
 
 _ENDPOINT_COLUMNS = "id, url, secret, enabled_events, description, disabled, failing_since, created_at, updated_at"
+
+
+def in_slow_lane(endpoint: str) -> str:
+    """SQL: whether the endpoint (a webhook_endpoints row, by its table or alias) is in the slow lane:
+    failing, or its URL was found slow. The one lane decision, for fan-out, test events and claims."""
+    return f"({endpoint}.failing_since IS NOT NULL OR {endpoint}.slow_url = {endpoint}.url)"
+
+
+# The default endpoint's columns, with whether it is in the slow lane now (a test event's lane).
+_DEFAULT_COLUMNS = f"id, url, secret, {in_slow_lane('webhook_endpoints')} AS slow_lane"
 
 
 def insert_webhook_endpoint(
@@ -35,25 +46,69 @@ def insert_webhook_endpoint(
 
 
 def webhook_endpoints_of(tx: Tx, merchant_id: str) -> list[Row]:
+    """The endpoints the merchant created (not its default one)."""
     return tx.all(
         f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND deleted_at IS NULL"
-        " ORDER BY created_at, id",
+        " AND NOT is_default ORDER BY created_at, id",
         (merchant_id,),
     )
 
 
 def webhook_endpoint_of(tx: Tx, merchant_id: str, endpoint_id: str) -> Row | None:
     return tx.one(
-        f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL",
+        f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints"
+        " WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL AND NOT is_default",
         (endpoint_id, merchant_id),
+    )
+
+
+def insert_default_endpoint(tx: Tx, endpoint_id: str, merchant_id: str, secret: str) -> Row:
+    """A new merchant's default endpoint: every event, no URL yet (so disabled: nothing is delivered)."""
+    row = tx.one(
+        "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, disabled, is_default)"
+        f" VALUES (%s, %s, NULL, %s, '{{*}}', true, true) RETURNING {_DEFAULT_COLUMNS}",
+        (endpoint_id, merchant_id, secret),
+    )
+    assert row is not None
+    return row
+
+
+def default_endpoint(tx: Tx, merchant_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_DEFAULT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND is_default", (merchant_id,)
     )
 
 
 def update_webhook_endpoint(
     tx: Tx, merchant_id: str, endpoint_id: str, changes: dict[str, Any], secret_grace_seconds: int = 0
 ) -> Row | None:
-    """Sets the given columns (a new URL is not known to fail: its failing flag is cleared); a
-    replaced secret keeps signing beside the new one for `secret_grace_seconds`."""
+    """Sets the given columns of an endpoint the merchant created (a new URL is not known to fail:
+    its failing flag is cleared); a replaced secret keeps signing beside the new one for
+    `secret_grace_seconds`."""
+    return _update(
+        tx, "id = %(id)s AND NOT is_default", _ENDPOINT_COLUMNS, merchant_id, endpoint_id, changes, secret_grace_seconds
+    )
+
+
+def set_default_url(tx: Tx, merchant_id: str, url: str | None) -> Row | None:
+    """The default endpoint's URL; without one it is disabled (no delivery is created for it)."""
+    changes = {"url": url, "disabled": url is None}
+    return _update(tx, "is_default", _DEFAULT_COLUMNS, merchant_id, None, changes, 0)
+
+
+def rotate_default_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> Row | None:
+    return _update(tx, "is_default", _DEFAULT_COLUMNS, merchant_id, None, {"secret": secret}, grace_seconds)
+
+
+def _update(
+    tx: Tx,
+    which: str,
+    columns: str,
+    merchant_id: str,
+    endpoint_id: str | None,
+    changes: dict[str, Any],
+    secret_grace_seconds: int,
+) -> Row | None:
     allowed = {"url", "enabled_events", "description", "disabled", "secret"}
     assert set(changes) <= allowed, set(changes) - allowed
     assignments = [f"{column} = %({column})s" for column in changes]
@@ -64,7 +119,7 @@ def update_webhook_endpoint(
         assignments += ["secret_previous = secret", "secret_previous_until = now() + make_interval(secs => %(grace)s)"]
     return tx.one(
         f"UPDATE webhook_endpoints SET {', '.join(assignments)}, updated_at = now()"
-        f" WHERE id = %(id)s AND merchant_id = %(merchant_id)s AND deleted_at IS NULL RETURNING {_ENDPOINT_COLUMNS}",
+        f" WHERE {which} AND merchant_id = %(merchant_id)s AND deleted_at IS NULL RETURNING {columns}",
         {**changes, "id": endpoint_id, "merchant_id": merchant_id, "grace": secret_grace_seconds},
     )
 
@@ -73,53 +128,26 @@ def delete_webhook_endpoint(tx: Tx, merchant_id: str, endpoint_id: str) -> bool:
     return (
         tx.execute(
             "UPDATE webhook_endpoints SET deleted_at = now(), updated_at = now()"
-            " WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL",
+            " WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL AND NOT is_default",
             (endpoint_id, merchant_id),
         )
         == 1
     )
 
 
-def mark_endpoint(
-    tx: Tx, merchant_id: str, endpoint_id: str | None, webhook_url: str, failing: bool, slow: bool = False
-) -> None:
-    """Records how an endpoint (the merchant's default one when `endpoint_id` is None) answered a
-    batch: failing when none of its posts succeeded; otherwise healthy, and slow when a success took
-    over the slow threshold (the slow flag names the URL that was slow, so a new URL starts fast).
-    Failing or slow, its deliveries go through the slow lane. Writes only when the state changes
-    (most attempts change nothing, and then take no lock)."""
-    if endpoint_id is None:
-        table, failing_column, slow_column, url_column = (
-            "merchants",
-            "webhook_failing_since",
-            "webhook_slow_url",
-            "webhook_url",
+def mark_endpoint(tx: Tx, endpoint_id: str, url: str, failing: bool, slow: bool = False) -> None:
+    """Records how an endpoint answered a batch: failing when none of its posts succeeded;
+    otherwise healthy, and slow when a success took over the slow threshold (the slow flag names
+    the URL that was slow, so a new URL starts fast). Failing or slow, its deliveries go through the
+    slow lane. Writes only when the state changes (most attempts change nothing, and then take no
+    lock)."""
+    if failing:  # its slowness, if any, stays as it was: a failure says nothing about speed
+        change, state = "failing_since = now()", "failing_since IS NULL"
+    elif slow:
+        change, state = (
+            "failing_since = NULL, slow_url = url",
+            "(failing_since IS NOT NULL OR slow_url IS DISTINCT FROM url)",
         )
     else:
-        table, failing_column, slow_column, url_column = "webhook_endpoints", "failing_since", "slow_url", "url"
-    if failing:  # its slowness, if any, stays as it was: a failure says nothing about speed
-        change, state = f"{failing_column} = now()", f"{failing_column} IS NULL"
-    elif slow:
-        change = f"{failing_column} = NULL, {slow_column} = {url_column}"
-        state = f"({failing_column} IS NOT NULL OR {slow_column} IS DISTINCT FROM {url_column})"
-    else:
-        change = f"{failing_column} = NULL, {slow_column} = NULL"
-        state = f"({failing_column} IS NOT NULL OR {slow_column} IS NOT NULL)"
-    tx.execute(
-        f"UPDATE {table} SET {change} WHERE id = %s AND {url_column} = %s AND {state}",
-        (endpoint_id or merchant_id, webhook_url),
-    )
-
-
-# An endpoint is in the slow lane while it is failing or its URL was found slow.
-DEFAULT_ENDPOINT_SLOW_LANE = "(webhook_failing_since IS NOT NULL OR webhook_slow_url = webhook_url)"
-ENDPOINT_SLOW_LANE = "(failing_since IS NOT NULL OR slow_url = url)"
-
-
-def endpoint_in_slow_lane(tx: Tx, merchant_id: str, endpoint_id: str | None) -> bool:
-    """Whether a delivery's endpoint is failing or slow now (its next attempt goes through the slow lane)."""
-    if endpoint_id is None:
-        row = tx.one(f"SELECT {DEFAULT_ENDPOINT_SLOW_LANE} AS slow FROM merchants WHERE id = %s", (merchant_id,))
-    else:
-        row = tx.one(f"SELECT {ENDPOINT_SLOW_LANE} AS slow FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
-    return bool(row and row["slow"])
+        change, state = "failing_since = NULL, slow_url = NULL", "(failing_since IS NOT NULL OR slow_url IS NOT NULL)"
+    tx.execute(f"UPDATE webhook_endpoints SET {change} WHERE id = %s AND url = %s AND {state}", (endpoint_id, url))

@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from gateway.adapters.endpoint_store import ENDPOINT_SLOW_LANE
+from gateway.adapters.endpoint_store import in_slow_lane
 from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
 from gateway.adapters.postgres import Row, Tx
 from gateway.adapters.webhook_store import WEBHOOK_COLUMNS
 
-# The endpoints an event goes to, in one statement with the deliveries it creates: the merchant's
-# default endpoint (when it has a URL) and every enabled endpoint whose filter names the event, its
-# family or `*`. Each delivery comes back with whether its endpoint is failing or slow (`slow_lane`:
-# its queue lane). The default endpoint's failing flag comes from the caller's read of the merchant;
-# its slowness is read here, by primary key, in the same statement.
+# The endpoints an event goes to, in one statement with the deliveries it creates: every enabled
+# endpoint whose filter names the event, its family or `*` (the merchant's default endpoint takes
+# `*`, and is disabled while it has no URL). Each delivery comes back with whether its endpoint is
+# failing or slow (`slow_lane`: its queue lane).
 _DELIVER_TO_TARGETS = (
-    " targets AS (SELECT NULL::varchar AS endpoint_id, (%(default_failing)s::boolean OR EXISTS (SELECT 1"
-    "   FROM merchants WHERE id = %(merchant_id)s AND webhook_slow_url = webhook_url)) AS slow_lane"
-    "  WHERE %(to_default)s"
-    f"  UNION ALL SELECT id, {ENDPOINT_SLOW_LANE} FROM webhook_endpoints"
+    " targets AS (SELECT id AS endpoint_id, created_at,"
+    f"  {in_slow_lane('webhook_endpoints')} AS slow_lane FROM webhook_endpoints"
     "  WHERE merchant_id = %(merchant_id)s AND NOT disabled AND deleted_at IS NULL"
     "  AND enabled_events && ARRAY['*', %(event)s, %(family)s]::text[]),"
     " inserted AS (INSERT INTO webhook_logs"
     "  (merchant_id, event_id, event, payload, payment_id, endpoint_id, created_at)"
     "  SELECT %(merchant_id)s, stored.id, %(event)s, %(payload)s, %(payment_id)s, targets.endpoint_id,"
     "  clock_timestamp()"
-    "  FROM stored, targets RETURNING id, endpoint_id)"
-    " SELECT inserted.id, inserted.endpoint_id, targets.slow_lane FROM inserted"
-    " JOIN targets ON inserted.endpoint_id IS NOT DISTINCT FROM targets.endpoint_id"
+    "  FROM stored, targets ORDER BY targets.created_at, targets.endpoint_id RETURNING id, endpoint_id)"
+    " SELECT inserted.id, inserted.endpoint_id, targets.slow_lane FROM inserted JOIN targets USING (endpoint_id)"
 )
-
-
-@dataclass(frozen=True)
-class EventTarget:
-    """The merchant's default endpoint, as the authenticating read found it."""
-
-    has_url: bool
-    failing: bool
 
 
 def insert_event(
@@ -47,7 +34,6 @@ def insert_event(
     event: str,
     payload: str,
     payment_id: str | None,
-    default_endpoint: EventTarget,
 ) -> list[Row]:
     """Stores the event and a delivery to each endpoint subscribed to it, in one statement (one
     round trip on the hot path): the deliveries' `id`, `endpoint_id` and `slow_lane`."""
@@ -57,24 +43,19 @@ def insert_event(
         " VALUES (%(event_id)s, %(merchant_id)s, %(event)s, %(payload)s, %(payment_id)s, clock_timestamp())"
         " RETURNING id),"
     )
-    return tx.all(
-        stored + _DELIVER_TO_TARGETS,
-        _delivery_params(merchant_id, event_id, event, payload, payment_id, default_endpoint),
-    )
+    return tx.all(stored + _DELIVER_TO_TARGETS, _delivery_params(merchant_id, event_id, event, payload, payment_id))
 
 
-def insert_deliveries(tx: Tx, merchant_id: str, event: Row, default_endpoint: EventTarget) -> list[Row]:
+def insert_deliveries(tx: Tx, merchant_id: str, event: Row) -> list[Row]:
     """New deliveries of a stored event to every endpoint subscribed to it now (a redelivery)."""
     return tx.all(
         "WITH stored AS (SELECT %(event_id)s::varchar AS id)," + _DELIVER_TO_TARGETS,
-        _delivery_params(
-            merchant_id, event["id"], event["type"], event["payload"], event["payment_id"], default_endpoint
-        ),
+        _delivery_params(merchant_id, event["id"], event["type"], event["payload"], event["payment_id"]),
     )
 
 
 def _delivery_params(
-    merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None, default: EventTarget
+    merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None
 ) -> dict[str, Any]:
     return {
         "merchant_id": merchant_id,
@@ -83,8 +64,6 @@ def _delivery_params(
         "family": event.split(".")[0] + ".*",
         "payload": payload,
         "payment_id": payment_id,
-        "to_default": default.has_url,
-        "default_failing": default.failing,
     }
 
 

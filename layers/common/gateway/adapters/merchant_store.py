@@ -6,10 +6,8 @@ from typing import Any
 
 from gateway.adapters.postgres import Row, Tx
 
-_MERCHANT_COLUMNS = (
-    "id, name, email, api_key, api_secret_hash, api_secret_hint, webhook_url, webhook_secret, webhook_failing_since,"
-    " is_active"
-)
+# Its webhook endpoints, the default one included, are in endpoint_store.
+_MERCHANT_COLUMNS = "id, name, email, api_key, api_secret_hash, api_secret_hint, is_active"
 
 
 def merchant_by_api_key(tx: Tx, api_key: str) -> Row | None:
@@ -123,9 +121,8 @@ def insert_merchant(tx: Tx, merchant: dict[str, Any]) -> Row | None:
     """The new merchant, or None when the email is taken, case-insensitively: the unique index on
     lower(email) decides, so two onboardings of A@x and a@x at once make one merchant."""
     return tx.one(
-        "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, webhook_secret, password_hash)"
-        " VALUES (%(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(webhook_secret)s,"
-        " %(password_hash)s)"
+        "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, password_hash)"
+        " VALUES (%(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(password_hash)s)"
         f" ON CONFLICT (lower(email)) DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
         merchant,
     )
@@ -156,25 +153,3 @@ def merchant_stats(tx: Tx, merchant_id: str) -> Row:
 
 def merchant_by_id(tx: Tx, merchant_id: str) -> Row | None:
     return tx.one(f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE id = %s", (merchant_id,))
-
-
-def set_webhook_url(tx: Tx, merchant_id: str, webhook_url: str | None) -> Row:
-    row = tx.one(
-        "UPDATE merchants SET webhook_url = %s, webhook_failing_since = NULL, updated_at = now() WHERE id = %s"
-        f" RETURNING {_MERCHANT_COLUMNS}",
-        (webhook_url, merchant_id),
-    )
-    assert row is not None
-    return row
-
-
-def set_webhook_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> Row:
-    """A new default secret; the one it replaces keeps signing beside it for `grace_seconds`."""
-    row = tx.one(
-        "UPDATE merchants SET webhook_secret_previous = webhook_secret,"
-        " webhook_secret_previous_until = now() + make_interval(secs => %s), webhook_secret = %s, updated_at = now()"
-        f" WHERE id = %s RETURNING {_MERCHANT_COLUMNS}",
-        (grace_seconds, secret, merchant_id),
-    )
-    assert row is not None
-    return row

@@ -5,22 +5,26 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from typing import Any
 
+from gateway.adapters.endpoint_store import in_slow_lane
 from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
 from gateway.adapters.postgres import Row, Tx
 
+# A delivery as the merchant's log shows it (FROM webhook_logs): a delivery to the default endpoint
+# names no endpoint (null), as the API has always said.
 WEBHOOK_COLUMNS = (
-    "id, event_id, merchant_id, payment_id, endpoint_id, event, status, attempts, created_at, last_attempt_at,"
-    " next_retry_at, response_code"
+    "id, event_id, merchant_id, payment_id,"
+    " (SELECT e.id FROM webhook_endpoints e WHERE e.id = webhook_logs.endpoint_id AND NOT e.is_default) AS endpoint_id,"
+    " event, status, attempts, created_at, last_attempt_at, next_retry_at, response_code"
 )
 
 
 def insert_webhook_log(
-    tx: Tx, merchant_id: str, event_id: str, event: str, payload: str, payment_id: str | None
+    tx: Tx, merchant_id: str, endpoint_id: str, event_id: str, event: str, payload: str, payment_id: str | None
 ) -> str:
     row = tx.one(
-        "INSERT INTO webhook_logs (merchant_id, event_id, event, payload, payment_id)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (merchant_id, event_id, event, payload, payment_id),
+        "INSERT INTO webhook_logs (merchant_id, endpoint_id, event_id, event, payload, payment_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (merchant_id, endpoint_id, event_id, event, payload, payment_id),
     )
     assert row is not None
     return str(row["id"])
@@ -28,10 +32,6 @@ def insert_webhook_log(
 
 # Each endpoint's transaction-scoped advisory locks live in this namespace (the first key).
 _ENDPOINT_LOCK_NAMESPACE = 25_013
-
-# An endpoint's key in the in-flight and backlog indexes (webhook_logs_claimed_endpoint_idx,
-# webhook_logs_pending_endpoint_idx): its merchant and its id ('' for the default endpoint).
-_ENDPOINT_KEY = "coalesce({w}.endpoint_id, '')"
 
 
 @dataclass(frozen=True)
@@ -79,49 +79,44 @@ def claim_pending_webhooks(
     # Locks in one order (by key) everywhere: two consumers never wait on each other in a cycle.
     tx.execute(
         "SELECT pg_advisory_xact_lock(%(namespace)s, k) FROM (SELECT DISTINCT"
-        f" hashtext(merchant_id::text || '/' || {_ENDPOINT_KEY.format(w='w')}) AS k FROM webhook_logs w"
+        " hashtext(merchant_id::text || '/' || endpoint_id) AS k FROM webhook_logs"
         " WHERE id = ANY(%(ids)s::uuid[]) AND status = 'pending' ORDER BY k) keys",
         {**ids, "namespace": _ENDPOINT_LOCK_NAMESPACE},
     )
+    # In-flight claims and backlog are counted on webhook_logs_{claimed,pending}_endpoint_idx.
     return tx.all(
         "WITH candidate AS (SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload,"
-        f"  w.attempts, w.created_at, {_ENDPOINT_KEY.format(w='w')} AS endpoint_key,"
-        "  CASE WHEN w.endpoint_id IS NULL THEN m.webhook_url"
-        "   WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
-        "  CASE WHEN w.endpoint_id IS NULL THEN m.webhook_secret ELSE e.secret END AS webhook_secret,"
-        "  CASE WHEN w.endpoint_id IS NULL AND m.webhook_secret_previous_until > now() THEN m.webhook_secret_previous"
-        "   WHEN w.endpoint_id IS NOT NULL AND e.secret_previous_until > now() THEN e.secret_previous"
-        "   END AS webhook_secret_previous,"
-        "  CASE WHEN w.endpoint_id IS NULL"
-        "   THEN m.webhook_failing_since IS NOT NULL OR m.webhook_slow_url = m.webhook_url"
-        "   ELSE e.failing_since IS NOT NULL OR e.slow_url = e.url END AS slow_lane"
-        "  FROM webhook_logs w JOIN merchants m ON m.id = w.merchant_id"
-        "  LEFT JOIN webhook_endpoints e ON e.id = w.endpoint_id"
+        "  w.attempts, w.created_at,"
+        "  CASE WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
+        "  e.url IS NULL AS no_url, e.secret AS webhook_secret,"
+        "  CASE WHEN e.secret_previous_until > now() THEN e.secret_previous END AS webhook_secret_previous,"
+        f"  {in_slow_lane('e')} AS slow_lane"
+        "  FROM webhook_logs w JOIN webhook_endpoints e ON e.id = w.endpoint_id"
         "  WHERE w.id = ANY(%(ids)s::uuid[]) AND w.status = 'pending'"
         "  AND (w.delivering_until IS NULL OR w.delivering_until <= now())"
         "  AND (w.next_retry_at IS NULL OR w.next_retry_at <= now() + interval '1 second')"
         "  FOR UPDATE OF w SKIP LOCKED),"
-        " endpoint AS (SELECT k.merchant_id, k.endpoint_key,"
+        " endpoint AS (SELECT k.merchant_id, k.endpoint_id,"
         "  (SELECT count(*) FROM webhook_logs f WHERE f.merchant_id = k.merchant_id"
-        f"   AND {_ENDPOINT_KEY.format(w='f')} = k.endpoint_key AND f.delivering_until > now()) AS in_flight,"
+        "   AND f.endpoint_id = k.endpoint_id AND f.delivering_until > now()) AS in_flight,"
         "  (SELECT count(*) FROM (SELECT 1 FROM webhook_logs p WHERE p.merchant_id = k.merchant_id"
-        f"   AND {_ENDPOINT_KEY.format(w='p')} = k.endpoint_key AND p.status = 'pending' LIMIT 10000) b) AS backlog"
-        "  FROM (SELECT DISTINCT merchant_id, endpoint_key FROM candidate) k),"
+        "   AND p.endpoint_id = k.endpoint_id AND p.status = 'pending' LIMIT 10000) b) AS backlog"
+        "  FROM (SELECT DISTINCT merchant_id, endpoint_id FROM candidate) k),"
         " decided AS (SELECT c.id, CASE WHEN c.webhook_url IS NULL THEN 'skip'"
         "   WHEN %(fast_lane)s AND c.slow_lane THEN 'move'"
-        "   WHEN n.in_flight + row_number() OVER (PARTITION BY c.merchant_id, c.endpoint_key"
+        "   WHEN n.in_flight + row_number() OVER (PARTITION BY c.merchant_id, c.endpoint_id"
         "    ORDER BY c.created_at, c.id) > %(cap)s THEN 'defer'"
         "   ELSE 'post' END AS action,"
         "  CASE WHEN %(fast_lane)s THEN %(fast_defer)s ELSE least(%(max_defer)s, %(slow_defer)s"
         "   + ceil(random() * n.backlog * %(post_seconds)s / %(cap)s))::int END AS delay"
-        "  FROM candidate c JOIN endpoint n USING (merchant_id, endpoint_key)),"
+        "  FROM candidate c JOIN endpoint n USING (merchant_id, endpoint_id)),"
         " claimed AS (UPDATE webhook_logs w SET delivery_claim = %(claim)s,"
         "  delivering_until = now() + make_interval(secs => %(lease)s)"
         "  FROM decided d WHERE w.id = d.id AND d.action IN ('post', 'skip') RETURNING w.id),"
         " deferred AS (UPDATE webhook_logs w SET next_retry_at = now() + make_interval(secs => d.delay)"
         "  FROM decided d WHERE w.id = d.id AND d.action = 'defer' RETURNING w.id)"
         " SELECT c.id, c.merchant_id, c.endpoint_id, c.event_id, c.event, c.payload, c.attempts, c.webhook_url,"
-        "  c.webhook_secret, c.webhook_secret_previous, d.action, d.delay"
+        "  c.no_url, c.webhook_secret, c.webhook_secret_previous, d.action, d.delay"
         " FROM candidate c JOIN decided d ON d.id = c.id"
         " ORDER BY c.created_at, c.id",
         {
@@ -244,7 +239,8 @@ def list_webhook_logs(
         where.append("(event_id = %s OR payment_id = %s)")
         params += [filters["search"], filters["search"]]
     if filters.get("endpoint_id") == "default":
-        where.append("endpoint_id IS NULL")
+        where.append("endpoint_id = (SELECT id FROM webhook_endpoints WHERE merchant_id = %s AND is_default)")
+        params.append(merchant_id)
     elif filters.get("endpoint_id"):
         where.append("endpoint_id = %s")
         params.append(filters["endpoint_id"])

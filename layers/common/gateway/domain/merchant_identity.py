@@ -13,28 +13,18 @@ from gateway.adapters.postgres import Row, Tx
 
 @dataclass(frozen=True)
 class Merchant:
-    """The authenticated caller; deliberately without the API secret or the webhook secret.
-
-    Where its default webhook endpoint is and whether it is failing are read with the credentials,
-    so recording an event needs no second read of the merchant."""
+    """The authenticated caller; deliberately without the API secret or the webhook secret. Its
+    webhook endpoints (the default one included) are read where an event is recorded, by the
+    statement that records it, so recording an event needs no second read of the merchant."""
 
     id: str
     name: str
     email: str
     api_key: str
-    webhook_url: str | None = None
-    webhook_failing_since: object = None
 
     @classmethod
     def from_row(cls, row: Row) -> Merchant:
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            email=row["email"],
-            api_key=row["api_key"],
-            webhook_url=row["webhook_url"],
-            webhook_failing_since=row["webhook_failing_since"],
-        )
+        return cls(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
 
 
 def merchant_in(tx: Tx, merchant_id: str) -> Merchant:

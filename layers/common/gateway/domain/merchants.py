@@ -11,12 +11,13 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from gateway.adapters import merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
+from gateway.adapters import endpoint_store, merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
 from gateway.adapters import secrets as secrets_adapter
 from gateway.adapters.postgres import Row, single_statement, transaction
 from gateway.domain import rate_limits
 from gateway.domain.merchant_identity import Merchant
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
+from gateway.ids import new_id
 from gateway.models.merchants import (
     ApiCredentials,
     CreateMerchantCommand,
@@ -128,7 +129,7 @@ def authenticate_session(token: str, kind: str) -> tuple[Merchant, rate_limits.B
 
 
 def _own_row(merchant: Merchant) -> Row:
-    """The caller's full row, secrets included: only ever returned to that merchant."""
+    """The caller's own row (its API secret's hint included): only ever returned to that merchant."""
     with transaction() as tx:
         row = merchant_store.merchant_by_id(tx, merchant.id)
     if row is None:
@@ -174,8 +175,15 @@ def stats(merchant: Merchant) -> MerchantStats:
 
 
 def webhook_config(merchant: Merchant) -> WebhookConfig:
-    row = _own_row(merchant)
-    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+    """The default endpoint's URL and secret: only ever returned to that merchant."""
+    with transaction() as tx:
+        return _config(endpoint_store.default_endpoint(tx, merchant.id))
+
+
+def _config(default_endpoint: Row | None) -> WebhookConfig:
+    if default_endpoint is None:
+        raise NotFound("Merchant not found")
+    return WebhookConfig(webhook_url=default_endpoint["url"], webhook_secret=default_endpoint["secret"])
 
 
 def validate_webhook_url(url: str) -> str:
@@ -194,8 +202,7 @@ def validate_webhook_url(url: str) -> str:
 def update_webhook(merchant: Merchant, request: WebhookConfigRequest) -> WebhookConfig:
     url = validate_webhook_url(request.webhook_url) if request.webhook_url else None
     with transaction() as tx:
-        row = merchant_store.set_webhook_url(tx, merchant.id, url)
-    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
+        return _config(endpoint_store.set_default_url(tx, merchant.id, url))
 
 
 def new_webhook_secret() -> str:
@@ -204,15 +211,19 @@ def new_webhook_secret() -> str:
 
 
 def rotate_webhook_secret(merchant: Merchant) -> WebhookConfig:
+    """A new default secret; the one it replaces keeps signing beside it for the grace period
+    (WEBHOOK_SECRET_GRACE_SECONDS), as an endpoint's does."""
     with transaction() as tx:
-        row = merchant_store.set_webhook_secret(
-            tx, merchant.id, new_webhook_secret(), get_settings().webhook_secret_grace_seconds
+        return _config(
+            endpoint_store.rotate_default_secret(
+                tx, merchant.id, new_webhook_secret(), get_settings().webhook_secret_grace_seconds
+            )
         )
-    return WebhookConfig(webhook_url=row["webhook_url"], webhook_secret=row["webhook_secret"])
 
 
 def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
-    """Onboarding by an operator: fresh API credentials and webhook secret, the password hashed."""
+    """Onboarding by an operator: fresh API credentials, the password hashed, and its default
+    webhook endpoint (a fresh secret, no URL yet)."""
     api_secret = new_api_secret()
     fields = {
         "name": command.name,
@@ -220,20 +231,20 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
         "api_key": f"key_{_credential_prefix()}_{secrets.token_hex(12)}",
         "api_secret_hash": secret_hash(api_secret),
         "api_secret_hint": api_secret[-4:],
-        "webhook_secret": new_webhook_secret(),
         "password_hash": passwords.hash_password(command.password),
     }
     with transaction() as tx:
         row = merchant_store.insert_merchant(tx, fields)
-    if row is None:
-        raise MerchantExists(f"A merchant with email {command.email} already exists")
+        if row is None:
+            raise MerchantExists(f"A merchant with email {command.email} already exists")
+        default_endpoint = endpoint_store.insert_default_endpoint(tx, new_id("we_"), row["id"], new_webhook_secret())
     return NewMerchant(
         id=row["id"],
         name=row["name"],
         email=row["email"],
         api_key=row["api_key"],
         api_secret=api_secret,
-        webhook_secret=row["webhook_secret"],
+        webhook_secret=default_endpoint["secret"],
     )
 
 

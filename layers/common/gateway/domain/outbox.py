@@ -57,11 +57,6 @@ def sent_together() -> Iterator[None]:
         publish_unsent(collected)
 
 
-def close_circuit() -> None:
-    """Sends go straight to the queue again (tests that changed the endpoint)."""
-    _circuit["open_until"] = 0.0
-
-
 def publish(messages: list[StagedMessage], *, background: bool = False) -> int:
     """Sends committed messages; returns how many went out. Unsent ones stay for the relay.
 

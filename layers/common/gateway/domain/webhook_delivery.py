@@ -85,11 +85,6 @@ def next_delay(attempts_made: int) -> int | None:
     return get_settings().webhook_retry_delays[attempts_made - 1]
 
 
-def deliver(job: WebhookJob) -> str | None:
-    """One delivery attempt; returns the log's new status, or None when there was nothing to do."""
-    return deliver_batch([job])[job.webhook_log_id]
-
-
 def _no_scope(_webhook_log_id: str) -> AbstractContextManager[None]:
     return nullcontext()
 
@@ -141,7 +136,7 @@ def deliver_batch(
         for log in decided:
             job = WebhookJob(webhook_log_id=str(log["id"]))
             if log["action"] == "skip":
-                reason = "merchant has no webhook URL" if log["endpoint_id"] is None else "endpoint disabled or deleted"
+                reason = "merchant has no webhook URL" if log["no_url"] else "endpoint disabled or deleted"
                 webhook_store.skip_webhook(tx, str(log["id"]), reason)
                 statuses[str(log["id"])] = "skipped"
             elif log["action"] == "move":
@@ -244,15 +239,15 @@ def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
     """Each endpoint the batch posted to is failing when none of its posts succeeded; when one did,
     it answers, and is slow if a success took over SLOW_ENDPOINT_MS: failing or slow, its next
     deliveries go through the slow lane; answering fast, through the fast lane again."""
-    answered: dict[tuple[str, str | None, str], tuple[bool, bool]] = {}
+    answered: dict[tuple[str, str], tuple[bool, bool]] = {}
     for attempt in attempts:
-        key = (str(attempt.log["merchant_id"]), attempt.log["endpoint_id"], attempt.log["webhook_url"])
+        key = (attempt.log["endpoint_id"], attempt.log["webhook_url"])
         succeeded, slow = answered.get(key, (False, False))
         if attempt.result.succeeded:
             succeeded, slow = True, slow or attempt.result.latency_ms > SLOW_ENDPOINT_MS
         answered[key] = (succeeded, slow)
-    for (merchant_id, endpoint_id, url), (succeeded, slow) in answered.items():
-        endpoint_store.mark_endpoint(tx, merchant_id, endpoint_id, url, failing=not succeeded, slow=slow)
+    for (endpoint_id, url), (succeeded, slow) in answered.items():
+        endpoint_store.mark_endpoint(tx, endpoint_id, url, failing=not succeeded, slow=slow)
 
 
 def _count(attempts: list[_Attempt]) -> None:

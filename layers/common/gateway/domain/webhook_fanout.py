@@ -17,7 +17,7 @@ from gateway.adapters import (
 )
 from gateway.adapters.postgres import Row, Tx, transaction
 from gateway.domain import outbox
-from gateway.domain.merchant_identity import Merchant, merchant_in
+from gateway.domain.merchant_identity import Merchant
 from gateway.domain.webhook_signing import compact_json
 from gateway.errors import BadRequest, RateLimited
 from gateway.ids import new_id
@@ -40,9 +40,7 @@ def record_event(tx: Tx, merchant: Merchant, event: str, data: dict[str, Any]) -
     """Stores the event (GET /api/v1/events) in the caller's transaction with a delivery to each
     endpoint subscribed to it; returns the deliveries' messages (none without an endpoint)."""
     event_id, payload = _new_event(event, data)
-    deliveries = event_store.insert_event(
-        tx, merchant.id, event_id, event, payload, _payment_of(data), _default_endpoint(merchant)
-    )
+    deliveries = event_store.insert_event(tx, merchant.id, event_id, event, payload, _payment_of(data))
     return [_stage_delivery(tx, delivery) for delivery in deliveries]
 
 
@@ -56,7 +54,7 @@ def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, out
     """A new attempt series for a stored event to each endpoint subscribed to it now, with the
     event's own id (the same `webhook-id`, so a receiver that already has it dedupes). It spends one
     of the merchant's redeliveries (RateLimited past the budget) and goes through the slow lane."""
-    deliveries = event_store.insert_deliveries(tx, merchant.id, event, _default_endpoint(merchant))
+    deliveries = event_store.insert_deliveries(tx, merchant.id, event)
     if not deliveries:
         raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
     spend_redelivery(tx, merchant.id)
@@ -75,12 +73,6 @@ def spend_redelivery(tx: Tx, merchant_id: str) -> None:
             f" retry after {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
-
-
-def _default_endpoint(merchant: Merchant) -> event_store.EventTarget:
-    return event_store.EventTarget(
-        has_url=bool(merchant.webhook_url), failing=merchant.webhook_failing_since is not None
-    )
 
 
 def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
@@ -112,14 +104,16 @@ def _payment_of(data: dict[str, Any]) -> str | None:
 
 
 def send_test_event(merchant: Merchant) -> WebhookRetryReply:
+    """A test delivery to the merchant's default endpoint, on its endpoint's lane."""
     with transaction() as tx:
-        current = merchant_in(tx, merchant.id)
-        if not current.webhook_url:
+        default = endpoint_store.default_endpoint(tx, merchant.id)
+        if default is None or not default["url"]:
             raise BadRequest("Configure a webhook URL first")
         # A test delivery, not a business event: it is not stored in the events list.
         event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
-        log_id = webhook_store.insert_webhook_log(tx, current.id, event_id, "webhook.test", payload, None)
-        slow = endpoint_store.endpoint_in_slow_lane(tx, current.id, None)
-        staged = outbox.stage(tx, lane(slow), WebhookJob(webhook_log_id=log_id))
+        log_id = webhook_store.insert_webhook_log(
+            tx, merchant.id, default["id"], event_id, "webhook.test", payload, None
+        )
+        staged = outbox.stage(tx, lane(default["slow_lane"]), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")
