@@ -95,11 +95,12 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: QueueSet) ->
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
-            " rate_limit_buckets, sign_in_failures, webhook_endpoints"
+            " rate_limit_buckets, sign_in_failures, webhook_endpoints, balance_transactions"
         )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
         conn.execute(
-            "UPDATE merchants SET rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL"
+            "UPDATE merchants SET rate_limit_reads = NULL, rate_limit_writes = NULL, rate_limit_period_seconds = NULL,"
+            " fee_bps_card = NULL, fee_bps_upi = NULL"
         )
     # Its default webhook endpoint went with the truncation (a test may have set its URL, rotated its
     # secret or marked it failing): seeded again as new.

@@ -359,6 +359,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v1/balance */
+        get: operations["get_balance_api_v1_balance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/balance_transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/balance_transactions
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["list_balance_transactions_api_v1_balance_transactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant/webhook": {
         parameters: {
             query?: never;
@@ -551,6 +588,60 @@ export interface components {
             /** Api Secret Hint */
             api_secret_hint: string;
         };
+        /**
+         * Balance
+         * @description Unsettled money: available (its entries' available_on has passed) and pending (not yet).
+         */
+        Balance: {
+            /** Currency */
+            currency: string;
+            /**
+             * Available
+             * @description paise; negative when debits exceed what is available
+             */
+            available: number;
+            /**
+             * Pending
+             * @description paise
+             */
+            pending: number;
+        };
+        /** BalanceTransactionListQuery */
+        BalanceTransactionListQuery: {
+            /**
+             * Limit
+             * @default 10
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /** Starting After */
+            starting_after?: string | null;
+            /**
+             * Search
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
+             */
+            search?: string | null;
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            to?: string | null;
+            /** Type */
+            type?: ("payment" | "refund" | "dispute" | "dispute_reversal" | "adjustment" | "settlement") | null;
+            /** Source Id */
+            source_id?: string | null;
+            /** Settlement Id */
+            settlement_id?: string | null;
+        };
         /** CaptureRequest */
         CaptureRequest: {
             /**
@@ -678,7 +769,7 @@ export interface components {
             starting_after?: string | null;
             /**
              * Search
-             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
              */
             search?: string | null;
             /**
@@ -807,7 +898,7 @@ export interface components {
             starting_after?: string | null;
             /**
              * Search
-             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
              */
             search?: string | null;
             /**
@@ -923,7 +1014,7 @@ export interface components {
             starting_after?: string | null;
             /**
              * Search
-             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
              */
             search?: string | null;
             /**
@@ -1022,7 +1113,7 @@ export interface components {
             starting_after?: string | null;
             /**
              * Search
-             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
              */
             search?: string | null;
             /**
@@ -1214,7 +1305,7 @@ export interface components {
             starting_after?: string | null;
             /**
              * Search
-             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
              */
             search?: string | null;
             /**
@@ -2722,7 +2813,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 starting_after?: string;
-                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
                 search?: string;
                 /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
@@ -2903,7 +2994,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 starting_after?: string;
-                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
                 search?: string;
                 /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
@@ -3191,7 +3282,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 starting_after?: string;
-                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
                 search?: string;
                 /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
@@ -3199,6 +3290,151 @@ export interface operations {
                 to?: string;
                 status?: "pending" | "processed";
                 payment_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_balance_api_v1_balance_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Balance"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_balance_transactions_api_v1_balance_transactions_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                starting_after?: string;
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
+                search?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                to?: string;
+                type?: "payment" | "refund" | "dispute" | "dispute_reversal" | "adjustment" | "settlement";
+                /** @description the payment, refund, ... that moved the money */
+                source_id?: string;
+                /** @description entries paid out by this settlement */
+                settlement_id?: string;
             };
             header?: never;
             path?: never;
@@ -3886,7 +4122,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 starting_after?: string;
-                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
                 search?: string;
                 /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
@@ -3966,7 +4202,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 starting_after?: string;
-                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks) */
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
                 search?: string;
                 /** @description ISO 8601 (no offset: UTC) or unix seconds */
                 from?: string;
@@ -4207,7 +4443,9 @@ export const pathsApiV1OrdersGetParametersQueryStatusValues: ReadonlyArray<Flatt
 export const pathsApiV1PaymentsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/payments"]["get"]["parameters"]["query"]["status"]> = ["pending", "processing", "success", "failed"];
 export const pathsApiV1PaymentsGetParametersQueryMethodValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/payments"]["get"]["parameters"]["query"]["method"]> = ["upi", "card"];
 export const pathsApiV1RefundsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/refunds"]["get"]["parameters"]["query"]["status"]> = ["pending", "processed"];
+export const pathsApiV1Balance_transactionsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/balance_transactions"]["get"]["parameters"]["query"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
+export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
 export const createOrderRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateOrderRequest"]["currency"]> = ["INR"];
 export const orderStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Order"]["status"]> = ["created", "attempted", "paid"];

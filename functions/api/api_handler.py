@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_routes import (
     auth,
+    balance,
     cors,
     errors,
     events,
@@ -56,6 +57,7 @@ app.include_router(system.router)
 app.include_router(orders.router, prefix="/api/v1/orders")
 app.include_router(payments.router, prefix="/api/v1/payments")
 app.include_router(refunds.router, prefix="/api/v1")
+app.include_router(balance.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")

@@ -98,6 +98,9 @@ class Settings(BaseModel):
     # A rotated webhook secret keeps signing beside the new one this long (Standard Webhooks' several
     # signatures), so a merchant can roll its receivers without dropping deliveries.
     webhook_secret_grace_seconds: int = Field(default=86_400, ge=0)
+    # A captured payment's net becomes available (settleable) this long after capture (T+2 days).
+    # Unset in test mode: 0, so a test or `make dev` run sees its money available at once.
+    settlement_delay_seconds: int = Field(default=172_800, ge=0, le=31_536_000)
     # Local runs only: metric lines are also appended here (AWS reads them from the log).
     local_metrics_file: str = ""
     # The local runtime allows webhooks to loopback and private addresses; true turns AWS's guard on.
@@ -113,6 +116,13 @@ class Settings(BaseModel):
         if self.webhook_retry_delays_test and self.is_local:
             return tuple(int(part) for part in self.webhook_retry_delays_test.split(","))
         return (5, 10, 15, 20) if self.webhook_retry_intervals_test else (60, 300, 1800, 7200)
+
+    @property
+    def settlement_delay(self) -> int:
+        """Seconds from a payment's capture until its net is available."""
+        if self.test_mode and "settlement_delay_seconds" not in self.model_fields_set:
+            return 0
+        return self.settlement_delay_seconds
 
     @property
     def is_local(self) -> bool:

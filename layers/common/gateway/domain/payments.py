@@ -17,7 +17,7 @@ from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.order_store import OrderRow
 from gateway.adapters.payment_store import PaymentRow
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import merchant_identity, outbox, webhook_fanout
+from gateway.domain import ledger, merchant_identity, outbox, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchant_identity import Merchant
@@ -160,6 +160,7 @@ def capture_payment(merchant: Merchant, payment_id: str, request: CaptureRequest
         row = payment_store.capture_payment(tx, merchant.id, payment_id)
         if row is None:  # captured by a concurrent request between the read and the update
             raise BadRequest("Payment not in capturable state")
+        ledger.book_capture(tx, row)  # the money enters the books with the capture, or neither happens
     return _payment(row)
 
 

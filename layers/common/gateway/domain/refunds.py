@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from gateway.adapters import metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.adapters.refund_store import RefundRow
-from gateway.domain import merchant_identity, outbox, payments, webhook_fanout
+from gateway.domain import ledger, merchant_identity, outbox, payments, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
@@ -102,6 +102,7 @@ def process_refund(job: RefundJob) -> str | None:
         processed = refund_store.mark_refund_processed(tx, job.refund_id)
         if processed is None:
             return None
+        ledger.book_refund(tx, payment, processed.id, processed.amount)
         merchant = merchant_identity.merchant_in(tx, refund.merchant_id)
         events = webhook_fanout.record_event(
             tx, merchant, "refund.processed", {"refund": _refund(processed).model_dump(mode="json")}

@@ -92,7 +92,8 @@ class ListQuery(Model):
     starting_after: Annotated[str, Field(max_length=64)] | None = None
     search: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None,
-        description="an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks)",  # noqa: E501
+        description="an exact id: payment or order (payments), refund or payment (refunds),"
+        " event or payment (webhooks), entry or its source (balance transactions)",
     )
     created_from: QueryTime | None = Field(
         default=None, alias="from", description="ISO 8601 (no offset: UTC) or unix seconds"
