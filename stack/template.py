@@ -84,6 +84,7 @@ class ScheduledInvocation:
     function_id: str
     event_id: str
     every_seconds: int
+    input: str | None = None  # the Schedule event's Input: EventBridge sends it as the event
 
 
 _RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -238,7 +239,7 @@ def read_topology(template: dict[str, Any]) -> Topology:
                     routes.append(HttpRoute(event_props.get("Method", "ANY").upper(), event_props["Path"], logical_id))
                 elif event["Type"] in ("Schedule", "ScheduleV2"):
                     every = parse_rate(event_props["Schedule" if event["Type"] == "Schedule" else "ScheduleExpression"])
-                    schedules.append(ScheduledInvocation(logical_id, event_id, every))
+                    schedules.append(ScheduledInvocation(logical_id, event_id, every, event_props.get("Input")))
                 elif event["Type"] == "SQS":
                     mappings.append(
                         SqsMapping(

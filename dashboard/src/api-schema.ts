@@ -125,6 +125,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settlements/{settlement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v1/settlements/{settlement_id} */
+        get: operations["get_settlement_api_v1_settlements__settlement_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{webhook_id}": {
         parameters: {
             query?: never;
@@ -390,6 +407,43 @@ export interface paths {
         get: operations["list_balance_transactions_api_v1_balance_transactions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/settlements
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["list_settlements_api_v1_settlements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test/settlements/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/test/settlements/run */
+        post: operations["run_settlement_api_v1_test_settlements_run_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1159,6 +1213,80 @@ export interface components {
             /** Api Key */
             api_key: string;
         };
+        /**
+         * Settlement
+         * @description A merchant's available entries paid out together (their entries carry its id as settlement_id).
+         */
+        Settlement: {
+            /** Id */
+            id: string;
+            /**
+             * Amount
+             * @description paise: the sum of the settled entries' nets
+             */
+            amount: number;
+            /**
+             * Fees
+             * @description paise: the sum of their fees
+             */
+            fees: number;
+            /**
+             * Tax
+             * @description paise: the sum of their GST
+             */
+            tax: number;
+            /**
+             * Entries
+             * @description how many entries it settled (its own settlement entry aside)
+             */
+            entries: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "processed";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Processed At */
+            processed_at: string | null;
+        };
+        /** SettlementListQuery */
+        SettlementListQuery: {
+            /**
+             * Limit
+             * @default 10
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /** Starting After */
+            starting_after?: string | null;
+            /**
+             * Search
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
+             */
+            search?: string | null;
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            to?: string | null;
+            /** Status */
+            status?: ("created" | "processed") | null;
+        };
         /** SignInRequest */
         SignInRequest: {
             /** Email */
@@ -1446,7 +1574,7 @@ export interface components {
          * @description An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)
          * @enum {string}
          */
-        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed";
+        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed";
     };
     responses: never;
     parameters: never;
@@ -2005,6 +2133,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Refund"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_settlement_api_v1_settlements__settlement_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                settlement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
                 };
             };
             /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
@@ -3498,6 +3693,174 @@ export interface operations {
             };
         };
     };
+    list_settlements_api_v1_settlements_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                starting_after?: string;
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
+                search?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                to?: string;
+                status?: "created" | "processed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    run_settlement_api_v1_test_settlements_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Settled the caller's available balance now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            /** @description Nothing to settle (none available, or a negative balance carried forward) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_webhook_api_v1_merchant_webhook_get: {
         parameters: {
             query?: never;
@@ -4444,6 +4807,7 @@ export const pathsApiV1PaymentsGetParametersQueryStatusValues: ReadonlyArray<Fla
 export const pathsApiV1PaymentsGetParametersQueryMethodValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/payments"]["get"]["parameters"]["query"]["method"]> = ["upi", "card"];
 export const pathsApiV1RefundsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/refunds"]["get"]["parameters"]["query"]["status"]> = ["pending", "processed"];
 export const pathsApiV1Balance_transactionsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/balance_transactions"]["get"]["parameters"]["query"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
+export const pathsApiV1SettlementsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/settlements"]["get"]["parameters"]["query"]["status"]> = ["created", "processed"];
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
@@ -4460,9 +4824,11 @@ export const publicPaymentMethodValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const publicPaymentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPayment"]["status"]> = ["pending", "processing", "success", "failed"];
 export const refundStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Refund"]["status"]> = ["pending", "processed"];
 export const refundListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RefundListQuery"]["status"]> = ["pending", "processed"];
+export const settlementStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Settlement"]["status"]> = ["created", "processed"];
+export const settlementListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SettlementListQuery"]["status"]> = ["created", "processed"];
 export const upiPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpiPaymentRequest"]["method"]> = ["upi"];
 export const webhookListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookListQuery"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const webhookLogStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLog"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const webhookLogDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLogDetail"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["healthy", "unhealthy"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed"];

@@ -36,6 +36,7 @@ from api_routes import (
     payments,
     refunds,
     request_guard,
+    settlements,
     system,
     versions,
     webhook_endpoints,
@@ -58,6 +59,7 @@ app.include_router(orders.router, prefix="/api/v1/orders")
 app.include_router(payments.router, prefix="/api/v1/payments")
 app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(balance.router, prefix="/api/v1")
+app.include_router(settlements.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")

@@ -1,4 +1,6 @@
-"""Scheduled every minute: nothing committed to Postgres is lost on its way to SQS.
+"""Scheduled every minute: nothing committed to Postgres is lost on its way to SQS. Once a day its
+second schedule's input ({"job": "settle"}) makes the run settle every merchant's available balance
+instead (gateway/domain/settlements.py).
 
 Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
 working on and webhook retries whose message or schedule was lost, and purges, in bounded batches
@@ -18,11 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.catalog import METRIC_NAMESPACE
-from gateway.domain import events, outbox, payments, rate_limits, webhook_delivery
+from gateway.domain import events, outbox, payments, rate_limits, settlements, webhook_delivery
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
 metrics = Metrics(service="relay_outbox", namespace=METRIC_NAMESPACE)
+# The daily schedule's Input in template.yaml (EventBridge passes it as the event).
+SETTLE_JOB = "settle"
 
 
 @metrics.log_metrics
@@ -30,6 +34,10 @@ metrics = Metrics(service="relay_outbox", namespace=METRIC_NAMESPACE)
 @failures.reported(logger)
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    if event.get("job") == SETTLE_JOB:
+        settled = settlements.settle_all()
+        logger.info("settlement run", extra=settled)
+        return settled
     report = {
         # The backlog first, at the queue's speed, until the margin the other tasks need is left.
         "relayed": outbox.relay_unsent(

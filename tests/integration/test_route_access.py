@@ -23,7 +23,7 @@ def test_every_route_refuses_or_serves_callers_without_credentials_as_its_access
     gateway: Gateway, route: api_handler.Route
 ) -> None:
     response = gateway.api(route.method, _request_path(route.path), headers=NO_CREDENTIALS)
-    if route.access in (Access.PRIVATE, Access.PUBLISHABLE_KEY):
+    if route.access in (Access.PRIVATE, Access.LOCAL_PRIVATE, Access.PUBLISHABLE_KEY):
         assert response.status == 401, response.body
         assert response.json["error"]["code"] == "AUTHENTICATION_ERROR"
     else:
@@ -39,5 +39,5 @@ def test_a_route_nobody_listed_is_private() -> None:
 def test_local_only_routes_are_unknown_outside_the_local_runtime(gateway: Gateway, setting: object) -> None:
     setting("STAGE", "prod")  # type: ignore[operator]
     for route in api_handler.ROUTES:
-        if route.access is Access.LOCAL_ONLY:
+        if route.access in (Access.LOCAL_ONLY, Access.LOCAL_PRIVATE):
             assert gateway.api(route.method, route.path, headers=NO_CREDENTIALS).status == 404

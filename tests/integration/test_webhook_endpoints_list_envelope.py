@@ -24,12 +24,13 @@ def _is_list(schema: dict[str, Any]) -> bool:
 def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: Gateway, receiver: Any) -> None:
     document = gateway.api("GET", "/api/v1/openapi.json").json
     assert set(document["components"]["schemas"]["Page"]["properties"]) == ENVELOPE
-    # Something in every list: a captured payment (in the books) with a refund, an endpoint.
+    # Something in every list: a captured payment (in the books, settled) with a refund, an endpoint.
     assert gateway.api("POST", "/api/v1/webhook_endpoints", {"url": receiver.url}).status == 201
     payment = gateway.create_payment(gateway.create_order()["id"])
     assert gateway.process_payment_jobs() == 1
     capture = {"amount": payment["amount"]}
     assert gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", capture).status == 200
+    assert gateway.api("POST", "/api/v1/test/settlements/run").status == 200  # a settlement to list
     assert gateway.api("POST", f"/api/v1/payments/{payment['id']}/refunds", {"amount": 100}).status == 201
     path_values = {"payment_id": payment["id"]}
 
@@ -46,8 +47,9 @@ def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: 
         assert reply.json["data"], f"GET {path}: nothing listed, the check means little"
 
     assert "/api/v1/webhook_endpoints" in lists
-    # orders, payments, a payment's refunds, refunds, webhooks, events, endpoints, the books
-    assert len(lists) >= 8, lists
+    # orders, payments, a payment's refunds, refunds, webhooks, events, endpoints, the books, settlements
+    assert "/api/v1/settlements" in lists
+    assert len(lists) >= 9, lists
 
 
 def test_the_endpoint_list_is_one_page_with_every_endpoint(gateway: Gateway, receiver: Any) -> None:

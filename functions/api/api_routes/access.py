@@ -19,6 +19,8 @@ class Access(StrEnum):
     NONE = "none"  # no credentials
     SIGN_IN = "sign_in"  # no credentials; a wrong password is 401, a lockout 429; the dashboard calls it
     LOCAL_ONLY = "local_only"  # no credentials, and no such route outside the local runtime
+    # Private, and no such route outside the local runtime: a test-mode action on the caller's own data.
+    LOCAL_PRIVATE = "local_private"
 
 
 # (method, the route's path as the routers declare it) -> who may call it; anything else: PRIVATE.
@@ -32,7 +34,11 @@ NOT_PRIVATE: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/payments/<payment_id>/public"): Access.PUBLISHABLE_KEY,
     ("GET", "/api/v1/test/merchant"): Access.LOCAL_ONLY,
     ("GET", "/api/v1/test/jobs/status"): Access.LOCAL_ONLY,
+    ("POST", "/api/v1/test/settlements/run"): Access.LOCAL_PRIVATE,
 }
+
+
+LOCAL_ACCESS = (Access.LOCAL_ONLY, Access.LOCAL_PRIVATE)
 
 
 def access_of(method: str, path: str) -> Access:

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from api_routes.access import Access, Route, route_for
+from api_routes.access import LOCAL_ACCESS, Access, Route, route_for
 from api_routes.viewer import viewer_address
 from gateway.adapters import tracing
 from gateway.domain import merchants, rate_limits
@@ -40,7 +40,7 @@ def authenticate(event: dict[str, Any], matched: list[Route]) -> Caller | None:
     route = route_for(matched, method)
     if route is None:
         return None
-    if route.access is Access.LOCAL_ONLY and not get_settings().test_routes_enabled:
+    if route.access in LOCAL_ACCESS and not get_settings().test_routes_enabled:
         raise NotFound("No such route")
     if route.access in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN):
         return None

@@ -22,7 +22,7 @@ def _policy(event: dict[str, Any], matched: list[Route]) -> tuple[str, dict[str,
             "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, X-Api-Key, Idempotency-Key",
         }
-    dashboard = Access.PRIVATE in accesses or Access.SIGN_IN in accesses
+    dashboard = bool({Access.PRIVATE, Access.LOCAL_PRIVATE, Access.SIGN_IN} & set(accesses))
     if dashboard and Access.PUBLISHABLE_KEY not in accesses and origin in settings.dashboard_origin_list:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from api_routes.access import Access, access_of, app_routes
+from api_routes.access import LOCAL_ACCESS, access_of, app_routes
 from gateway.adapters import failures
 from gateway.errors import (
     BadRequest,
@@ -61,7 +61,7 @@ def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
         {
             route.method
             for route in app_routes(app)
-            if route.rule.match(path) and (local or access_of(route.method, route.path) is not Access.LOCAL_ONLY)
+            if route.rule.match(path) and (local or access_of(route.method, route.path) not in LOCAL_ACCESS)
         }
     )
 

@@ -140,7 +140,7 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             who = access.get((method, path), Access.PRIVATE)
-            credentials = who in (Access.PRIVATE, Access.PUBLISHABLE_KEY, Access.SIGN_IN)
+            credentials = who in (Access.PRIVATE, Access.LOCAL_PRIVATE, Access.PUBLISHABLE_KEY, Access.SIGN_IN)
             statuses = ["400", "404", "503"] + (["401", "429"] if credentials else [])
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]

@@ -15,6 +15,7 @@ EVENT_TYPES = (
     "payment.failed",
     "refund.created",
     "refund.processed",
+    "settlement.processed",
 )
 
 # The outbox's name of each queue -> its resource in template.yaml (its URL: Settings.<name>_queue_url).

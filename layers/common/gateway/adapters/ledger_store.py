@@ -43,6 +43,7 @@ class NewEntry:
     net: int  # amount - fee - tax (the table's CHECK holds the domain to it)
     currency: str
     available_after_seconds: int
+    settlement_id: str | None = None  # a settlement's own entry is settled by it as it is booked
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +78,9 @@ def book(tx: Tx, entry: NewEntry) -> EntryRow | None:
     return tx.one_as(
         _ENTRY,
         "INSERT INTO balance_transactions"
-        " (id, merchant_id, type, source_id, amount, fee, tax, net, currency, available_on)"
+        " (id, merchant_id, type, source_id, amount, fee, tax, net, currency, available_on, settlement_id)"
         " VALUES (%(id)s, %(merchant_id)s, %(type)s, %(source_id)s, %(amount)s, %(fee)s, %(tax)s,"
-        " %(net)s, %(currency)s, now() + make_interval(secs => %(available_after_seconds)s))"
+        " %(net)s, %(currency)s, now() + make_interval(secs => %(available_after_seconds)s), %(settlement_id)s)"
         " ON CONFLICT (type, source_id) WHERE type IN ('payment', 'refund') DO NOTHING"
         f" RETURNING {_ENTRY_COLUMNS}",
         asdict(entry),
