@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from "../api";
 import { CopyButton } from "../components/CopyButton";
 import { useDashboard } from "../context";
 import { createOrderSnippet, sdkSnippet, WEBHOOK_VERIFY_SNIPPET } from "../snippets";
@@ -32,7 +33,7 @@ export function DocsPage() {
         sectionId="webhook-verification"
         title="3. Verify webhooks"
         text={WEBHOOK_VERIFY_SNIPPET}
-        intro="Events: payment.created, payment.pending, payment.success, payment.failed, refund.created, refund.processed. Each delivery is signed; reject anything that does not verify."
+        intro={`Events: ${EVENT_TYPES.join(", ")}. Each delivery is signed; reject anything that does not verify.`}
       />
     </div>
   );
