@@ -139,6 +139,8 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
                 _describe_query(operation, queries[(method, path)])
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
+            if "204" in responses:  # no body (Powertools documents every answer as JSON)
+                responses["204"].pop("content", None)
             who = access.get((method, path), Access.PRIVATE)
             credentials = who in (Access.PRIVATE, Access.LOCAL_PRIVATE, Access.PUBLISHABLE_KEY, Access.SIGN_IN)
             statuses = ["400", "404", "503"] + (["401", "429"] if credentials else [])
