@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -322,7 +322,11 @@ def handler_vs_bare(stack: Stack, count: int = 300) -> tuple[float, float, float
 
     def not_counted(tx: Any, api_key: str, *_: Any) -> Any:
         row = merchant_store.merchant_by_api_key(tx, api_key)
-        return row and {**row, "rate_limit": 100, "period": 1, "rate_tokens": 99.0, "rate_allowed": True}
+        if row is None:
+            return None
+        return merchant_store.CountedMerchantRow(
+            **asdict(row), rate_limit=100.0, period=1.0, rate_tokens=99.0, rate_allowed=True
+        )
 
     for n in range(1, 11):
         handler_call(n)  # warm: connection, clients, caches

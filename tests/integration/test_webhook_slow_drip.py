@@ -210,7 +210,7 @@ def test_a_crashed_consumers_claim_expires_and_a_late_record_is_dropped(
     # Given a consumer that claimed the delivery and died before recording it
     with transaction() as tx:
         [claimed] = webhook_store.claim_pending_webhooks(tx, [log_id], "00000000-0000-0000-0000-00000000dead", 90)
-    assert claimed["id"] == log_id
+    assert claimed.id == log_id
     # Then while its claim lasts, a redelivered message posts nothing
     assert _deliver(gateway, [log_id]) == {"batchItemFailures": []}
     assert receiver.wait_for(1, timeout=0.5) == []

@@ -3,13 +3,46 @@ with them), the endpoints it created, and which endpoints are failing or slow (t
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.rows import RowFactory, class_row
 
-from gateway.adapters.postgres import Row, Tx
+from gateway.adapters.postgres import Tx
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRow:
+    """An endpoint the merchant created, as _ENDPOINT_COLUMNS selects it."""
+
+    id: str
+    url: str
+    secret: str
+    enabled_events: list[str]
+    description: str | None
+    disabled: bool
+    failing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultEndpointRow:
+    """The merchant's default endpoint, as _DEFAULT_COLUMNS selects it."""
+
+    id: str
+    url: str | None  # None until the merchant configures one
+    secret: str
+    slow_lane: bool
+
 
 _ENDPOINT_COLUMNS = "id, url, secret, enabled_events, description, disabled, failing_since, created_at, updated_at"
+_ENDPOINT = class_row(EndpointRow)
+_DEFAULT = class_row(DefaultEndpointRow)
 
 
 def in_slow_lane(endpoint: str) -> str:
@@ -30,11 +63,12 @@ def insert_webhook_endpoint(
     secret: str,
     enabled_events: list[str],
     description: str | None,
-) -> Row | None:
+) -> EndpointRow | None:
     """The new endpoint, or None when the merchant has as many as the database allows (the
     webhook_endpoints_per_merchant trigger decides, under a lock on the merchant's row)."""
     try:
-        return tx.one(
+        return tx.one_as(
+            _ENDPOINT,
             "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, description)"
             f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT_COLUMNS}",
             (endpoint_id, merchant_id, url, secret, enabled_events, description),
@@ -45,26 +79,29 @@ def insert_webhook_endpoint(
         raise
 
 
-def webhook_endpoints_of(tx: Tx, merchant_id: str) -> list[Row]:
+def webhook_endpoints_of(tx: Tx, merchant_id: str) -> list[EndpointRow]:
     """The endpoints the merchant created (not its default one)."""
-    return tx.all(
+    return tx.all_as(
+        _ENDPOINT,
         f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND deleted_at IS NULL"
         " AND NOT is_default ORDER BY created_at, id",
         (merchant_id,),
     )
 
 
-def webhook_endpoint_of(tx: Tx, merchant_id: str, endpoint_id: str) -> Row | None:
-    return tx.one(
+def webhook_endpoint_of(tx: Tx, merchant_id: str, endpoint_id: str) -> EndpointRow | None:
+    return tx.one_as(
+        _ENDPOINT,
         f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints"
         " WHERE id = %s AND merchant_id = %s AND deleted_at IS NULL AND NOT is_default",
         (endpoint_id, merchant_id),
     )
 
 
-def insert_default_endpoint(tx: Tx, endpoint_id: str, merchant_id: str, secret: str) -> Row:
+def insert_default_endpoint(tx: Tx, endpoint_id: str, merchant_id: str, secret: str) -> DefaultEndpointRow:
     """A new merchant's default endpoint: every event, no URL yet (so disabled: nothing is delivered)."""
-    row = tx.one(
+    row = tx.one_as(
+        _DEFAULT,
         "INSERT INTO webhook_endpoints (id, merchant_id, url, secret, enabled_events, disabled, is_default)"
         f" VALUES (%s, %s, NULL, %s, '{{*}}', true, true) RETURNING {_DEFAULT_COLUMNS}",
         (endpoint_id, merchant_id, secret),
@@ -73,42 +110,52 @@ def insert_default_endpoint(tx: Tx, endpoint_id: str, merchant_id: str, secret: 
     return row
 
 
-def default_endpoint(tx: Tx, merchant_id: str) -> Row | None:
-    return tx.one(
-        f"SELECT {_DEFAULT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND is_default", (merchant_id,)
+def default_endpoint(tx: Tx, merchant_id: str) -> DefaultEndpointRow | None:
+    return tx.one_as(
+        _DEFAULT,
+        f"SELECT {_DEFAULT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = %s AND is_default",
+        (merchant_id,),
     )
 
 
 def update_webhook_endpoint(
     tx: Tx, merchant_id: str, endpoint_id: str, changes: dict[str, Any], secret_grace_seconds: int = 0
-) -> Row | None:
+) -> EndpointRow | None:
     """Sets the given columns of an endpoint the merchant created (a new URL is not known to fail:
     its failing flag is cleared); a replaced secret keeps signing beside the new one for
     `secret_grace_seconds`."""
     return _update(
-        tx, "id = %(id)s AND NOT is_default", _ENDPOINT_COLUMNS, merchant_id, endpoint_id, changes, secret_grace_seconds
+        tx,
+        "id = %(id)s AND NOT is_default",
+        _ENDPOINT,
+        _ENDPOINT_COLUMNS,
+        merchant_id,
+        endpoint_id,
+        changes,
+        secret_grace_seconds,
     )
 
 
-def set_default_url(tx: Tx, merchant_id: str, url: str | None) -> Row | None:
+def set_default_url(tx: Tx, merchant_id: str, url: str | None) -> DefaultEndpointRow | None:
     """The default endpoint's URL; without one it is disabled (no delivery is created for it)."""
     changes = {"url": url, "disabled": url is None}
-    return _update(tx, "is_default", _DEFAULT_COLUMNS, merchant_id, None, changes, 0)
+    return _update(tx, "is_default", _DEFAULT, _DEFAULT_COLUMNS, merchant_id, None, changes, 0)
 
 
-def rotate_default_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> Row | None:
-    return _update(tx, "is_default", _DEFAULT_COLUMNS, merchant_id, None, {"secret": secret}, grace_seconds)
+def rotate_default_secret(tx: Tx, merchant_id: str, secret: str, grace_seconds: int) -> DefaultEndpointRow | None:
+    return _update(tx, "is_default", _DEFAULT, _DEFAULT_COLUMNS, merchant_id, None, {"secret": secret}, grace_seconds)
 
 
 def _update(
     tx: Tx,
     which: str,
+    rows: RowFactory[R],
     columns: str,
     merchant_id: str,
     endpoint_id: str | None,
     changes: dict[str, Any],
     secret_grace_seconds: int,
-) -> Row | None:
+) -> R | None:
     allowed = {"url", "enabled_events", "description", "disabled", "secret"}
     assert set(changes) <= allowed, set(changes) - allowed
     assignments = [f"{column} = %({column})s" for column in changes]
@@ -117,7 +164,8 @@ def _update(
     if "secret" in changes:
         # The secret it replaces keeps signing beside it for the grace period.
         assignments += ["secret_previous = secret", "secret_previous_until = now() + make_interval(secs => %(grace)s)"]
-    return tx.one(
+    return tx.one_as(
+        rows,
         f"UPDATE webhook_endpoints SET {', '.join(assignments)}, updated_at = now()"
         f" WHERE {which} AND merchant_id = %(merchant_id)s AND deleted_at IS NULL RETURNING {columns}",
         {**changes, "id": endpoint_id, "merchant_id": merchant_id, "grace": secret_grace_seconds},

@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from psycopg.rows import class_row
+
 from gateway.adapters.endpoint_store import in_slow_lane
-from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
-from gateway.adapters.postgres import Row, Tx
-from gateway.adapters.webhook_store import WEBHOOK_COLUMNS
+from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_as
+from gateway.adapters.postgres import Tx
+from gateway.adapters.webhook_store import WEBHOOK_COLUMNS, WEBHOOK_LOG, WebhookLogRow
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event as _EVENT_COLUMNS selects it."""
+
+    id: str
+    type: str
+    payment_id: str | None
+    payload: str  # the exact bytes every delivery of it signs and sends
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """A delivery just created, and whether its endpoint is in the slow lane (its queue)."""
+
+    id: str
+    endpoint_id: str
+    slow_lane: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RedeliveryBucket:
+    tokens: float
+    allowed: bool
+    rate_limit: float
+    period: float
+
+
+_EVENT = class_row(EventRow)
+_DELIVERY = class_row(DeliveryRow)
+_BUCKET = class_row(RedeliveryBucket)
 
 # The endpoints an event goes to, in one statement with the deliveries it creates: every enabled
 # endpoint whose filter names the event, its family or `*` (the merchant's default endpoint takes
@@ -34,7 +71,7 @@ def insert_event(
     event: str,
     payload: str,
     payment_id: str | None,
-) -> list[Row]:
+) -> list[DeliveryRow]:
     """Stores the event and a delivery to each endpoint subscribed to it, in one statement (one
     round trip on the hot path): the deliveries' `id`, `endpoint_id` and `slow_lane`."""
     # clock_timestamp: events of one transaction (payment.created, payment.pending) list in order.
@@ -43,14 +80,17 @@ def insert_event(
         " VALUES (%(event_id)s, %(merchant_id)s, %(event)s, %(payload)s, %(payment_id)s, clock_timestamp())"
         " RETURNING id),"
     )
-    return tx.all(stored + _DELIVER_TO_TARGETS, _delivery_params(merchant_id, event_id, event, payload, payment_id))
+    return tx.all_as(
+        _DELIVERY, stored + _DELIVER_TO_TARGETS, _delivery_params(merchant_id, event_id, event, payload, payment_id)
+    )
 
 
-def insert_deliveries(tx: Tx, merchant_id: str, event: Row) -> list[Row]:
+def insert_deliveries(tx: Tx, merchant_id: str, event: EventRow) -> list[DeliveryRow]:
     """New deliveries of a stored event to every endpoint subscribed to it now (a redelivery)."""
-    return tx.all(
+    return tx.all_as(
+        _DELIVERY,
         "WITH stored AS (SELECT %(event_id)s::varchar AS id)," + _DELIVER_TO_TARGETS,
-        _delivery_params(merchant_id, event["id"], event["type"], event["payload"], event["payment_id"]),
+        _delivery_params(merchant_id, event.id, event.type, event.payload, event.payment_id),
     )
 
 
@@ -72,7 +112,7 @@ _EVENT_COLUMNS = "id, type, payment_id, payload, created_at"
 
 def list_events(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> PageRows | None:
+) -> PageOf[EventRow] | None:
     """None when `starting_after` names no event of this merchant. A `type` ending in `.*` is a prefix."""
     where, params = filter_conditions(merchant_id, filters)
     event_type = filters.get("type")
@@ -85,26 +125,30 @@ def list_events(
     if filters.get("search"):
         where.append("(id = %s OR payment_id = %s)")
         params += [filters["search"], filters["search"]]
-    return select_page(tx, "events", _EVENT_COLUMNS, where, params, limit, offset, starting_after)
+    return select_page_as(_EVENT, tx, "events", _EVENT_COLUMNS, where, params, limit, offset, starting_after)
 
 
-def event_of_merchant(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
-    return tx.one(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = %s AND merchant_id = %s", (event_id, merchant_id))
+def event_of_merchant(tx: Tx, merchant_id: str, event_id: str) -> EventRow | None:
+    return tx.one_as(
+        _EVENT, f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = %s AND merchant_id = %s", (event_id, merchant_id)
+    )
 
 
-def deliveries_of_event(tx: Tx, merchant_id: str, event_id: str) -> list[Row]:
-    return tx.all(
+def deliveries_of_event(tx: Tx, merchant_id: str, event_id: str) -> list[WebhookLogRow]:
+    return tx.all_as(
+        WEBHOOK_LOG,
         f"SELECT {WEBHOOK_COLUMNS} FROM webhook_logs WHERE event_id = %s AND merchant_id = %s ORDER BY created_at",
         (event_id, merchant_id),
     )
 
 
-def spend_redelivery_token(tx: Tx, merchant_id: str, limit: int, period_seconds: int) -> Row:
+def spend_redelivery_token(tx: Tx, merchant_id: str, limit: int, period_seconds: int) -> RedeliveryBucket:
     """Takes a token from the merchant's redelivery bucket (`limit` per `period_seconds`, refilled
     continuously, kept in rate_limit_buckets beside the request budgets as kind 'resend': one per
     merchant, whichever credential asked): its `tokens` left and whether this redelivery was
     `allowed` (a refused one takes none)."""
-    row = tx.one(
+    row = tx.one_as(
+        _BUCKET,
         "INSERT INTO rate_limit_buckets AS b (merchant_id, credential, kind, rate_limit, period, tokens, allowed,"
         " updated_at) VALUES (%(merchant_id)s, 'key', 'resend', %(limit)s, %(period)s, %(limit)s - 1, true,"
         " clock_timestamp())"

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from gateway.adapters.postgres import Row, Tx
+from dataclasses import dataclass
+
+from psycopg.rows import class_row
+
+from gateway.adapters.postgres import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class JobCounts:
+    pending: int
+    processing: int
+    completed: int
+    failed: int
+
+
+_JOB_COUNTS = class_row(JobCounts)
 
 
 def ping(tx: Tx) -> None:
     tx.one("SELECT 1")
 
 
-def job_counts(tx: Tx) -> Row:
-    row = tx.one(
+def job_counts(tx: Tx) -> JobCounts:
+    row = tx.one_as(
+        _JOB_COUNTS,
         "SELECT"
         " (SELECT count(*) FROM payments WHERE status = 'pending')"
         "   + (SELECT count(*) FROM refunds WHERE status = 'pending')"
@@ -19,7 +35,7 @@ def job_counts(tx: Tx) -> Row:
         " (SELECT count(*) FROM payments WHERE status IN ('success', 'failed'))"
         "   + (SELECT count(*) FROM refunds WHERE status = 'processed')"
         "   + (SELECT count(*) FROM webhook_logs WHERE status IN ('success', 'skipped')) AS completed,"
-        " (SELECT count(*) FROM webhook_logs WHERE status = 'failed') AS failed"
+        " (SELECT count(*) FROM webhook_logs WHERE status = 'failed') AS failed",
     )
     assert row is not None
     return row

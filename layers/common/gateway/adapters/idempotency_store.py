@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from gateway.adapters.postgres import Row, Tx
+from dataclasses import dataclass
+
+from psycopg.rows import class_row
+
+from gateway.adapters.postgres import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A stored reply and the request it answered."""
+
+    request_method: str
+    request_path: str
+    request_fingerprint: str
+    response_status: int
+    response_body: str  # the reply's JSON text, replayed as it was sent
+
+
+_RECORD = class_row(IdempotencyRecord)
 
 
 def try_lock_idempotency_key(tx: Tx, merchant_id: str, key: str) -> bool:
@@ -13,8 +31,9 @@ def try_lock_idempotency_key(tx: Tx, merchant_id: str, key: str) -> bool:
     return bool(row and row["locked"])
 
 
-def idempotency_record(tx: Tx, merchant_id: str, key: str) -> Row | None:
-    return tx.one(
+def idempotency_record(tx: Tx, merchant_id: str, key: str) -> IdempotencyRecord | None:
+    return tx.one_as(
+        _RECORD,
         "SELECT request_method, request_path, request_fingerprint, response_status, response_body"
         " FROM idempotency_keys WHERE merchant_id = %s AND key = %s AND expires_at > now()",
         (merchant_id, key),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from psycopg.rows import RowFactory, dict_row
+from psycopg.rows import RowFactory
 
-from gateway.adapters.postgres import Row, Tx
+from gateway.adapters.postgres import Tx
 
 R = TypeVar("R")
 
@@ -22,23 +22,6 @@ class PageOf(Generic[R]):
     total: int  # matching rows, at most COUNT_CAP
     total_capped: bool  # more than COUNT_CAP rows match
     has_more: bool  # more rows follow this page
-
-
-PageRows = PageOf[Row]  # a page of dict rows (the stores without typed rows)
-
-
-def select_page(
-    tx: Tx,
-    table: str,
-    columns: str,
-    where: list[str],
-    params: list[Any],
-    limit: int,
-    offset: int,
-    starting_after: str | None,
-) -> PageRows | None:
-    """select_page_as with dict rows (the stores without typed rows)."""
-    return select_page_as(dict_row, tx, table, columns, where, params, limit, offset, starting_after)
 
 
 def select_page_as(

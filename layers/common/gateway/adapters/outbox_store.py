@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from gateway.adapters.postgres import Row, Tx
+from dataclasses import dataclass
+
+from psycopg.rows import class_row
+
+from gateway.adapters.postgres import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A staged message as _OUTBOX_COLUMNS selects it."""
+
+    id: int
+    queue: str
+    body: str
+    delay_seconds: int
+
+
+_OUTBOX_COLUMNS = "id, queue, body, delay_seconds"
+_OUTBOX = class_row(OutboxRow)
 
 
 def add_outbox(tx: Tx, queue: str, body: str, delay_seconds: int = 0) -> int:
@@ -18,10 +36,11 @@ def mark_outbox_sent(tx: Tx, outbox_ids: list[int]) -> None:
     tx.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s) AND sent_at IS NULL", (outbox_ids,))
 
 
-def lock_unsent_outbox_rows(tx: Tx, outbox_ids: list[int]) -> list[Row]:
+def lock_unsent_outbox_rows(tx: Tx, outbox_ids: list[int]) -> list[OutboxRow]:
     """Those of the given rows still unsent and not held by another sender, locked, in id order."""
-    return tx.all(
-        "SELECT id, queue, body, delay_seconds FROM outbox WHERE id = ANY(%s) AND sent_at IS NULL"
+    return tx.all_as(
+        _OUTBOX,
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ANY(%s) AND sent_at IS NULL"
         " ORDER BY id FOR UPDATE SKIP LOCKED",
         (outbox_ids,),
     )
@@ -36,10 +55,11 @@ def purge_sent_outbox(tx: Tx, older_than_days: int, limit: int) -> int:
     )
 
 
-def lock_unsent_outbox(tx: Tx, older_than_seconds: int, limit: int) -> list[Row]:
+def lock_unsent_outbox(tx: Tx, older_than_seconds: int, limit: int) -> list[OutboxRow]:
     """Messages whose post-commit send failed (older than the grace period), locked for one relay."""
-    return tx.all(
-        "SELECT id, queue, body, delay_seconds FROM outbox"
+    return tx.all_as(
+        _OUTBOX,
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox"
         " WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => %s)"
         " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
         (older_than_seconds, limit),

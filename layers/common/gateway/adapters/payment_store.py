@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,13 +44,28 @@ _PAYMENT_COLUMNS = (
 _PAYMENT = class_row(PaymentRow)
 
 
-def insert_payment(tx: Tx, payment: dict[str, Any]) -> PaymentRow:
+@dataclass(frozen=True, slots=True)
+class NewPayment:
+    """A payment to create (pending); its instrument is a VPA or a card's network and last four."""
+
+    id: str
+    order_id: str
+    merchant_id: str
+    amount: int  # paise
+    currency: str
+    method: str
+    vpa: str | None
+    card_network: str | None
+    card_last4: str | None
+
+
+def insert_payment(tx: Tx, payment: NewPayment) -> PaymentRow:
     row = tx.one_as(
         _PAYMENT,
         "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4)"
         " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
         f" %(vpa)s, %(card_network)s, %(card_last4)s) RETURNING {_PAYMENT_COLUMNS}",
-        payment,
+        asdict(payment),
     )
     assert row is not None
     return row

@@ -48,18 +48,17 @@ A database that does not answer (refused, or resuming from an Aurora auto-pause 
 bound) is a DatabaseUnavailable: a 503 with Retry-After from the API, a failed record (left on its
 queue) for a consumer.
 
-Typed rows (orders, payments and refunds so far; the other aggregates can follow the same way):
-the aggregate's store module declares a frozen dataclass per row shape, its fields named and typed
-as the columns its SQL selects (`payment_store.PaymentRow`), and a psycopg row factory made once at
-import (`_PAYMENT = class_row(PaymentRow)`, psycopg.rows). Its functions read with
-`tx.one_as(_PAYMENT, sql, params)` / `tx.all_as(...)`, and its lists with
+Typed rows (every aggregate's store): the aggregate's store module declares a frozen dataclass per
+row shape, its fields named and typed as the columns its SQL selects (`payment_store.PaymentRow`),
+and a psycopg row factory made once at import (`_PAYMENT = class_row(PaymentRow)`, psycopg.rows).
+Its functions read with `tx.one_as(_PAYMENT, sql, params)` / `tx.all_as(...)`, and its lists with
 `list_pages.select_page_as(_PAYMENT, ...)` (a `PageOf[PaymentRow]`). class_row calls the class with
 the selected columns as keywords, so a column the SQL selects that the class lacks, or a field the
 SQL does not select, fails on the first row read; mypy checks every attribute the domain reads.
 Reply models are built from a row with `Model.model_validate(row, from_attributes=True)`; payloads
 that go on to other code (events, webhooks) are those models' JSON, never the row. An aggregate's
 domain seams for unit tests without Postgres are Protocols in gateway.domain.ports. `Row` (a dict)
-is what the stores not yet converted return.
+is left to statements that return a scalar or ids (`tx.one` / `tx.all`), read where they are made.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ counted. A right password then gives its attempt back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from psycopg.rows import class_row
 
 from gateway.adapters.postgres import Tx
 
@@ -16,6 +19,17 @@ from gateway.adapters.postgres import Tx
 class Subject:
     key: str  # "email:…" or "address:…"
     lock_at: int  # the attempt that reaches this count in one window starts a lockout
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A subject as its attempt found it: whether a lockout was running, and for how long still."""
+
+    locked: bool
+    seconds: Decimal  # extract(epoch …) is numeric
+
+
+_COUNTED = class_row(_Counted)
 
 
 def reserve(tx: Tx, subjects: list[Subject], window_seconds: int, lockout_seconds: int) -> float:
@@ -31,7 +45,8 @@ def reserve(tx: Tx, subjects: list[Subject], window_seconds: int, lockout_second
         " SELECT unnest(%s::text[]), 0, now() ON CONFLICT (subject) DO NOTHING",
         (keys,),
     )
-    rows = tx.all(
+    rows = tx.all_as(
+        _COUNTED,
         "UPDATE sign_in_failures AS f SET"
         "  failures = CASE WHEN was.locked THEN f.failures"
         "   WHEN f.first_failed_at < now() - make_interval(secs => %(window)s) THEN 1 ELSE f.failures + 1 END,"
@@ -53,7 +68,7 @@ def reserve(tx: Tx, subjects: list[Subject], window_seconds: int, lockout_second
             "lockout": lockout_seconds,
         },
     )
-    return max((float(row["seconds"]) for row in rows if row["locked"]), default=0.0)
+    return max((float(row.seconds) for row in rows if row.locked), default=0.0)
 
 
 def give_back(tx: Tx, subject: Subject) -> None:

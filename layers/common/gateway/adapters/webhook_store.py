@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
+from datetime import datetime
 from typing import Any
 
+from psycopg.rows import class_row
+
 from gateway.adapters.endpoint_store import in_slow_lane
-from gateway.adapters.list_pages import PageRows, filter_conditions, select_page
-from gateway.adapters.postgres import Row, Tx
+from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_as
+from gateway.adapters.postgres import Tx
 
 # A delivery as the merchant's log shows it (FROM webhook_logs): a delivery to the default endpoint
 # names no endpoint (null), as the API has always said.
@@ -16,6 +19,79 @@ WEBHOOK_COLUMNS = (
     " (SELECT e.id FROM webhook_endpoints e WHERE e.id = webhook_logs.endpoint_id AND NOT e.is_default) AS endpoint_id,"
     " event, status, attempts, created_at, last_attempt_at, next_retry_at, response_code"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookLogRow:
+    """A delivery as WEBHOOK_COLUMNS selects it."""
+
+    id: str
+    event_id: str
+    merchant_id: str
+    payment_id: str | None
+    endpoint_id: str | None  # None: the merchant's default endpoint
+    event: str
+    status: str
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_retry_at: datetime | None
+    response_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookLogDetailRow(WebhookLogRow):
+    payload: str  # the exact bytes signed and sent
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    attempted_at: datetime
+    response_code: int | None
+    latency_ms: int
+    error: str | None
+    response_body: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """A delivery as claim_pending_webhooks decided it."""
+
+    id: str
+    merchant_id: str
+    endpoint_id: str
+    event_id: str
+    event: str
+    payload: str
+    attempts: int
+    webhook_url: str | None  # None: disabled or deleted, or no URL (`no_url`)
+    no_url: bool
+    webhook_secret: str
+    webhook_secret_previous: str | None  # still signing beside the new one, for its grace period
+    action: str  # 'post', 'skip', 'move' or 'defer'
+    delay: int  # seconds ('defer')
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRow:
+    id: str
+    next_retry_at: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResetRow:
+    id: str
+    endpoint_id: str | None
+
+
+WEBHOOK_LOG = class_row(WebhookLogRow)
+_DETAIL = class_row(WebhookLogDetailRow)
+_ATTEMPT = class_row(AttemptRow)
+_CLAIMED = class_row(ClaimedRow)
+_RECORDED = class_row(RecordedRow)
+_RESET = class_row(ResetRow)
 
 
 def insert_webhook_log(
@@ -58,7 +134,7 @@ CLAIM_ALL = ClaimRules(
 
 def claim_pending_webhooks(
     tx: Tx, webhook_log_ids: list[str], claim: str, lease_seconds: float, rules: ClaimRules = CLAIM_ALL
-) -> list[Row]:
+) -> list[ClaimedRow]:
     """Decides each of these deliveries that is pending, due and not claimed by a live consumer,
     and returns it with its `action`:
 
@@ -84,7 +160,8 @@ def claim_pending_webhooks(
         {**ids, "namespace": _ENDPOINT_LOCK_NAMESPACE},
     )
     # In-flight claims and backlog are counted on webhook_logs_{claimed,pending}_endpoint_idx.
-    return tx.all(
+    return tx.all_as(
+        _CLAIMED,
         "WITH candidate AS (SELECT w.id, w.merchant_id, w.endpoint_id, w.event_id, w.event, w.payload,"
         "  w.attempts, w.created_at,"
         "  CASE WHEN e.disabled OR e.deleted_at IS NOT NULL THEN NULL ELSE e.url END AS webhook_url,"
@@ -144,7 +221,7 @@ class WebhookAttemptRecord:
     latency_ms: int
 
 
-def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRecord]) -> dict[str, Row]:
+def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRecord]) -> dict[str, RecordedRow]:
     """Each attempt in the history and on its log, for a whole batch in one statement, where the
     log is still pending under this `claim` (a claim that expired and was taken over records
     nothing: the new holder records its own attempt); the claim is released. Returns each recorded
@@ -152,7 +229,8 @@ def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRec
     if not attempts:
         return {}
     columns = list(zip(*(astuple(attempt) for attempt in attempts), strict=True))
-    rows = tx.all(
+    rows = tx.all_as(
+        _RECORDED,
         "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[],"
         "  %s::int[]) AS a (id, status, delay, response_code, response_body, error, latency_ms)),"
         " recorded AS (UPDATE webhook_logs w SET status = a.status, attempts = w.attempts + 1,"
@@ -166,7 +244,7 @@ def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRec
         " SELECT id, next_retry_at, attempts FROM recorded",
         [*(list(column) for column in columns), claim],
     )
-    return {str(row["id"]): row for row in rows}
+    return {row.id: row for row in rows}
 
 
 # A delivery expires when it is final (delivered, failed for good or skipped) and its last activity
@@ -205,23 +283,26 @@ def skip_webhook(tx: Tx, webhook_log_id: str, reason: str) -> None:
     )
 
 
-def webhook_log_of_merchant(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
-    return tx.one(
+def webhook_log_of_merchant(tx: Tx, merchant_id: str, webhook_log_id: str) -> WebhookLogDetailRow | None:
+    return tx.one_as(
+        _DETAIL,
         f"SELECT {WEBHOOK_COLUMNS}, payload, last_error FROM webhook_logs WHERE id = %s AND merchant_id = %s",
         (webhook_log_id, merchant_id),
     )
 
 
-def webhook_attempts(tx: Tx, webhook_log_id: str) -> list[Row]:
-    return tx.all(
+def webhook_attempts(tx: Tx, webhook_log_id: str) -> list[AttemptRow]:
+    return tx.all_as(
+        _ATTEMPT,
         "SELECT attempted_at, response_code, latency_ms, error, response_body FROM webhook_attempts"
         " WHERE webhook_log_id = %s ORDER BY id",
         (webhook_log_id,),
     )
 
 
-def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Row | None:
-    return tx.one(
+def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> ResetRow | None:
+    return tx.one_as(
+        _RESET,
         "UPDATE webhook_logs SET status = 'pending', attempts = 0, next_retry_at = NULL, requeued_at = NULL"
         " WHERE id = %s AND merchant_id = %s AND status <> 'pending' RETURNING id, endpoint_id",
         (webhook_log_id, merchant_id),
@@ -230,7 +311,7 @@ def reset_webhook_for_retry(tx: Tx, merchant_id: str, webhook_log_id: str) -> Ro
 
 def list_webhook_logs(
     tx: Tx, merchant_id: str, filters: dict[str, Any], limit: int, offset: int, starting_after: str | None
-) -> PageRows | None:
+) -> PageOf[WebhookLogRow] | None:
     where, params = filter_conditions(merchant_id, filters)
     if filters.get("event"):
         where.append("event = %s")
@@ -244,7 +325,9 @@ def list_webhook_logs(
     elif filters.get("endpoint_id"):
         where.append("endpoint_id = %s")
         params.append(filters["endpoint_id"])
-    return select_page(tx, "webhook_logs", WEBHOOK_COLUMNS, where, params, limit, offset, starting_after)
+    return select_page_as(
+        WEBHOOK_LOG, tx, "webhook_logs", WEBHOOK_COLUMNS, where, params, limit, offset, starting_after
+    )
 
 
 def lost_webhook_retries(tx: Tx, older_than_seconds: int, limit: int) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from gateway.adapters import event_store, tracing
-from gateway.adapters.postgres import Row, Tx, transaction
+from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox, webhook_fanout
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
@@ -30,7 +30,10 @@ def get_event(merchant: Merchant, event_id: str) -> EventDetail:
     with transaction() as tx:
         row = _event_row(tx, merchant, event_id)
         deliveries = event_store.deliveries_of_event(tx, merchant.id, event_id)
-    return EventDetail(**_event(row).model_dump(), deliveries=[WebhookLog(**d) for d in deliveries])
+    return EventDetail(
+        **_event(row).model_dump(),
+        deliveries=[WebhookLog.model_validate(d, from_attributes=True) for d in deliveries],
+    )
 
 
 def redeliver(merchant: Merchant, event_id: str) -> EventRedelivery:
@@ -55,18 +58,18 @@ def purge_expired(limit: int = 10_000) -> int:
         return event_store.purge_old_events(tx, RETENTION_DAYS, limit)
 
 
-def _event_row(tx: Tx, merchant: Merchant, event_id: str) -> Row:
+def _event_row(tx: Tx, merchant: Merchant, event_id: str) -> event_store.EventRow:
     row = event_store.event_of_merchant(tx, merchant.id, event_id) if len(event_id) <= 64 else None
     if row is None:
         raise NotFound("Event not found")
     return row
 
 
-def _event(row: Row) -> Event:
+def _event(row: event_store.EventRow) -> Event:
     return Event(
-        id=row["id"],
-        type=row["type"],
-        payment_id=row["payment_id"],
-        created_at=row["created_at"],
-        data=json.loads(row["payload"])["data"],
+        id=row.id,
+        type=row.type,
+        payment_id=row.payment_id,
+        created_at=row.created_at,
+        data=json.loads(row.payload)["data"],
     )

@@ -51,9 +51,9 @@ def jobs_status() -> JobsStatus:
         if url
     )
     return JobsStatus(
-        pending=counts["pending"],
-        processing=counts["processing"],
-        completed=counts["completed"],
-        failed=counts["failed"] + dead_letters,
+        pending=counts.pending,
+        processing=counts.processing,
+        completed=counts.completed,
+        failed=counts.failed + dead_letters,
         worker_status="running",
     )

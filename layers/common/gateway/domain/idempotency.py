@@ -72,9 +72,9 @@ def execute(merchant_id: str, key: str | None, request: Request, status: int, wo
                 raise IdempotencyKeyInProgress("A request with this Idempotency-Key is still in progress")
             record = idempotency_store.idempotency_record(tx, merchant_id, key)
             if record is not None:
-                if record["request_fingerprint"] != request.fingerprint:
+                if record.request_fingerprint != request.fingerprint:
                     raise IdempotencyKeyReused("Idempotency-Key was already used with a different request")
-                return Reply(record["response_status"], record["response_body"], replayed=True)
+                return Reply(record.response_status, record.response_body, replayed=True)
         outcome = work(tx)
         body = _compact(outcome.data)
         if key is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.adapters import merchant_store
-from gateway.adapters.postgres import Row, Tx
+from gateway.adapters.postgres import Tx
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class Merchant:
     api_key: str
 
     @classmethod
-    def from_row(cls, row: Row) -> Merchant:
-        return cls(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
+    def from_row(cls, row: merchant_store.MerchantRow) -> Merchant:
+        return cls(id=row.id, name=row.name, email=row.email, api_key=row.api_key)
 
 
 def merchant_in(tx: Tx, merchant_id: str) -> Merchant:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from gateway.adapters import endpoint_store, merchant_store, passwords, session_tokens, sign_in_attempts, webhook_http
 from gateway.adapters import secrets as secrets_adapter
-from gateway.adapters.postgres import Row, single_statement, transaction
+from gateway.adapters.postgres import single_statement, transaction
 from gateway.domain import rate_limits
 from gateway.domain.merchant_identity import Merchant
 from gateway.errors import AuthenticationFailed, BadRequest, MerchantExists, NotFound, ServiceUnavailable
@@ -45,7 +45,7 @@ def authenticate(api_key: str | None, api_secret: str | None, kind: str) -> tupl
         )
     )
     # Only the secret's hash is stored; compare_digest keeps the check constant-time.
-    if row is None or not row["is_active"] or not hmac.compare_digest(row["api_secret_hash"], hashed):
+    if row is None or not row.is_active or not hmac.compare_digest(row.api_secret_hash, hashed):
         raise AuthenticationFailed("Invalid API credentials")
     return Merchant.from_row(row), rate_limits.spend(row, kind)
 
@@ -60,15 +60,15 @@ def authenticate_public(api_key: str | None, address: str, kind: str) -> tuple[M
         row = merchant_store.merchant_by_public_key_counted(
             tx, api_key, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
         )
-        if row is None or not row["is_active"]:
+        if row is None or not row.is_active:
             raise AuthenticationFailed("Invalid API key")
         by_address = merchant_store.spend_from_bucket(
             tx,
-            row["id"],
+            row.id,
             f"address:{address}",
             kind,
-            rate_limits.public_address_limit(float(row["rate_limit"])),
-            float(row["period"]),
+            rate_limits.public_address_limit(float(row.rate_limit)),
+            float(row.period),
         )
     budgets = [rate_limits.spend(row, kind), rate_limits.spend(by_address, kind)]
     return Merchant.from_row(row), min(budgets, key=lambda budget: budget.remaining)
@@ -101,14 +101,14 @@ def sign_in(request: SignInRequest, source_address: str) -> Session:
     if locked_for > 0:
         raise rate_limits.sign_in_refused(locked_for)
     # verify_password does the same slow work for an unknown email.
-    valid = passwords.verify_password(row["password_hash"] if row else None, request.password)
-    if not valid or row is None or not row["is_active"]:
+    valid = passwords.verify_password(row.password_hash if row else None, request.password)
+    if not valid or row is None or not row.is_active:
         raise AuthenticationFailed("Invalid email or password")
     with transaction() as tx:
         sign_in_attempts.clear(tx, by_email)
         sign_in_attempts.give_back(tx, by_address)
-    token, expires_at = session_tokens.issue(key, row["id"], timedelta(minutes=get_settings().session_minutes))
-    merchant = SessionMerchant(id=row["id"], name=row["name"], email=row["email"], api_key=row["api_key"])
+    token, expires_at = session_tokens.issue(key, row.id, timedelta(minutes=get_settings().session_minutes))
+    merchant = SessionMerchant(id=row.id, name=row.name, email=row.email, api_key=row.api_key)
     return Session(token=token, expires_at=expires_at, merchant=merchant)
 
 
@@ -123,12 +123,12 @@ def authenticate_session(token: str, kind: str) -> tuple[Merchant, rate_limits.B
             tx, merchant_id, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
         )
     )
-    if row is None or not row["is_active"]:
+    if row is None or not row.is_active:
         raise AuthenticationFailed("Session expired or invalid; sign in again")
     return Merchant.from_row(row), rate_limits.spend(row, kind)
 
 
-def _own_row(merchant: Merchant) -> Row:
+def _own_row(merchant: Merchant) -> merchant_store.MerchantRow:
     """The caller's own row (its API secret's hint included): only ever returned to that merchant."""
     with transaction() as tx:
         row = merchant_store.merchant_by_id(tx, merchant.id)
@@ -154,7 +154,7 @@ def new_api_secret() -> str:
 def credentials(merchant: Merchant) -> ApiCredentials:
     """The key and a hint of the secret: the secret itself is not stored, so it cannot be revealed."""
     row = _own_row(merchant)
-    return ApiCredentials(api_key=row["api_key"], api_secret_hint=row["api_secret_hint"])
+    return ApiCredentials(api_key=row.api_key, api_secret_hint=row.api_secret_hint)
 
 
 def rotate_api_secret(merchant: Merchant) -> NewApiSecret:
@@ -162,15 +162,15 @@ def rotate_api_secret(merchant: Merchant) -> NewApiSecret:
     secret = new_api_secret()
     with transaction() as tx:
         row = merchant_store.set_api_secret(tx, merchant.id, secret_hash(secret), secret[-4:])
-    return NewApiSecret(api_key=row["api_key"], api_secret=secret)
+    return NewApiSecret(api_key=row.api_key, api_secret=secret)
 
 
 def stats(merchant: Merchant) -> MerchantStats:
     with transaction() as tx:
         row = merchant_store.merchant_stats(tx, merchant.id)
-    rate = round(100 * row["successful"] / row["finished"], 1) if row["finished"] else 0.0
+    rate = round(100 * row.successful / row.finished, 1) if row.finished else 0.0
     return MerchantStats(
-        total_transactions=row["total_transactions"], total_amount=row["total_amount"], success_rate=rate
+        total_transactions=row.total_transactions, total_amount=int(row.total_amount), success_rate=rate
     )
 
 
@@ -180,10 +180,10 @@ def webhook_config(merchant: Merchant) -> WebhookConfig:
         return _config(endpoint_store.default_endpoint(tx, merchant.id))
 
 
-def _config(default_endpoint: Row | None) -> WebhookConfig:
+def _config(default_endpoint: endpoint_store.DefaultEndpointRow | None) -> WebhookConfig:
     if default_endpoint is None:
         raise NotFound("Merchant not found")
-    return WebhookConfig(webhook_url=default_endpoint["url"], webhook_secret=default_endpoint["secret"])
+    return WebhookConfig(webhook_url=default_endpoint.url, webhook_secret=default_endpoint.secret)
 
 
 def validate_webhook_url(url: str) -> str:
@@ -225,26 +225,26 @@ def create_merchant(command: CreateMerchantCommand) -> NewMerchant:
     """Onboarding by an operator: fresh API credentials, the password hashed, and its default
     webhook endpoint (a fresh secret, no URL yet)."""
     api_secret = new_api_secret()
-    fields = {
-        "name": command.name,
-        "email": command.email,
-        "api_key": f"key_{_credential_prefix()}_{secrets.token_hex(12)}",
-        "api_secret_hash": secret_hash(api_secret),
-        "api_secret_hint": api_secret[-4:],
-        "password_hash": passwords.hash_password(command.password),
-    }
+    fields = merchant_store.NewMerchant(
+        name=command.name,
+        email=command.email,
+        api_key=f"key_{_credential_prefix()}_{secrets.token_hex(12)}",
+        api_secret_hash=secret_hash(api_secret),
+        api_secret_hint=api_secret[-4:],
+        password_hash=passwords.hash_password(command.password),
+    )
     with transaction() as tx:
         row = merchant_store.insert_merchant(tx, fields)
         if row is None:
             raise MerchantExists(f"A merchant with email {command.email} already exists")
-        default_endpoint = endpoint_store.insert_default_endpoint(tx, new_id("we_"), row["id"], new_webhook_secret())
+        default_endpoint = endpoint_store.insert_default_endpoint(tx, new_id("we_"), row.id, new_webhook_secret())
     return NewMerchant(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        api_key=row["api_key"],
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        api_key=row.api_key,
         api_secret=api_secret,
-        webhook_secret=default_endpoint["secret"],
+        webhook_secret=default_endpoint.secret,
     )
 
 
@@ -258,4 +258,4 @@ def test_merchant() -> TestMerchant:
         row = merchant_store.merchant_by_id(tx, TEST_MERCHANT_ID)
     if row is None:
         raise NotFound("Test merchant is not seeded")
-    return TestMerchant(id=row["id"], email=row["email"], api_key=row["api_key"], seeded=True)
+    return TestMerchant(id=row.id, email=row.email, api_key=row.api_key, seeded=True)

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from gateway.adapters import outbox_store, sqs, time_bounds
-from gateway.adapters.postgres import Row, Tx, single_statement, transaction
+from gateway.adapters.postgres import Tx, single_statement, transaction
 from gateway.settings import get_settings
 
 logger = Logger(child=True)
@@ -130,9 +130,9 @@ def _send(batch: list[StagedMessage], bound: time_bounds.Bound) -> list[int]:
     return [int(entry_id) for entry_id in sqs.send_batch(url, entries, bound=bound)]
 
 
-def _send_rows(rows: list[Row]) -> list[int]:
+def _send_rows(rows: list[outbox_store.OutboxRow]) -> list[int]:
     """Sends locked outbox rows with the background bound, stopping at the first failed call."""
-    return _send_staged([StagedMessage(int(r["id"]), r["queue"], r["body"], r["delay_seconds"]) for r in rows])
+    return _send_staged([StagedMessage(r.id, r.queue, r.body, r.delay_seconds) for r in rows])
 
 
 def _send_staged(staged: list[StagedMessage]) -> list[int]:

@@ -9,7 +9,7 @@ from gateway.adapters.list_pages import PageOf
 from gateway.errors import BadRequest
 from gateway.models.base import Page
 
-R = TypeVar("R")  # a store's row: a dict, or a typed row (gateway.adapters.postgres)
+R = TypeVar("R")  # a store's typed row (gateway.adapters.postgres)
 
 
 def to_page(

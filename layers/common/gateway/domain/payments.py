@@ -99,15 +99,17 @@ def create_payment(
         raise BadRequest("Order already has a payment in progress")
     row = payment_store.insert_payment(
         tx,
-        {
-            "id": new_id("pay_"),
-            "order_id": order.id,
-            "merchant_id": merchant.id,
-            "amount": order.amount,
-            "currency": order.currency,
-            "method": request.method,
-            **instrument,
-        },
+        payment_store.NewPayment(
+            id=new_id("pay_"),
+            order_id=order.id,
+            merchant_id=merchant.id,
+            amount=order.amount,
+            currency=order.currency,
+            method=request.method,
+            vpa=instrument["vpa"],
+            card_network=instrument["card_network"],
+            card_last4=instrument["card_last4"],
+        ),
     )
     if order.status == "created":
         order_store.set_order_status(tx, order.id, "attempted")

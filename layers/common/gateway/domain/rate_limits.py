@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.adapters import merchant_store
-from gateway.adapters.postgres import Row, transaction
+from gateway.adapters.postgres import transaction
 from gateway.errors import RateLimited
 
 DEFAULT_LIMIT = 100  # per period, for reads and for writes alike (Stripe's live-mode figure)
@@ -59,17 +60,31 @@ class Budget:
         }
 
 
-def spend(row: Row, kind: str) -> Budget:
+class Counted(Protocol):
+    """A bucket after a request was counted (merchant_store's counted rows)."""
+
+    @property
+    def rate_limit(self) -> float: ...
+    @property
+    def period(self) -> float: ...
+    @property
+    def rate_tokens(self) -> float | None: ...
+    @property
+    def rate_allowed(self) -> bool | None: ...
+
+
+def spend(row: Counted, kind: str) -> Budget:
     """The budget after this request, from the authenticating statement's row; raises RateLimited
     (429 with Retry-After) when the bucket had no token for it."""
-    limit, period, tokens = float(row["rate_limit"]), float(row["period"]), float(row["rate_tokens"])
+    assert row.rate_tokens is not None, "only a counted request is spent"
+    limit, period, tokens = float(row.rate_limit), float(row.period), float(row.rate_tokens)
     seconds_per_token = period / limit
     budget = Budget(
         limit=int(limit),
         remaining=max(0, math.floor(tokens)),
         reset_seconds=math.ceil((limit - tokens) * seconds_per_token),
     )
-    if not row["rate_allowed"]:
+    if not row.rate_allowed:
         retry_after = max(1, math.ceil((1 - tokens) * seconds_per_token))
         raise RateLimited(
             f"Too many {kind}s: {int(limit)} per {int(period)} s allowed; retry after {retry_after} s",

@@ -38,7 +38,7 @@ from gateway.adapters import (
     webhook_http,
     webhook_store,
 )
-from gateway.adapters.postgres import Row, Tx, transaction
+from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.webhook_fanout import FAST_LANE, SLOW_LANE
 from gateway.domain.webhook_signing import signed_headers
@@ -91,7 +91,7 @@ def _no_scope(_webhook_log_id: str) -> AbstractContextManager[None]:
 
 @dataclass(frozen=True)
 class _Attempt:
-    log: Row
+    log: webhook_store.ClaimedRow
     result: webhook_http.DeliveryResult
     delay: int | None  # seconds to the next attempt; None: no more attempts
 
@@ -134,22 +134,22 @@ def deliver_batch(
             tx, list(statuses), claim, time_bounds.WEBHOOK_CLAIM_LEASE_SECONDS, _claim_rules(queue)
         )
         for log in decided:
-            job = WebhookJob(webhook_log_id=str(log["id"]))
-            if log["action"] == "skip":
-                reason = "merchant has no webhook URL" if log["no_url"] else "endpoint disabled or deleted"
-                webhook_store.skip_webhook(tx, str(log["id"]), reason)
-                statuses[str(log["id"])] = "skipped"
-            elif log["action"] == "move":
+            job = WebhookJob(webhook_log_id=log.id)
+            if log.action == "skip":
+                reason = "merchant has no webhook URL" if log.no_url else "endpoint disabled or deleted"
+                webhook_store.skip_webhook(tx, log.id, reason)
+                statuses[log.id] = "skipped"
+            elif log.action == "move":
                 elsewhere.append(outbox.stage(tx, SLOW_LANE, job))
-            elif log["action"] == "defer":
-                elsewhere.append(outbox.stage(tx, queue, job, delay_seconds=int(log["delay"])))
+            elif log.action == "defer":
+                elsewhere.append(outbox.stage(tx, queue, job, delay_seconds=int(log.delay)))
     if elsewhere:
         outbox.publish(elsewhere, background=True)  # before the posts: the slow lane starts on them now
     _log_elsewhere(decided, record_scope)
-    sendable = [log for log in decided if log["action"] == "post"]
+    sendable = [log for log in decided if log.action == "post"]
     results = webhook_http.post_all([_signed_post(log) for log in sendable]) if sendable else []
     attempts = [_Attempt(log, result, _delay_after(log, result)) for log, result in zip(sendable, results, strict=True)]
-    updated: dict[str, Row] = {}  # the attempts recorded (their claim was current), by log id
+    updated: dict[str, webhook_store.RecordedRow] = {}  # the attempts recorded (their claim was current), by log id
     recorded: list[_Attempt] = []
     retries: list[outbox.StagedMessage] = []
     if attempts:
@@ -157,11 +157,11 @@ def deliver_batch(
             updated = webhook_store.record_webhook_attempts(
                 tx, claim, [_attempt_record(attempt) for attempt in attempts]
             )
-            recorded = [attempt for attempt in attempts if str(attempt.log["id"]) in updated]
+            recorded = [attempt for attempt in attempts if attempt.log.id in updated]
             _mark_endpoints(tx, recorded)
             # A retry follows a failure: it goes through the slow lane.
             retries = [
-                outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=str(a.log["id"])), delay_seconds=a.delay)
+                outbox.stage(tx, "webhooks_slow", WebhookJob(webhook_log_id=a.log.id), delay_seconds=a.delay)
                 for a in recorded
                 if a.delay is not None and a.delay <= SQS_MAX_DELAY_SECONDS
             ]
@@ -169,17 +169,19 @@ def deliver_batch(
     if retries:
         outbox.publish(retries, background=True)
     for attempt in attempts:
-        log_id = str(attempt.log["id"])
+        log_id = attempt.log.id
         with record_scope(log_id):
-            tracing.annotate(event_id=attempt.log["event_id"], merchant_id=str(attempt.log["merchant_id"]))
+            tracing.annotate(event_id=attempt.log.event_id, merchant_id=attempt.log.merchant_id)
             if log_id not in updated:
                 # The claim outlived its lease and another consumer took the delivery over.
                 logger.warning("webhook attempt not recorded: its claim expired", extra={"status": attempt.status})
                 continue
             statuses[log_id] = attempt.status
             if attempt.delay is not None and attempt.delay > SQS_MAX_DELAY_SECONDS:
-                _schedule_retry(log_id, updated[log_id]["attempts"], updated[log_id]["next_retry_at"])
-            _log_attempt(attempt, updated[log_id]["attempts"])
+                retry_at = updated[log_id].next_retry_at
+                assert retry_at is not None  # recorded with its delay
+                _schedule_retry(log_id, updated[log_id].attempts, retry_at)
+            _log_attempt(attempt, updated[log_id].attempts)
     for log_id, status in statuses.items():
         if status is None:
             with record_scope(log_id):
@@ -198,34 +200,37 @@ def _claim_rules(queue: str) -> webhook_store.ClaimRules:
     )
 
 
-def _log_elsewhere(decided: list[Row], record_scope: Callable[[str], AbstractContextManager[None]]) -> None:
+def _log_elsewhere(
+    decided: list[webhook_store.ClaimedRow], record_scope: Callable[[str], AbstractContextManager[None]]
+) -> None:
     for log in decided:
-        if log["action"] in ("move", "defer"):
-            with record_scope(str(log["id"])):
-                if log["action"] == "move":
+        if log.action in ("move", "defer"):
+            with record_scope(log.id):
+                if log.action == "move":
                     logger.info("webhook moved to the slow lane: its endpoint is failing or slow")
                 else:
                     logger.info(
-                        "webhook put off: its endpoint has its cap of posts in flight", extra={"delay_s": log["delay"]}
+                        "webhook put off: its endpoint has its cap of posts in flight", extra={"delay_s": log.delay}
                     )
 
 
-def _signed_post(log: Row) -> webhook_http.WebhookPost:
-    body = log["payload"].encode()
+def _signed_post(log: webhook_store.ClaimedRow) -> webhook_http.WebhookPost:
+    body = log.payload.encode()
     headers = signed_headers(
-        log["webhook_secret"], log["event_id"], body, int(time.time()), previous_secret=log["webhook_secret_previous"]
+        log.webhook_secret, log.event_id, body, int(time.time()), previous_secret=log.webhook_secret_previous
     )
-    return webhook_http.WebhookPost(log["webhook_url"], body, headers)
+    assert log.webhook_url is not None  # posted only when it has one ('post')
+    return webhook_http.WebhookPost(log.webhook_url, body, headers)
 
 
-def _delay_after(log: Row, result: webhook_http.DeliveryResult) -> int | None:
-    return None if result.succeeded else next_delay(log["attempts"] + 1)
+def _delay_after(log: webhook_store.ClaimedRow, result: webhook_http.DeliveryResult) -> int | None:
+    return None if result.succeeded else next_delay(log.attempts + 1)
 
 
 def _attempt_record(attempt: _Attempt) -> webhook_store.WebhookAttemptRecord:
     result = attempt.result
     return webhook_store.WebhookAttemptRecord(
-        str(attempt.log["id"]),
+        attempt.log.id,
         attempt.status,
         attempt.delay,
         result.status_code,
@@ -241,7 +246,8 @@ def _mark_endpoints(tx: Tx, attempts: list[_Attempt]) -> None:
     deliveries go through the slow lane; answering fast, through the fast lane again."""
     answered: dict[tuple[str, str], tuple[bool, bool]] = {}
     for attempt in attempts:
-        key = (attempt.log["endpoint_id"], attempt.log["webhook_url"])
+        assert attempt.log.webhook_url is not None  # an attempt was posted to it
+        key = (attempt.log.endpoint_id, attempt.log.webhook_url)
         succeeded, slow = answered.get(key, (False, False))
         if attempt.result.succeeded:
             succeeded, slow = True, slow or attempt.result.latency_ms > SLOW_ENDPOINT_MS
@@ -261,7 +267,7 @@ def _log_attempt(attempt: _Attempt, attempts_made: int) -> None:
     logger.info(
         "webhook attempt",
         extra={
-            "event": attempt.log["event"],
+            "event": attempt.log.event,
             "attempt": attempts_made,
             "status": attempt.status,
             "response_code": attempt.result.status_code,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.adapters import endpoint_store
-from gateway.adapters.postgres import Row, transaction
+from gateway.adapters.postgres import transaction
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.merchants import new_webhook_secret, validate_webhook_url
 from gateway.errors import BadRequest, NotFound
@@ -33,7 +33,7 @@ def create(merchant: Merchant, request: CreateWebhookEndpointRequest) -> Webhook
         )
         if row is None:
             raise BadRequest(f"A merchant may have at most {MAX_ENDPOINTS} webhook endpoints")
-    return WebhookEndpointWithSecret(**row)
+    return WebhookEndpointWithSecret.model_validate(row, from_attributes=True)
 
 
 def list_all(merchant: Merchant) -> Page:
@@ -42,7 +42,7 @@ def list_all(merchant: Merchant) -> Page:
     with transaction() as tx:
         rows = endpoint_store.webhook_endpoints_of(tx, merchant.id)
     return Page(
-        data=[WebhookEndpoint(**row).model_dump(mode="json") for row in rows],
+        data=[WebhookEndpoint.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows],
         total=len(rows),
         total_capped=False,
         limit=MAX_ENDPOINTS,
@@ -54,7 +54,7 @@ def list_all(merchant: Merchant) -> Page:
 def get(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
     with transaction() as tx:
         row = _found(endpoint_store.webhook_endpoint_of(tx, merchant.id, _known_shape(endpoint_id)))
-    return WebhookEndpointWithSecret(**row)
+    return WebhookEndpointWithSecret.model_validate(row, from_attributes=True)
 
 
 def update(merchant: Merchant, endpoint_id: str, request: UpdateWebhookEndpointRequest) -> WebhookEndpoint:
@@ -65,7 +65,7 @@ def update(merchant: Merchant, endpoint_id: str, request: UpdateWebhookEndpointR
         changes["url"] = validate_webhook_url(changes["url"])
     with transaction() as tx:
         row = _found(endpoint_store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes))
-    return WebhookEndpoint(**row)
+    return WebhookEndpoint.model_validate(row, from_attributes=True)
 
 
 def rotate_secret(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSecret:
@@ -76,7 +76,7 @@ def rotate_secret(merchant: Merchant, endpoint_id: str) -> WebhookEndpointWithSe
         changes = {"secret": new_webhook_secret()}
         grace = get_settings().webhook_secret_grace_seconds
         row = _found(endpoint_store.update_webhook_endpoint(tx, merchant.id, _known_shape(endpoint_id), changes, grace))
-    return WebhookEndpointWithSecret(**row)
+    return WebhookEndpointWithSecret.model_validate(row, from_attributes=True)
 
 
 def delete(merchant: Merchant, endpoint_id: str) -> None:
@@ -92,7 +92,7 @@ def _known_shape(endpoint_id: str) -> str:
     return endpoint_id
 
 
-def _found(row: Row | None) -> Row:
+def _found(row: endpoint_store.EndpointRow | None) -> endpoint_store.EndpointRow:
     if row is None:
         raise NotFound("Webhook endpoint not found")
     return row

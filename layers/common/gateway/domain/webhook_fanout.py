@@ -15,7 +15,7 @@ from gateway.adapters import (
     event_store,
     webhook_store,
 )
-from gateway.adapters.postgres import Row, Tx, transaction
+from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.webhook_signing import compact_json
@@ -50,7 +50,7 @@ def _new_event(event: str, data: dict[str, Any]) -> tuple[str, str]:
     return event_id, compact_json({"id": event_id, "event": event, "timestamp": int(time.time()), "data": data})
 
 
-def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, outbox.StagedMessage]]:
+def deliver_again(tx: Tx, merchant: Merchant, event: event_store.EventRow) -> list[tuple[str, outbox.StagedMessage]]:
     """A new attempt series for a stored event to each endpoint subscribed to it now, with the
     event's own id (the same `webhook-id`, so a receiver that already has it dedupes). It spends one
     of the merchant's redeliveries (RateLimited past the budget) and goes through the slow lane."""
@@ -58,16 +58,16 @@ def deliver_again(tx: Tx, merchant: Merchant, event: Row) -> list[tuple[str, out
     if not deliveries:
         raise BadRequest("No webhook endpoint is subscribed to this event: configure one first")
     spend_redelivery(tx, merchant.id)
-    return [(str(d["id"]), outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=str(d["id"])))) for d in deliveries]
+    return [(d.id, outbox.stage(tx, SLOW_LANE, WebhookJob(webhook_log_id=d.id))) for d in deliveries]
 
 
 def spend_redelivery(tx: Tx, merchant_id: str) -> None:
     """Takes one of the merchant's redeliveries; past the budget, RateLimited (429 with Retry-After;
     the caller's transaction rolls back, so nothing is written)."""
     bucket = event_store.spend_redelivery_token(tx, merchant_id, REDELIVERY_LIMIT, REDELIVERY_PERIOD_SECONDS)
-    if not bucket["allowed"]:
+    if not bucket.allowed:
         seconds_per_token = REDELIVERY_PERIOD_SECONDS / REDELIVERY_LIMIT
-        retry_after = max(1, math.ceil((1 - float(bucket["tokens"])) * seconds_per_token))
+        retry_after = max(1, math.ceil((1 - float(bucket.tokens)) * seconds_per_token))
         raise RateLimited(
             f"Too many redeliveries: {REDELIVERY_LIMIT} per {REDELIVERY_PERIOD_SECONDS} s allowed;"
             f" retry after {retry_after} s",
@@ -75,8 +75,8 @@ def spend_redelivery(tx: Tx, merchant_id: str) -> None:
         )
 
 
-def _stage_delivery(tx: Tx, delivery: Row) -> outbox.StagedMessage:
-    return outbox.stage(tx, lane(delivery["slow_lane"]), WebhookJob(webhook_log_id=str(delivery["id"])))
+def _stage_delivery(tx: Tx, delivery: event_store.DeliveryRow) -> outbox.StagedMessage:
+    return outbox.stage(tx, lane(delivery.slow_lane), WebhookJob(webhook_log_id=delivery.id))
 
 
 def lane(endpoint_in_slow_lane: bool) -> str:
@@ -107,13 +107,11 @@ def send_test_event(merchant: Merchant) -> WebhookRetryReply:
     """A test delivery to the merchant's default endpoint, on its endpoint's lane."""
     with transaction() as tx:
         default = endpoint_store.default_endpoint(tx, merchant.id)
-        if default is None or not default["url"]:
+        if default is None or not default.url:
             raise BadRequest("Configure a webhook URL first")
         # A test delivery, not a business event: it is not stored in the events list.
         event_id, payload = _new_event("webhook.test", {"message": "Test webhook from the payment gateway"})
-        log_id = webhook_store.insert_webhook_log(
-            tx, merchant.id, default["id"], event_id, "webhook.test", payload, None
-        )
-        staged = outbox.stage(tx, lane(default["slow_lane"]), WebhookJob(webhook_log_id=log_id))
+        log_id = webhook_store.insert_webhook_log(tx, merchant.id, default.id, event_id, "webhook.test", payload, None)
+        staged = outbox.stage(tx, lane(default.slow_lane), WebhookJob(webhook_log_id=log_id))
     outbox.publish([staged])
     return WebhookRetryReply(id=log_id, status="pending", message="Test webhook queued")

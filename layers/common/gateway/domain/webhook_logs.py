@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 
 from gateway.adapters import (
     webhook_store,
 )
-from gateway.adapters.postgres import Row, Tx, transaction
+from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import outbox
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
@@ -26,15 +27,23 @@ def list_logs(merchant: Merchant, query: WebhookListQuery) -> Page:
         result = webhook_store.list_webhook_logs(
             tx, merchant.id, query.filters(), query.limit, query.offset, query.starting_after
         )
-    return to_page(result, query.limit, query.offset, lambda row: WebhookLog(**row).model_dump(mode="json"), "log")
+    return to_page(
+        result,
+        query.limit,
+        query.offset,
+        lambda row: WebhookLog.model_validate(row, from_attributes=True).model_dump(mode="json"),
+        "log",
+    )
 
 
 def get_log(merchant: Merchant, webhook_log_id: str) -> WebhookLogDetail:
     with transaction() as tx:
         row = _log_of(tx, merchant, webhook_log_id)
         attempts = webhook_store.webhook_attempts(tx, webhook_log_id)
+    # The reply carries the payload as JSON, not the bytes that were signed.
     return WebhookLogDetail(
-        **{**row, "payload": json.loads(row["payload"])}, attempt_history=[WebhookAttempt(**a) for a in attempts]
+        **{**asdict(row), "payload": json.loads(row.payload)},
+        attempt_history=[WebhookAttempt.model_validate(a, from_attributes=True) for a in attempts],
     )
 
 
@@ -51,7 +60,7 @@ def retry(merchant: Merchant, webhook_log_id: str) -> WebhookRetryReply:
     return WebhookRetryReply(id=webhook_log_id, status="pending", message="Webhook retry scheduled")
 
 
-def _log_of(tx: Tx, merchant: Merchant, webhook_log_id: str) -> Row:
+def _log_of(tx: Tx, merchant: Merchant, webhook_log_id: str) -> webhook_store.WebhookLogDetailRow:
     if not _is_uuid(webhook_log_id):
         raise NotFound("Webhook log not found")
     row = webhook_store.webhook_log_of_merchant(tx, merchant.id, webhook_log_id)
