@@ -237,3 +237,32 @@ def test_a_redelivery_flood_past_the_budget_is_429_and_stays_off_the_fast_lane(
         assert len(other.posts) == 1 and time.monotonic() - started < 1
     finally:
         other.stop()
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_a_busy_endpoint_waits_on_the_slow_lane_as_long_as_its_posts_take(
+    gateway: Gateway, receiver: WebhookReceiver, failing: bool
+) -> None:
+    # Given an endpoint with its cap of posts in flight and a backlog of 300 deliveries, healthy
+    # (a retry or a re-enqueued delivery of a healthy endpoint is on the slow lane too) or failing
+    gateway.set_webhook_url(receiver.url)
+    if failing:
+        gateway.execute("UPDATE webhook_endpoints SET failing_since = now() WHERE id = %s", (DEFAULT_ENDPOINT_ID,))
+    backlog = _pending_logs(gateway, 300)
+    gateway.execute(
+        "UPDATE webhook_logs SET delivering_until = now() + interval '30 seconds', delivery_claim = gen_random_uuid()"
+        " WHERE id = ANY(%s::uuid[])",
+        ([json.loads(m["Body"])["webhook_log_id"] for m in backlog[:ENDPOINT_IN_FLIGHT_CAP]],),
+    )
+    # When the slow lane's consumer gets ten more of them
+    gateway.execute("DELETE FROM outbox")
+    _deliver(gateway, "WebhooksSlowQueue", backlog[-10:])
+    # Then nothing is posted and each is put off: a healthy endpoint for a second, as on the fast
+    # lane (its posts take milliseconds); a failing one spread over the time its backlog needs at
+    # the deadline per post (a wait that would outlast a healthy endpoint's whole backlog)
+    delays = sorted(s["delay"] for s in _staged(gateway))
+    assert len(delays) == 10 and receiver.received == [], delays
+    if failing:
+        assert delays[-1] > 10, delays
+    else:
+        assert set(delays) == {1}, delays

@@ -47,8 +47,9 @@ _DEFAULT = class_row(DefaultEndpointRow)
 
 def in_slow_lane(endpoint: str) -> str:
     """SQL: whether the endpoint (a webhook_endpoints row, by its table or alias) is in the slow lane:
-    failing, or its URL was found slow. The one lane decision, for fan-out, test events and claims."""
-    return f"({endpoint}.failing_since IS NOT NULL OR {endpoint}.slow_url = {endpoint}.url)"
+    failing, or its URL was found slow. The one lane decision, for fan-out, test events and claims.
+    Never NULL (slow_url is NULL until a URL is found slow): `NOT` of it means answering fast."""
+    return f"({endpoint}.failing_since IS NOT NULL OR coalesce({endpoint}.slow_url = {endpoint}.url, false))"
 
 
 # The default endpoint's columns, with whether it is in the slow lane now (a test event's lane).

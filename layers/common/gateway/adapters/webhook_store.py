@@ -114,9 +114,11 @@ _ENDPOINT_LOCK_NAMESPACE = 25_013
 class ClaimRules:
     """How a consumer claims: `fast_lane` when it reads the fast queue (a delivery whose endpoint is
     failing or slow is moved to the slow lane there, not posted); at most `cap` claims of one
-    endpoint in flight at once, the deliveries past it put off by `fast_defer_seconds` on the fast
-    lane, and on the slow lane by a wait spread over the endpoint's backlog drained at `cap` posts
-    per `post_seconds` (at least `slow_defer_seconds`, at most `max_defer_seconds`)."""
+    endpoint in flight at once, the deliveries past it put off by `fast_defer_seconds` when the
+    endpoint answers fast (on either lane: the slow lane carries a healthy endpoint's retries and
+    re-enqueued deliveries too), and when it is failing or slow by a wait spread over its backlog
+    drained at `cap` posts per `post_seconds` (at least `slow_defer_seconds`, at most
+    `max_defer_seconds`)."""
 
     fast_lane: bool
     cap: int
@@ -184,7 +186,7 @@ def claim_pending_webhooks(
         "   WHEN n.in_flight + row_number() OVER (PARTITION BY c.merchant_id, c.endpoint_id"
         "    ORDER BY c.created_at, c.id) > %(cap)s THEN 'defer'"
         "   ELSE 'post' END AS action,"
-        "  CASE WHEN %(fast_lane)s THEN %(fast_defer)s ELSE least(%(max_defer)s, %(slow_defer)s"
+        "  CASE WHEN %(fast_lane)s OR NOT c.slow_lane THEN %(fast_defer)s ELSE least(%(max_defer)s, %(slow_defer)s"
         "   + ceil(random() * n.backlog * %(post_seconds)s / %(cap)s))::int END AS delay"
         "  FROM candidate c JOIN endpoint n USING (merchant_id, endpoint_id)),"
         " claimed AS (UPDATE webhook_logs w SET delivery_claim = %(claim)s,"

@@ -13,9 +13,10 @@ SLOW_ENDPOINT_MS), is in the slow lane: its deliveries that were queued on the f
 failed or slowed are moved there when the fast lane's consumer claims them, unposted, so a backlog
 leaves the fast lane at SQL speed instead of one 5 s post at a time. At most ENDPOINT_IN_FLIGHT_CAP
 posts to one endpoint are in flight at once, whatever the lane and however many consumers: a claim
-past the cap is put off (on its own lane, a second on the fast one; on the slow one spread over the
-time the endpoint's backlog needs), so a dead endpoint holds at most that many consumers for a
-deadline, and a healthy burst waits a second rather than going to the slow lane.
+past the cap is put off on its own lane: a second when the endpoint answers fast, and when it is
+failing or slow a wait spread over the time its backlog needs at a deadline per post. So a dead
+endpoint holds at most that many consumers for a deadline, and a healthy burst waits a second
+(whichever lane it is on) rather than going to the slow lane or waiting out a dead one's spread.
 """
 
 from __future__ import annotations
