@@ -5,13 +5,15 @@
 
 The document comes from the API handler itself (no server, no database: the route that serves it
 needs neither); openapi-typescript (a dashboard dev dependency) turns it into TypeScript, with the
-event types as a runtime array for the endpoint form. tests/unit/test_dashboard_types.py runs --check.
+event types as a runtime array for the endpoint form, and the `TestValue` schema's examples (the test
+values' table) as one for the Docs page. tests/unit/test_dashboard_types.py runs --check.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import subprocess
 import sys
@@ -55,13 +57,23 @@ def generated() -> str:
         raise SystemExit(f"{GENERATOR} is missing: run `make dashboard` (npm ci in dashboard/) first")
     with tempfile.TemporaryDirectory() as folder:
         document, output = Path(folder) / "openapi.json", Path(folder) / "api-schema.ts"
-        document.write_text(openapi_document())
+        text = openapi_document()
+        document.write_text(text)
         _run(
             [str(GENERATOR), str(document), "--output", str(output), "--enum-values"],
             "openapi-typescript",
             cwd=ROOT / "dashboard",
         )
-        return HEADER + output.read_text()
+        return HEADER + output.read_text() + _examples_as_values(json.loads(text), "TestValue", "testValues")
+
+
+def _examples_as_values(document: dict[str, object], schema: str, name: str) -> str:
+    """A schema's `examples` as a typed runtime array (openapi-typescript emits types only)."""
+    examples = document["components"]["schemas"][schema]["examples"]  # type: ignore[index]
+    return (
+        f"/** The {schema} schema's examples, from the document. */\n"
+        f'export const {name}: ReadonlyArray<components["schemas"]["{schema}"]> = {json.dumps(examples)};\n'
+    )
 
 
 def main() -> int:

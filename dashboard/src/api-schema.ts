@@ -1575,6 +1575,76 @@ export interface components {
          * @enum {string}
          */
         EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed";
+        /**
+         * TestValue
+         * @description In test mode, a UPI address (`vpa`) or card number that decides its payment's outcome (any expiry in the future, any CVV); outside test mode an ordinary value. The examples are every test value.
+         * @example {
+         *       "value": "success@test",
+         *       "method": "upi",
+         *       "status": "success",
+         *       "error_code": null,
+         *       "error_description": null
+         *     }
+         * @example {
+         *       "value": "failure@test",
+         *       "method": "upi",
+         *       "status": "failed",
+         *       "error_code": "PAYMENT_FAILED",
+         *       "error_description": "Payment declined by the bank"
+         *     }
+         * @example {
+         *       "value": "4111 1111 1111 1111",
+         *       "method": "card",
+         *       "status": "success",
+         *       "error_code": null,
+         *       "error_description": null
+         *     }
+         * @example {
+         *       "value": "4000 0000 0000 0002",
+         *       "method": "card",
+         *       "status": "failed",
+         *       "error_code": "CARD_DECLINED",
+         *       "error_description": "The card was declined by its issuer"
+         *     }
+         * @example {
+         *       "value": "4000 0000 0000 9995",
+         *       "method": "card",
+         *       "status": "failed",
+         *       "error_code": "INSUFFICIENT_FUNDS",
+         *       "error_description": "The card has insufficient funds"
+         *     }
+         * @example {
+         *       "value": "4000 0000 0000 0069",
+         *       "method": "card",
+         *       "status": "failed",
+         *       "error_code": "EXPIRED_CARD",
+         *       "error_description": "The card has expired"
+         *     }
+         * @example {
+         *       "value": "4000 0000 0000 0127",
+         *       "method": "card",
+         *       "status": "failed",
+         *       "error_code": "INCORRECT_CVC",
+         *       "error_description": "The card's security code is incorrect"
+         *     }
+         * @example {
+         *       "value": "4000 0000 0000 0119",
+         *       "method": "card",
+         *       "status": "failed",
+         *       "error_code": "PROCESSING_ERROR",
+         *       "error_description": "An error occurred while processing the card"
+         *     }
+         */
+        TestValue: {
+            /** @description the `vpa`, or the card's `number` */
+            value: string;
+            /** @enum {string} */
+            method: "upi" | "card";
+            /** @enum {string} */
+            status: "success" | "failed";
+            error_code: string | null;
+            error_description: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -4828,3 +4898,7 @@ export const webhookLogStatusValues: ReadonlyArray<FlattenedDeepRequired<compone
 export const webhookLogDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLogDetail"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["healthy", "unhealthy"];
 export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed"];
+export const testValueMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["method"]> = ["upi", "card"];
+export const testValueStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["status"]> = ["success", "failed"];
+/** The TestValue schema's examples, from the document. */
+export const testValues: ReadonlyArray<components["schemas"]["TestValue"]> = [{"value": "success@test", "method": "upi", "status": "success", "error_code": null, "error_description": null}, {"value": "failure@test", "method": "upi", "status": "failed", "error_code": "PAYMENT_FAILED", "error_description": "Payment declined by the bank"}, {"value": "4111 1111 1111 1111", "method": "card", "status": "success", "error_code": null, "error_description": null}, {"value": "4000 0000 0000 0002", "method": "card", "status": "failed", "error_code": "CARD_DECLINED", "error_description": "The card was declined by its issuer"}, {"value": "4000 0000 0000 9995", "method": "card", "status": "failed", "error_code": "INSUFFICIENT_FUNDS", "error_description": "The card has insufficient funds"}, {"value": "4000 0000 0000 0069", "method": "card", "status": "failed", "error_code": "EXPIRED_CARD", "error_description": "The card has expired"}, {"value": "4000 0000 0000 0127", "method": "card", "status": "failed", "error_code": "INCORRECT_CVC", "error_description": "The card's security code is incorrect"}, {"value": "4000 0000 0000 0119", "method": "card", "status": "failed", "error_code": "PROCESSING_ERROR", "error_description": "An error occurred while processing the card"}];

@@ -3,7 +3,7 @@
  * The reply types are the API's own OpenAPI document, generated into ./api-schema.ts by
  * `python scripts/dashboard_types.py` (tests/unit/test_dashboard_types.py fails when it is stale):
  * nothing here restates a field. */
-import { eventTypeValues, type components } from "./api-schema";
+import { eventTypeValues, testValues, type components } from "./api-schema";
 
 type Schemas = components["schemas"];
 
@@ -30,6 +30,10 @@ export type RetryReply = Schemas["WebhookRetryReply"];
 export type EventType = Schemas["EventType"];
 /** What an endpoint may subscribe to: a type, a family or `*` (the API checks the same list). */
 export const EVENT_TYPES: readonly EventType[] = eventTypeValues;
+
+export type TestValue = Schemas["TestValue"];
+/** In test mode, the UPI addresses and card numbers that decide their payment's outcome (the API's table). */
+export const TEST_VALUES: readonly TestValue[] = testValues;
 
 export class ApiError extends Error {
   constructor(

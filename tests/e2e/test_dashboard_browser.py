@@ -467,3 +467,26 @@ def test_docs_snippets_work_against_the_real_api(page: Any, stack: LocalStack, a
     assert verify(hook.body.replace(b"Test", b"Fake"), hook.headers, secret) is False
     stale = {**hook.headers, "webhook-timestamp": str(int(time.time()) - 3600)}
     assert verify(hook.body, stale, secret) is False
+
+
+def test_docs_list_the_test_values_and_a_declined_test_card_shows_its_reason(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    from gateway.domain.test_values import TEST_VALUES
+
+    order = api.post("/api/v1/orders", json={"amount": 20_000}).json()
+    card = {"number": "4000 0000 0000 9995", "expiry_month": "12", "expiry_year": "2035", "cvv": "123"}
+    payment = api.post("/api/v1/payments", json={"order_id": order["id"], "method": "card", "card": card}).json()
+
+    # While the bank thinks: the Docs page's table is the gateway's own.
+    sign_in(page, stack, "/dashboard/docs")
+    rows = page.locator(_tid("test-value-row"))
+    expect(rows).to_have_count(len(TEST_VALUES))
+    assert rows.locator(_tid("test-value")).all_inner_texts() == [value.value for value in TEST_VALUES]
+    assert rows.locator(_tid("test-value-code")).all_inner_texts() == [value.error_code or "—" for value in TEST_VALUES]
+
+    wait_for_status(api, payment["id"], "failed")
+    page.goto(f"{stack.dashboard_origin}/dashboard/transactions?payment={payment['id']}")
+    detail = page.locator(_tid("payment-detail"))
+    expect(detail.locator(_tid("detail-status"))).to_have_text("failed")
+    expect(detail.locator(_tid("detail-error"))).to_have_text("INSUFFICIENT_FUNDS: The card has insufficient funds")

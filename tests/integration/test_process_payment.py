@@ -10,7 +10,7 @@ import process_payment_handler
 
 from gateway.domain import outbox, payments
 from gateway.models.jobs import PaymentJob
-from tests.support import Gateway, fake_message, lambda_context
+from tests.support import VALID_CARD, Gateway, fake_message, lambda_context
 
 
 def _run(gateway: Gateway, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -22,10 +22,12 @@ OUTCOME_EVENTS = (
 )
 
 
-def _pending_payment(gateway: Gateway, method: str = "upi") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _pending_payment(
+    gateway: Gateway, method: str = "upi", **instrument: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Given a created payment, the real message the API put on the payments queue."""
     order = gateway.create_order()
-    payment = gateway.create_payment(order["id"], method)
+    payment = gateway.create_payment(order["id"], method, **instrument)
     messages = gateway.receive("PaymentsQueue")
     assert len(messages) == 1
     return payment, messages
@@ -52,7 +54,8 @@ def test_payment_succeeds_and_a_payment_success_webhook_is_enqueued(gateway: Gat
 def test_declined_payment_is_failed_with_an_error_code(gateway: Gateway, setting: Any) -> None:
     setting("TEST_PAYMENT_SUCCESS", "false")
     gateway.set_webhook_url("http://127.0.0.1:9/hook")
-    payment, messages = _pending_payment(gateway, "card")
+    # Not a test value (4111 1111 1111 1111 succeeds whatever TEST_PAYMENT_SUCCESS says).
+    payment, messages = _pending_payment(gateway, "card", card={**VALID_CARD, "number": "5555 5555 5555 4444"})
     _run(gateway, messages)
     stored = gateway.api("GET", f"/api/v1/payments/{payment['id']}").json
     assert (stored["status"], stored["error_code"]) == ("failed", "PAYMENT_FAILED")

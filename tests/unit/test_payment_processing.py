@@ -126,7 +126,7 @@ class InMemoryRecords:
 class World:
     """Given: a merchant's pending UPI payment, with the created/pending events its request staged."""
 
-    def __init__(self, *, bank_wait: int = 0, approves: bool = True) -> None:
+    def __init__(self, *, bank_wait: int = 0, approves: bool = True, test_outcome: str | None = None) -> None:
         self.clock = FakeClock(START)
         self.records = InMemoryRecords(self.clock)
         self.publisher = RecordingPublisher()
@@ -153,6 +153,7 @@ class World:
             processing_started_at=None,
             created_at=START,
             updated_at=START,
+            test_outcome=test_outcome,
         )
         announced = [self.records._add(OutboxRow("webhooks", e)) for e in ("payment.created", "payment.pending")]
         self.request_job = PaymentJob(payment_id=self.payment_id, event_outbox_ids=announced)

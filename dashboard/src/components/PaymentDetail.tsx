@@ -80,7 +80,7 @@ export function PaymentDetail({ paymentId, onClose }: { paymentId: string; onClo
             <dd>
               <StatusBadge status={detail.data.payment.status} testId="detail-status" />
               {detail.data.payment.error_description ? (
-                <div className="inline-error small">
+                <div className="inline-error small" data-test-id="detail-error">
                   {detail.data.payment.error_code}: {detail.data.payment.error_description}
                 </div>
               ) : null}

@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from "../api";
+import { EVENT_TYPES, TEST_VALUES } from "../api";
 import { CopyButton } from "../components/CopyButton";
 import { useDashboard } from "../context";
 import { createOrderSnippet, sdkSnippet, WEBHOOK_VERIFY_SNIPPET } from "../snippets";
@@ -35,7 +35,47 @@ export function DocsPage() {
         text={WEBHOOK_VERIFY_SNIPPET}
         intro={`Events: ${EVENT_TYPES.join(", ")}. Each delivery is signed; reject anything that does not verify.`}
       />
+      <TestValues />
     </div>
+  );
+}
+
+function TestValues() {
+  return (
+    <section className="card" data-test-id="section-test-values">
+      <div className="card-head">
+        <h2>4. Test values</h2>
+      </div>
+      <p className="muted">
+        In test mode these decide a payment's outcome, whatever the stack's default (cards: any future expiry, any CVV). The code and
+        description reach the payment, its payment.failed webhook and the payment's detail here. Outside test mode they are ordinary
+        values.
+      </p>
+      <table className="table" data-test-id="test-values-table">
+        <thead>
+          <tr>
+            <th>Method</th>
+            <th>Value</th>
+            <th>Status</th>
+            <th>Error code</th>
+            <th>Description</th>
+          </tr>
+        </thead>
+        <tbody>
+          {TEST_VALUES.map((value) => (
+            <tr key={value.value} data-test-id="test-value-row">
+              <td>{value.method === "upi" ? "UPI" : "Card"}</td>
+              <td>
+                <code data-test-id="test-value">{value.value}</code>
+              </td>
+              <td data-test-id="test-value-status">{value.status}</td>
+              <td data-test-id="test-value-code">{value.error_code ?? "—"}</td>
+              <td>{value.error_description ?? "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

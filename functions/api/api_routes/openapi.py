@@ -4,7 +4,8 @@ Powertools generates paths and bodies from the routes' types; this adds what it 
 error status a route can answer (in the error envelope; its generic 422 only where an idempotency
 key reused with another body gets one), which routes need no credentials or only the public key,
 the schema of replies routes build themselves (/health), and the event types an endpoint may
-subscribe to (`EventType`, for clients such as the dashboard; scripts/dashboard_types.py).
+subscribe to (`EventType`, for clients such as the dashboard; scripts/dashboard_types.py), and the
+test values with the outcome each asks for (`TestValue`, its `examples` the table).
 
 Query parameters declared as one model (`Annotated[OrderListQuery, Query()]`) are flattened by
 Powertools into parameters with only a basic type; their schemas here come from the model itself
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 
 from api_routes.access import Access, Route
 from gateway.catalog import EVENT_TYPES
+from gateway.domain.test_values import TEST_VALUES
 from gateway.models.operations import Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
@@ -49,6 +51,31 @@ EVENT_TYPE_SCHEMA = {
     "description": "An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)",
     "type": "string",
     "enum": list(EVENT_TYPES),
+}
+TEST_VALUE_SCHEMA = {
+    "title": "TestValue",
+    "description": "In test mode, a UPI address (`vpa`) or card number that decides its payment's outcome"
+    " (any expiry in the future, any CVV); outside test mode an ordinary value. The examples are every test value.",
+    "type": "object",
+    "required": ["value", "method", "status", "error_code", "error_description"],
+    "additionalProperties": False,
+    "properties": {
+        "value": {"type": "string", "description": "the `vpa`, or the card's `number`"},
+        "method": {"type": "string", "enum": ["upi", "card"]},
+        "status": {"type": "string", "enum": ["success", "failed"]},
+        "error_code": {"type": ["string", "null"]},
+        "error_description": {"type": ["string", "null"]},
+    },
+    "examples": [
+        {
+            "value": value.value,
+            "method": value.method,
+            "status": value.status,
+            "error_code": value.error_code,
+            "error_description": value.error_description,
+        }
+        for value in TEST_VALUES
+    ],
 }
 IDEMPOTENT_CREATES = {
     ("post", "/api/v1/orders"),
@@ -133,6 +160,7 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE_SCHEMA
     schemas["Health"] = Health.model_json_schema()
     schemas["EventType"] = EVENT_TYPE_SCHEMA
+    schemas["TestValue"] = TEST_VALUE_SCHEMA
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if queries and (method, path) in queries:

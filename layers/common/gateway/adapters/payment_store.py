@@ -34,12 +34,14 @@ class PaymentRow:
     processing_started_at: datetime | None  # the current claim's time (while processing)
     created_at: datetime
     updated_at: datetime
+    # In test mode, the outcome a test value asked for (gateway.domain.test_values); never exposed.
+    test_outcome: str | None = None
 
 
 _PAYMENT_COLUMNS = (
     "id, order_id, merchant_id, amount, currency, method, status, vpa, card_network, card_last4,"
     " captured, captured_at, amount_refunded, error_code, error_description, processing_started_at,"
-    " created_at, updated_at"
+    " created_at, updated_at, test_outcome"
 )
 _PAYMENT = class_row(PaymentRow)
 
@@ -57,14 +59,16 @@ class NewPayment:
     vpa: str | None
     card_network: str | None
     card_last4: str | None
+    test_outcome: str | None = None
 
 
 def insert_payment(tx: Tx, payment: NewPayment) -> PaymentRow:
     row = tx.one_as(
         _PAYMENT,
-        "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4)"
+        "INSERT INTO payments"
+        " (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4, test_outcome)"
         " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
-        f" %(vpa)s, %(card_network)s, %(card_last4)s) RETURNING {_PAYMENT_COLUMNS}",
+        f" %(vpa)s, %(card_network)s, %(card_last4)s, %(test_outcome)s) RETURNING {_PAYMENT_COLUMNS}",
         asdict(payment),
     )
     assert row is not None

@@ -45,8 +45,13 @@ def card_network(digits: str) -> str:
     return "unknown"
 
 
+def card_digits(number: str) -> str:
+    """A card number without the spaces or dashes people write it with."""
+    return _SEPARATORS.sub("", number)
+
+
 def normalize_card_number(number: str) -> str:
-    digits = _SEPARATORS.sub("", number)
+    digits = card_digits(number)
     if not digits.isascii() or not digits.isdigit() or not 13 <= len(digits) <= 19:
         raise InvalidCard("Card number must have 13 to 19 digits")
     if not luhn_valid(digits):

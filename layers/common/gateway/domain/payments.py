@@ -17,7 +17,7 @@ from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.order_store import OrderRow
 from gateway.adapters.payment_store import PaymentRow
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import ledger, merchant_identity, outbox, webhook_fanout
+from gateway.domain import ledger, merchant_identity, outbox, test_values, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchant_identity import Merchant
@@ -79,6 +79,14 @@ def payment_instrument(request: UpiPaymentRequest | CardPaymentRequest, clock: C
     return {"vpa": None, "card_network": summary.network, "card_last4": summary.last4}
 
 
+def requested_test_outcome(request: UpiPaymentRequest | CardPaymentRequest) -> str | None:
+    """The outcome a test value asks for (gateway.domain.test_values), read while the full card
+    number is in hand: the payment keeps only this word. Call it in test mode only."""
+    if isinstance(request, UpiPaymentRequest):
+        return test_values.vpa_outcome(request.vpa)
+    return test_values.card_outcome(request.card.number)
+
+
 def create_payment(
     tx: Tx,
     merchant: Merchant,
@@ -89,6 +97,7 @@ def create_payment(
 ) -> Outcome:
     """Creates a pending payment, its processing job and its created/pending events, in `tx`."""
     instrument = payment_instrument(request, clock)
+    test_outcome = requested_test_outcome(request) if get_settings().test_mode else None
     # The order lock serialises payment attempts on one order.
     order = order_store.order_of_merchant(tx, merchant.id, request.order_id, for_update=True)
     if order is None:
@@ -109,6 +118,7 @@ def create_payment(
             vpa=instrument["vpa"],
             card_network=instrument["card_network"],
             card_last4=instrument["card_last4"],
+            test_outcome=test_outcome,
         ),
     )
     if order.status == "created":
@@ -259,10 +269,7 @@ class PaymentProcessor:
         with self.transaction() as records:
             claimed = records.claim_payment(job.payment_id, self.lease_seconds)
             if claimed is not None:
-                assert claimed.processing_started_at is not None  # set by the claim
-                reply = BankReply(
-                    claimed_at=claimed.processing_started_at, approved=self.policy.approves(claimed.method)
-                )
+                reply = self.bank_reply(claimed)
                 later = PaymentJob(payment_id=job.payment_id, bank_reply=reply)
                 timed = [records.stage("payments", later, delay)] if delay else []
         if claimed is None:
@@ -277,11 +284,20 @@ class PaymentProcessor:
         # No wait (test mode): the outcome goes out in the same queue call as the created/pending events.
         return self.finish(job.payment_id, reply, announced=job.event_outbox_ids)
 
+    def bank_reply(self, claimed: PaymentRow) -> BankReply:
+        """The bank's answer to a claim: the outcome a test value asked for at creation, else the policy's."""
+        assert claimed.processing_started_at is not None  # set by the claim
+        if claimed.test_outcome is not None:
+            approved = claimed.test_outcome == test_values.APPROVED
+            code = None if approved else claimed.test_outcome
+            return BankReply(claimed_at=claimed.processing_started_at, approved=approved, error_code=code)
+        return BankReply(claimed_at=claimed.processing_started_at, approved=self.policy.approves(claimed.method))
+
     def finish(self, payment_id: str, reply: BankReply, announced: Sequence[int] = ()) -> str | None:
         """The bank's answer applied, if its claim is still current; `announced` are outbox rows that
         go out with the outcome (the created/pending events, when there was no wait)."""
         status = "success" if reply.approved else "failed"
-        declined = (None, None) if reply.approved else ("PAYMENT_FAILED", "Payment declined by the bank")
+        declined = (None, None) if reply.approved else test_values.decline_reason(reply.error_code)
         error_code, error_description = declined
         outcome_events: list[int] = []
         with self.transaction() as records:

@@ -17,6 +17,8 @@ class BankReply(Model):
 
     claimed_at: datetime  # the claim it answers: a reply to a claim taken over since is dropped
     approved: bool
+    # A decline's code (gateway.domain.test_values.DECLINE_REASONS); absent: the generic decline.
+    error_code: str | None = None
 
 
 class PaymentJob(Model):
