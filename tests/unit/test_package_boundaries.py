@@ -1,8 +1,9 @@
 """Which packages may import which (README, "Layout"; stack/__init__.py):
 
-stack/ is imported by devstack/ and deploy/, which never import each other; tests/ and benchmarks/
-import any of them, never the other way; layers/ and functions/ (what ships to Lambda) import none
-of them. Read from the source with ast, so an import inside a function counts as much as one at the top.
+stack/ is imported by devstack/ and deploy/, which never import each other; toolkit/ (scripts/gateway)
+imports any of those three, like a script; tests/ and benchmarks/ import any of them, never the other
+way; layers/ and functions/ (what ships to Lambda) import none of them. Read from the source with
+ast, so an import inside a function counts as much as one at the top.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import pytest
 
 from tests.support import ROOT
 
-TOOLING = ("stack", "devstack", "deploy", "tests", "benchmarks")
+TOOLING = ("stack", "devstack", "deploy", "toolkit", "tests", "benchmarks")
 # Each package's first-party imports that would break the direction.
 FORBIDDEN = {
     "layers": set(TOOLING),
     "functions": set(TOOLING),
-    "stack": {"devstack", "deploy", "tests", "benchmarks", "gateway"},
-    "devstack": {"deploy", "tests", "benchmarks"},
-    "deploy": {"devstack", "tests", "benchmarks"},
+    "stack": {"devstack", "deploy", "toolkit", "tests", "benchmarks", "gateway"},
+    "devstack": {"deploy", "toolkit", "tests", "benchmarks"},
+    "deploy": {"devstack", "toolkit", "tests", "benchmarks"},
+    "toolkit": {"tests", "benchmarks"},
     "scripts": {"tests", "benchmarks"},
     "tests": {"benchmarks"},
     "benchmarks": set(),
