@@ -543,7 +543,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v1/merchant/stats */
+        /**
+         * GET /api/v1/merchant/stats
+         * @description Totals over all payments; with `from` and `to` (at most 366 days apart, `from` before `to`), also `series`: every UTC day of [from, to), quiet days as zeros.
+         */
         get: operations["merchant_stats_api_v1_merchant_stats_get"];
         put?: never;
         post?: never;
@@ -898,6 +901,33 @@ export interface components {
              * @description percent of finished payments that succeeded
              */
             success_rate: number;
+            /** @description with `from` and `to`: the window day by day; the totals above are over all payments */
+            series?: components["schemas"]["StatsSeries"] | null;
+        };
+        /**
+         * MethodDay
+         * @description One method's payments on one day.
+         */
+        MethodDay: {
+            /**
+             * Count
+             * @description payments created that day with this method
+             */
+            count: number;
+            /** Succeeded */
+            succeeded: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Success Rate
+             * @description percent of the final ones (succeeded + failed) that succeeded, one decimal; null if none
+             */
+            success_rate: number | null;
+        };
+        /** MethodsDay */
+        MethodsDay: {
+            upi: components["schemas"]["MethodDay"];
+            card: components["schemas"]["MethodDay"];
         };
         /**
          * NewApiSecret
@@ -1293,6 +1323,85 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /**
+         * StatsDay
+         * @description One UTC day: payments created that day, and the books' entries booked that day (paise).
+         */
+        StatsDay: {
+            /**
+             * Day
+             * Format: date
+             * @description the UTC day
+             */
+            day: string;
+            /**
+             * Count
+             * @description payments created that day, any status
+             */
+            count: number;
+            /**
+             * Gross
+             * @description paise captured that day (the books' payment entries)
+             */
+            gross: number;
+            /**
+             * Fees
+             * @description paise: the gateway's fees on them
+             */
+            fees: number;
+            /**
+             * Tax
+             * @description paise: GST on the fees
+             */
+            tax: number;
+            /**
+             * Refunds
+             * @description paise refunded that day (processed refunds' entries, positive)
+             */
+            refunds: number;
+            /**
+             * Net
+             * @description paise: the nets of that day's entries, payouts aside (gross - fees - tax - refunds, and any dispute or adjustment booked that day)
+             */
+            net: number;
+            by_method: components["schemas"]["MethodsDay"];
+        };
+        /**
+         * StatsQuery
+         * @description The window of the stats' time series: [from, to), in UTC days. Without both, no series.
+         */
+        StatsQuery: {
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds; the series starts here
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds; the series ends before this
+             */
+            to?: string | null;
+            /**
+             * Interval
+             * @description a bucket per UTC day (the only interval)
+             */
+            interval?: "day" | null;
+        };
+        /** StatsSeries */
+        StatsSeries: {
+            /**
+             * Interval
+             * @constant
+             */
+            interval: "day";
+            /** Currency */
+            currency: string;
+            /**
+             * Days
+             * @description every UTC day the window touches, oldest first; a quiet day is zeros
+             */
+            days: components["schemas"]["StatsDay"][];
         };
         /** TestMerchant */
         TestMerchant: {
@@ -4395,7 +4504,14 @@ export interface operations {
     };
     merchant_stats_api_v1_merchant_stats_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description ISO 8601 (no offset: UTC) or unix seconds; the series starts here */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds; the series ends before this */
+                to?: string;
+                /** @description a bucket per UTC day (the only interval) */
+                interval?: "day";
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from api_routes.auth import merchant_of
 from api_routes.openapi import documented
+from api_routes.queries import reject_unknown_query_parameters
 from api_routes.viewer import viewer_address
-from gateway.domain import merchants, webhook_fanout
-from gateway.models.merchants import ApiCredentials, MerchantStats, NewApiSecret, Session, SignInRequest
+from gateway.domain import merchants, stats, webhook_fanout
+from gateway.models.merchants import ApiCredentials, MerchantStats, NewApiSecret, Session, SignInRequest, StatsQuery
 from gateway.models.webhooks import WebhookConfig, WebhookConfigRequest, WebhookRetryReply
 
 router = APIGatewayHttpRouter()
@@ -52,9 +56,14 @@ def rotate_credentials() -> Response[str]:
     )
 
 
-@router.get("/stats")
-def merchant_stats() -> MerchantStats:
-    return merchants.stats(merchant_of(router))
+@router.get(
+    "/stats",
+    description="Totals over all payments; with `from` and `to` (at most 366 days apart, `from` before `to`),"
+    " also `series`: every UTC day of [from, to), quiet days as zeros.",
+)
+def merchant_stats(query: Annotated[StatsQuery, Query()]) -> MerchantStats:
+    reject_unknown_query_parameters(router, StatsQuery)
+    return stats.stats(merchant_of(router), query)
 
 
 # Mounted at /api/v1/auth: sign-in needs no credentials but the operator's email and password.

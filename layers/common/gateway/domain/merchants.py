@@ -21,7 +21,6 @@ from gateway.ids import new_id
 from gateway.models.merchants import (
     ApiCredentials,
     CreateMerchantCommand,
-    MerchantStats,
     NewApiSecret,
     NewMerchant,
     Session,
@@ -163,15 +162,6 @@ def rotate_api_secret(merchant: Merchant) -> NewApiSecret:
     with transaction() as tx:
         row = merchant_store.set_api_secret(tx, merchant.id, secret_hash(secret), secret[-4:])
     return NewApiSecret(api_key=row.api_key, api_secret=secret)
-
-
-def stats(merchant: Merchant) -> MerchantStats:
-    with transaction() as tx:
-        row = merchant_store.merchant_stats(tx, merchant.id)
-    rate = round(100 * row.successful / row.finished, 1) if row.finished else 0.0
-    return MerchantStats(
-        total_transactions=row.total_transactions, total_amount=int(row.total_amount), success_rate=rate
-    )
 
 
 def webhook_config(merchant: Merchant) -> WebhookConfig:
