@@ -29,7 +29,15 @@ import psycopg
 from benchmarks.harness import api_url, local_runtime, percentile
 from devstack.runtime import LocalRuntime
 from tests.e2e_support import CHROMIUM_ARGS, chromium_path
-from tests.support import AUTH, ROOT, TEST_MERCHANT_ID, WebhookReceiver, insert_settled_payments, wait_until
+from tests.support import (
+    AUTH,
+    ROOT,
+    TEST_MERCHANT_ID,
+    WebhookReceiver,
+    book_captures,
+    insert_settled_payments,
+    wait_until,
+)
 
 PAYMENTS = 10_000
 RUNS = 7
@@ -161,6 +169,11 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
     assert wait_until(
         lambda: all(api.get(f"/api/v1/payments/{p['id']}").json()["status"] == "success" for p in payments), timeout=30
     )
+    # A month of captured history for Home's charts (payments 7 hours apart, booked at their time),
+    # today's captures, and a settlement of what is available for the Balance page.
+    book_captures(runtime.database_url, insert_settled_payments(runtime.database_url, 100, minutes_apart=7 * 60))
+    for payment in payments:
+        api.post(f"/api/v1/payments/{payment['id']}/capture", json={"amount": payment["amount"]}).raise_for_status()
     api.post(f"/api/v1/payments/{payments[0]['id']}/refunds", json={"amount": 49_900, "reason": "One item returned"})
     api.post(f"/api/v1/payments/{payments[1]['id']}/refunds", json={"amount": 250_050}).raise_for_status()
     assert wait_until(lambda: api.get("/api/v1/refunds", params={"status": "processed"}).json()["total"] == 2)
@@ -178,8 +191,17 @@ def screenshots(runtime: LocalRuntime, dashboard: str, browser: Any, folder: Pat
 
     page.goto(f"{dashboard}/dashboard")
     page.locator('[data-test-id="stats-container"]').wait_for()
+    page.locator('[data-test-id="gross-bar"]').first.wait_for()
     page.locator('[data-test-id="roll-secret-button"]').wait_for()
     page.screenshot(path=str(folder / "dashboard-home.png"))
+
+    settlement = api.post("/api/v1/test/settlements/run").json()
+    # Two fresh captures after the payout: a pending balance beside the available one.
+    book_captures(runtime.database_url, insert_settled_payments(runtime.database_url, 2, minutes_apart=30))
+    page.goto(f"{dashboard}/dashboard/balance?settlement={settlement['id']}")
+    page.locator('[data-test-id="settlement-entries-table"] [data-test-id="entry-row"]').first.wait_for()
+    page.locator('[data-test-id="entries-table"]').wait_for()
+    page.screenshot(path=str(folder / "dashboard-balance.png"))
 
     page.goto(f"{dashboard}/dashboard/transactions?payment={payments[0]['id']}")
     page.locator('[data-test-id="payment-refunds"]').wait_for()

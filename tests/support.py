@@ -329,17 +329,19 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15, interval: floa
         time.sleep(interval)
 
 
-def insert_settled_payments(database_url: str, count: int, merchant_id: str = TEST_MERCHANT_ID) -> str:
-    """Bulk history in one statement: `count` finished payments a minute apart, newest first,
+def insert_settled_payments(
+    database_url: str, count: int, merchant_id: str = TEST_MERCHANT_ID, minutes_apart: int = 1
+) -> str:
+    """Bulk history in one statement: `count` finished payments `minutes_apart` apart, newest first,
     a third of them cards and a tenth failed. Returns the id prefix they share."""
     prefix = uuid.uuid4().hex[:6]
     with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
         conn.execute(
             "INSERT INTO orders (id, merchant_id, amount, status, created_at)"
             " SELECT 'order_' || %(p)s || lpad(g::text, 10, '0'), %(m)s, 10000 + (g * 137) %% 90000,"
-            "  CASE WHEN g %% 10 = 0 THEN 'attempted' ELSE 'paid' END, now() - make_interval(mins => g)"
+            "  CASE WHEN g %% 10 = 0 THEN 'attempted' ELSE 'paid' END, now() - make_interval(mins => g * %(apart)s)"
             " FROM generate_series(1, %(n)s) AS g",
-            {"p": prefix, "m": merchant_id, "n": count},
+            {"p": prefix, "m": merchant_id, "n": count, "apart": minutes_apart},
         )
         conn.execute(
             "INSERT INTO payments (id, order_id, merchant_id, amount, currency, method, status, vpa, card_network,"
@@ -351,11 +353,33 @@ def insert_settled_payments(database_url: str, count: int, merchant_id: str = TE
             "  CASE WHEN g %% 3 = 0 THEN NULL ELSE 'shopper' || g || '@okhdfc' END,"
             "  CASE WHEN g %% 3 = 0 THEN 'visa' END, CASE WHEN g %% 3 = 0 THEN lpad((g %% 10000)::text, 4, '0') END,"
             "  CASE WHEN g %% 10 = 0 THEN 'PAYMENT_FAILED' END, CASE WHEN g %% 10 = 0 THEN 'Declined by the bank' END,"
-            "  now() - make_interval(mins => g), now() - make_interval(mins => g)"
+            "  now() - make_interval(mins => g * %(apart)s), now() - make_interval(mins => g * %(apart)s)"
             " FROM generate_series(1, %(n)s) AS g",
-            {"p": prefix, "m": merchant_id, "n": count},
+            {"p": prefix, "m": merchant_id, "n": count, "apart": minutes_apart},
         )
     return prefix
+
+
+def book_captures(database_url: str, prefix: str) -> int:
+    """Captures the successful payments insert_settled_payments wrote with `prefix` and books them as
+    a capture would have, at their own time: 200 bps fee, 18 % GST, each rounded half-up (as
+    0018_ledger.sql books history), available two days later. Returns how many were booked."""
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        conn.execute(
+            "UPDATE payments SET captured = true, captured_at = created_at WHERE id LIKE %s AND status = 'success'",
+            (f"pay_{prefix}%",),
+        )
+        booked = conn.execute(
+            "INSERT INTO balance_transactions"
+            " (id, merchant_id, type, source_id, amount, fee, tax, net, currency, available_on, created_at)"
+            " SELECT 'txn_' || left(md5('payment:' || p.id), 16), p.merchant_id, 'payment', p.id, p.amount, f.fee,"
+            "  (36 * f.fee + 100) / 200, p.amount - f.fee - (36 * f.fee + 100) / 200, p.currency,"
+            "  p.created_at + interval '2 days', p.created_at"
+            " FROM payments p CROSS JOIN LATERAL (SELECT (2 * p.amount * 200 + 10000) / 20000 AS fee) AS f"
+            " WHERE p.id LIKE %s AND p.status = 'success'",
+            (f"pay_{prefix}%",),
+        ).rowcount
+    return booked
 
 
 class FrozenEndpoint:

@@ -7,6 +7,7 @@ import { LoginPage } from "./pages/LoginPage";
 import { HomePage } from "./pages/HomePage";
 import { TransactionsPage } from "./pages/TransactionsPage";
 import { RefundsPage } from "./pages/RefundsPage";
+import { BalancePage } from "./pages/BalancePage";
 import { WebhooksPage } from "./pages/WebhooksPage";
 import { DocsPage } from "./pages/DocsPage";
 import { navigate, useLocation } from "./router";
@@ -16,6 +17,7 @@ const PAGES: Record<string, ComponentType> = {
   "/dashboard": HomePage,
   "/dashboard/transactions": TransactionsPage,
   "/dashboard/refunds": RefundsPage,
+  "/dashboard/balance": BalancePage,
   "/dashboard/webhooks": WebhooksPage,
   "/dashboard/docs": DocsPage,
 };

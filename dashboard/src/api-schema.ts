@@ -1754,6 +1754,59 @@ export interface components {
             error_code: string | null;
             error_description: string | null;
         };
+        /**
+         * BalanceTransaction
+         * @description One money movement: signed paise, positive when the merchant is credited.
+         */
+        BalanceTransaction: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "payment" | "refund" | "dispute" | "dispute_reversal" | "adjustment" | "settlement";
+            /**
+             * Source Id
+             * @description the payment, refund, dispute or settlement that moved the money
+             */
+            source_id: string;
+            /** Amount */
+            amount: number;
+            /**
+             * Fee
+             * @description the gateway's fee (paise)
+             */
+            fee: number;
+            /**
+             * Tax
+             * @description GST on the fee, 18 % (paise)
+             */
+            tax: number;
+            /**
+             * Net
+             * @description amount - fee - tax
+             */
+            net: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Available On
+             * Format: date-time
+             * @description from then on the net is available (settleable); pending before
+             */
+            available_on: string;
+            /**
+             * Settlement Id
+             * @description the settlement that paid this entry out; null until settled
+             */
+            settlement_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -5016,5 +5069,6 @@ export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed"];
 export const testValueMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["method"]> = ["upi", "card"];
 export const testValueStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["status"]> = ["success", "failed"];
+export const balanceTransactionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransaction"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 /** The TestValue schema's examples, from the document. */
 export const testValues: ReadonlyArray<components["schemas"]["TestValue"]> = [{"value": "success@test", "method": "upi", "status": "success", "error_code": null, "error_description": null}, {"value": "failure@test", "method": "upi", "status": "failed", "error_code": "PAYMENT_FAILED", "error_description": "Payment declined by the bank"}, {"value": "4111 1111 1111 1111", "method": "card", "status": "success", "error_code": null, "error_description": null}, {"value": "4000 0000 0000 0002", "method": "card", "status": "failed", "error_code": "CARD_DECLINED", "error_description": "The card was declined by its issuer"}, {"value": "4000 0000 0000 9995", "method": "card", "status": "failed", "error_code": "INSUFFICIENT_FUNDS", "error_description": "The card has insufficient funds"}, {"value": "4000 0000 0000 0069", "method": "card", "status": "failed", "error_code": "EXPIRED_CARD", "error_description": "The card has expired"}, {"value": "4000 0000 0000 0127", "method": "card", "status": "failed", "error_code": "INCORRECT_CVC", "error_description": "The card's security code is incorrect"}, {"value": "4000 0000 0000 0119", "method": "card", "status": "failed", "error_code": "PROCESSING_ERROR", "error_description": "An error occurred while processing the card"}];

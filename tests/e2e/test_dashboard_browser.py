@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e_support import LocalStack, running_stack
-from tests.support import AUTH, ROOT, WebhookReceiver, insert_settled_payments, wait_until
+from tests.support import AUTH, ROOT, WebhookReceiver, book_captures, insert_settled_payments, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -490,3 +491,100 @@ def test_docs_list_the_test_values_and_a_declined_test_card_shows_its_reason(
     detail = page.locator(_tid("payment-detail"))
     expect(detail.locator(_tid("detail-status"))).to_have_text("failed")
     expect(detail.locator(_tid("detail-error"))).to_have_text("INSUFFICIENT_FUNDS: The card has insufficient funds")
+
+
+# --- trends and the books -----------------------------------------------------------------------
+
+
+def _last_30_utc_days() -> dict[str, str]:
+    tomorrow = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return {"from": (tomorrow - timedelta(days=30)).isoformat(), "to": tomorrow.isoformat(), "interval": "day"}
+
+
+def test_home_charts_render_from_the_stats_series(page: Any, stack: LocalStack, api: httpx.Client) -> None:
+    # A month of history 31 hours apart (some days have none), captured and booked at its own time.
+    assert book_captures(stack.database_url, insert_settled_payments(stack.database_url, 22, minutes_apart=31 * 60))
+    sign_in(page, stack)
+    days = api.get("/api/v1/merchant/stats", params=_last_30_utc_days()).json()["series"]["days"]
+    assert len(days) == 30 and any(d["gross"] == 0 for d in days) and any(d["gross"] > 0 for d in days)
+
+    gross, net = page.locator(_tid("gross-bar")), page.locator(_tid("net-bar"))
+    expect(gross).to_have_count(30)
+    expect(net).to_have_count(30)
+    # Bar by bar, the series the API answers: its day and value, taller for more money.
+    drawn = gross.evaluate_all("bars => bars.map(b => [b.dataset.day, Number(b.dataset.value), b.getBBox().height])")
+    assert [(day, value) for day, value, _ in drawn] == [(d["day"], d["gross"]) for d in days]
+    heights = {value: height for _, value, height in drawn}
+    assert heights[0] == 0 and all(heights[v] > 0 for v in heights if v > 0)
+    assert sorted(heights, key=heights.__getitem__) == sorted(heights)
+    assert net.evaluate_all("bars => bars.map(b => Number(b.dataset.value))") == [d["net"] for d in days]
+    # One value as a person hovering reads it (the bar's title), and as a screen reader hears the chart.
+    best = max(days, key=lambda d: d["gross"])
+    day_label = f"{int(best['day'][8:])} {datetime.fromisoformat(best['day']).strftime('%b')}"
+    bar = page.locator(f'{_tid("gross-bar")}[data-day="{best["day"]}"] title')
+    assert bar.text_content() == f"{day_label}: gross {indian_rupees(best['gross'])}"
+    summary = page.locator(_tid("volume-svg")).get_attribute("aria-label") or ""
+    assert f"gross {indian_rupees(sum(d['gross'] for d in days))}" in summary
+    assert f"highest gross {indian_rupees(best['gross'])} on {day_label}" in summary
+
+    # Success rates: a point per day with finished attempts, per method, at the API's rate.
+    for method in ("upi", "card"):
+        rated = [(d["day"], d["by_method"][method]["success_rate"]) for d in days]
+        points = page.locator(_tid(f"rate-point-{method}"))
+        expect(points).to_have_count(sum(rate is not None for _, rate in rated))
+        shown = points.evaluate_all("ps => ps.map(p => [p.dataset.day, Number(p.dataset.value)])")
+        assert [tuple(p) for p in shown] == [(day, rate) for day, rate in rated if rate is not None]
+
+    # The text alternative: every day in a table behind a disclosure.
+    page.locator(".chart-data summary").click()
+    rows = page.locator(_tid("trend-row"))
+    expect(rows).to_have_count(30)
+    assert rows.locator(_tid("trend-gross")).all_inner_texts() == [indian_rupees(d["gross"]) for d in days]
+
+
+def test_balance_page_shows_the_balance_and_a_settlement_with_its_entries(
+    page: Any, stack: LocalStack, api: httpx.Client
+) -> None:
+    payment = paid(api, 100_000)
+    wait_for_status(api, payment["id"], "success")
+    assert api.post(f"/api/v1/payments/{payment['id']}/capture", json={"amount": 100_000}).status_code == 200
+    # Entries booked two days ago and today: one available, one pending (test mode books at once).
+    prefix = insert_settled_payments(stack.database_url, 2, minutes_apart=36 * 60)
+    assert book_captures(stack.database_url, prefix) >= 1
+    run = api.post("/api/v1/test/settlements/run")
+    assert run.status_code == 200, run.text
+    settlement = run.json()
+    # The page shows a settlement's entries ten at a time, newest first: its own entry, then the paid ones.
+    entries = api.get("/api/v1/balance_transactions", params={"settlement_id": settlement["id"], "limit": 10}).json()
+    assert entries["total"] == settlement["entries"] + 1
+    assert payment["id"] in {e["source_id"] for e in entries["data"]}
+    pending_payment = insert_settled_payments(stack.database_url, 1)
+    assert book_captures(stack.database_url, pending_payment) == 1
+    balance = api.get("/api/v1/balance").json()
+    assert balance["pending"] > 0
+
+    sign_in(page, stack)
+    page.click(_tid("nav-balance"))
+    expect(page.locator(_tid("balance-available"))).to_have_text(indian_rupees(balance["available"]))
+    expect(page.locator(_tid("balance-pending"))).to_have_text(indian_rupees(balance["pending"]))
+
+    row = page.locator(f'{_tid("settlement-row")}[data-settlement-id="{settlement["id"]}"]')
+    expect(row.locator(_tid("settlement-amount"))).to_have_text(indian_rupees(settlement["amount"]))
+    expect(row.locator(_tid("settlement-status"))).to_have_text("processed")
+    row.click()
+    listed = page.locator(f"{_tid('settlement-entries-table')} {_tid('entry-row')}")
+    expect(listed).to_have_count(len(entries["data"]))
+    assert listed.evaluate_all("rows => rows.map(r => r.dataset.entryId)") == [e["id"] for e in entries["data"]]
+    total = page.locator(f"{_tid('settlement-entries')} {_tid('page-summary')}")
+    assert total.inner_text() == f"1\u2013{len(entries['data'])} of {entries['total']}"
+    own = page.locator(f'{_tid("settlement-entries-table")} {_tid("entry-row")}[data-type="settlement"]')
+    assert own.locator(_tid("entry-net")).inner_text() == "-" + indian_rupees(settlement["amount"])
+    assert "settlement=" + settlement["id"] in page.url  # a settlement's entries have an address
+
+    # The books, filtered by type.
+    page.select_option(_tid("entry-type-filter"), "settlement")
+    types = page.locator(f"{_tid('entries-table')} {_tid('entry-type')}")
+    expect(types.first).to_have_text("settlement")
+    settlements = api.get("/api/v1/balance_transactions", params={"type": "settlement", "limit": 25}).json()
+    expect(types).to_have_count(len(settlements["data"]))
+    assert set(types.all_inner_texts()) == {"settlement"}

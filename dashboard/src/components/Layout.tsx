@@ -7,6 +7,7 @@ const NAV = [
   { to: "/dashboard", label: "Home" },
   { to: "/dashboard/transactions", label: "Transactions" },
   { to: "/dashboard/refunds", label: "Refunds" },
+  { to: "/dashboard/balance", label: "Balance" },
   { to: "/dashboard/webhooks", label: "Webhooks" },
   { to: "/dashboard/docs", label: "Docs" },
 ];

@@ -1,8 +1,10 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import type { Credentials, NewApiSecret, Page, Payment, Stats } from "../api";
+import { lastUtcDays, TREND_DAYS } from "../charts";
 import { CopyButton } from "../components/CopyButton";
 import { PaymentsTable } from "../components/PaymentsTable";
 import { Empty, ErrorState, InlineError, Loading } from "../components/States";
+import { SuccessRateChart, VolumeChart } from "../components/TrendCharts";
 import { useDashboard } from "../context";
 import { pollWhile, useResource } from "../hooks";
 import { formatPaise } from "../money";
@@ -23,22 +25,39 @@ export function HomePage() {
 
 function StatsPanel() {
   const { api } = useDashboard();
-  const stats = useResource(() => api.get<Stats>("/api/v1/merchant/stats"), [api], () => 10_000);
+  // The window is fixed while the page is open: the last 30 UTC days, today included.
+  const range = useMemo(() => lastUtcDays(new Date()), []);
+  const stats = useResource(() => api.get<Stats>("/api/v1/merchant/stats", { ...range, interval: "day" }), [api, range], () => 10_000);
+  const days = stats.data?.series?.days;
   return (
-    <section className="card" aria-labelledby="stats-title">
-      <h2 id="stats-title">Overview</h2>
-      {stats.data ? (
-        <div className="stats" data-test-id="stats-container">
-          <Stat label="Total transactions" testId="total-transactions" value={stats.data.total_transactions.toLocaleString()} />
-          <Stat label="Total amount (successful)" testId="total-amount" value={formatPaise(stats.data.total_amount)} />
-          <Stat label="Success rate (finished payments)" testId="success-rate" value={`${stats.data.success_rate.toFixed(1)}%`} />
+    <>
+      <section className="card" aria-labelledby="stats-title">
+        <h2 id="stats-title">Overview</h2>
+        {stats.data ? (
+          <div className="stats" data-test-id="stats-container">
+            <Stat label="Total transactions" testId="total-transactions" value={stats.data.total_transactions.toLocaleString()} />
+            <Stat label="Total amount (successful)" testId="total-amount" value={formatPaise(stats.data.total_amount)} />
+            <Stat label="Success rate (finished payments)" testId="success-rate" value={`${stats.data.success_rate.toFixed(1)}%`} />
+          </div>
+        ) : stats.error ? (
+          <ErrorState error={stats.error} onRetry={stats.reload} />
+        ) : (
+          <Loading />
+        )}
+      </section>
+      {days ? (
+        <div className="trends">
+          <section className="card" aria-labelledby="volume-title" data-test-id="volume-card">
+            <h2 id="volume-title">Daily volume, last {TREND_DAYS} days</h2>
+            <VolumeChart days={days} />
+          </section>
+          <section className="card" aria-labelledby="rate-title" data-test-id="rate-card">
+            <h2 id="rate-title">Success rate by method, last {TREND_DAYS} days</h2>
+            <SuccessRateChart days={days} />
+          </section>
         </div>
-      ) : stats.error ? (
-        <ErrorState error={stats.error} onRetry={stats.reload} />
-      ) : (
-        <Loading />
-      )}
-    </section>
+      ) : null}
+    </>
   );
 }
 

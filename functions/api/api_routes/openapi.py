@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from api_routes.access import Access, Route
 from gateway.catalog import EVENT_TYPES
 from gateway.domain.test_values import TEST_VALUES
+from gateway.models.ledger import BalanceTransaction
 from gateway.models.operations import Health
 
 QueryModels = dict[tuple[str, str], type[BaseModel]]
@@ -161,6 +162,9 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
     schemas["Health"] = Health.model_json_schema()
     schemas["EventType"] = EVENT_TYPE_SCHEMA
     schemas["TestValue"] = TEST_VALUE_SCHEMA
+    # A list's rows are typed as plain objects (the Page envelope); an entry has no route of its own
+    # that would put its schema in the document, and the dashboard's Balance page types its rows by it.
+    schemas["BalanceTransaction"] = BalanceTransaction.model_json_schema(mode="serialization")
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if queries and (method, path) in queries:
