@@ -1,6 +1,6 @@
-"""The local runtime's SQS + Scheduler endpoint: the embedded moto emulator (devstack.emulator_server)
+"""The local runtime's SQS + Scheduler + S3 endpoint: the embedded moto emulator (devstack.emulator_server)
 by default, any endpoint via AWS_ENDPOINT_URL (LocalStack: stack/localstack.py); the boto3 clients the
-runtime uses on it, and the template's queues and schedule group created there."""
+runtime uses on it, and the template's queues, schedule group and buckets created there."""
 
 from __future__ import annotations
 
@@ -130,6 +130,28 @@ def create_queues(topology: Topology, prefix: str) -> QueueSet:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         urls[spec.logical_id], arns[spec.logical_id], names[spec.logical_id] = url, arn, name
     return QueueSet(urls, arns, names)
+
+
+def bucket_name(prefix: str, logical_id: str) -> str:
+    """S3 names are lower case, 3 to 63 characters."""
+    return f"{prefix}-{logical_id}".lower()[:63]
+
+
+def create_buckets(topology: Topology, prefix: str) -> dict[str, str]:
+    """Creates the buckets the functions use (Topology.buckets); logical id -> bucket name. An existing
+    bucket of this stack is kept with its objects, as a redeploy keeps them."""
+    s3 = boto3.client("s3", config=_RUNTIME_CALLS)
+    region = s3.meta.region_name
+    names = {}
+    for logical_id in topology.buckets:
+        name = bucket_name(prefix, logical_id)
+        options: dict[str, Any] = {}
+        if region != "us-east-1":
+            options["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=name, **options)
+        names[logical_id] = name
+    return names
 
 
 def create_schedule_group(name: str) -> None:

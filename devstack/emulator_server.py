@@ -1,5 +1,5 @@
-"""`python -m devstack.emulator_server -p PORT`: moto's own SQS/Scheduler application, served so it
-keeps up with the gateway.
+"""`python -m devstack.emulator_server -p PORT`: moto's own SQS/Scheduler/S3 application, served so it
+keeps up with the gateway (and refusing expired presigned S3 URLs, as S3 does: PresignedExpiry).
 
 `python -m moto.server` runs moto under werkzeug's development server, which closes the connection
 after every reply and logs every request: each boto3 call opens a new TCP connection and starts a
@@ -18,6 +18,7 @@ from CamelCase on every request (18 % on an empty queue): see speed_up_moto.
 from __future__ import annotations
 
 import argparse
+import calendar
 import functools
 import signal
 import sys
@@ -30,6 +31,7 @@ import moto.sqs.models
 from cheroot import wsgi
 from moto.core import utils as moto_utils
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.wrappers import Request as WsgiRequest
 
 # Every long-polling receive holds a thread for up to its wait time: enough threads for all the
 # runtime's pollers (one per concurrent consumer invocation) plus the functions' own calls.
@@ -86,6 +88,37 @@ def _credential_scope(environ: dict[str, Any]) -> str | None:
     return f"{parts[2]}/{parts[3]}"
 
 
+_EXPIRED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
+
+
+class PresignedExpiry:
+    """What S3 does and moto does not: a presigned URL (SigV4 query authentication) past its
+    X-Amz-Date + X-Amz-Expires is refused, 403 AccessDenied "Request has expired", so a local run
+    shows a link expiring as it would in AWS (LocalStack checks this itself). Signatures are not
+    checked here."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if "X-Amz-Expires" in str(environ.get("QUERY_STRING", "")):
+            query = WsgiRequest(environ).args
+            try:
+                signed = calendar.timegm(time.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+                expired = time.time() > signed + int(query["X-Amz-Expires"])
+            except (KeyError, ValueError):
+                expired = False  # not a well-formed presigned URL: moto answers it
+            if expired:
+                start_response(
+                    "403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(_EXPIRED)))]
+                )
+                return [_EXPIRED]
+        return self.app(environ, start_response)
+
+
 def _exit(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)
 
@@ -96,7 +129,9 @@ def main() -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
     speed_up_moto()
-    server = wsgi.Server((args.host, args.port), CachingDispatcher(), numthreads=THREADS, server_name="moto")
+    server = wsgi.Server(
+        (args.host, args.port), PresignedExpiry(CachingDispatcher()), numthreads=THREADS, server_name="moto"
+    )
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
     try:

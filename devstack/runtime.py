@@ -136,7 +136,7 @@ class LocalRuntime:
 
     # --- topology -------------------------------------------------------------------------
 
-    def resolve_environment(self, queues: emulator.QueueSet) -> None:
+    def resolve_environment(self, queues: emulator.QueueSet, buckets: dict[str, str] | None = None) -> None:
         region = os.environ["AWS_DEFAULT_REGION"]
         stack = self.options.stack_name
         values: dict[str, str] = {
@@ -151,7 +151,10 @@ class LocalRuntime:
             values[name] = str(parameter.get("Default", ""))
         values["Stage"] = "local"
         values.update(queues.urls)
+        values.update(buckets or {})  # the buckets the functions use, created on the endpoint
         attributes: dict[tuple[str, str], str] = {}
+        for logical_id, name in (buckets or {}).items():
+            attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
         for logical_id in queues.urls:
             attributes[(logical_id, "Arn")] = queues.arns[logical_id]
             attributes[(logical_id, "QueueName")] = queues.names[logical_id]
@@ -290,7 +293,8 @@ class LocalRuntime:
         self._start_postgres()
         self._start_aws_endpoint()
         queues = emulator.create_queues(self.topology, self.options.stack_name)
-        self.resolve_environment(queues)
+        buckets = emulator.create_buckets(self.topology, self.options.stack_name)
+        self.resolve_environment(queues, buckets)
         self.invocations_file.parent.mkdir(parents=True, exist_ok=True)
         self.invocations_file.write_text("")  # this run's invocations only
         self._start_functions()

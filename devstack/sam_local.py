@@ -4,7 +4,7 @@
 template's environment, whose references (queue URLs, the schedule group, the database secret)
 mean nothing outside AWS. This writes env.json: for every function, the environment the local
 runtime would give it, with the database, the SQS/Scheduler endpoint and the queue URLs addressed
-as containers reach the host (host.docker.internal). The queues and schedule group are created on
+as containers reach the host (host.docker.internal). The queues, buckets and schedule group are created on
 the endpoint (idempotently, with the names `make dev` uses), so `make dev`'s consumers, or
 LocalStack's, see what the containers send.
 """
@@ -31,7 +31,8 @@ def container_environment(
     runtime = LocalRuntime(RuntimeOptions(stack_name=stack_name), log=lambda _: None)
     queues = emulator.create_queues(runtime.topology, stack_name)
     runtime.database_url, runtime.endpoint_url = database_url, endpoint_url
-    runtime.resolve_environment(queues)
+    buckets = emulator.create_buckets(runtime.topology, stack_name)
+    runtime.resolve_environment(queues, buckets)
 
     def for_container(value: str) -> str:
         return value.replace("127.0.0.1", host).replace("localhost", host)

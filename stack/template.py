@@ -150,6 +150,9 @@ class Topology:
     schedules: list[ScheduledInvocation]
     schedule_groups: dict[str, str]  # logical id -> Name (may hold intrinsics)
     parameters: dict[str, Any]
+    # S3 buckets a function is told about in its environment (the ones functions use; the static
+    # sites' buckets are CloudFront's), in template order.
+    buckets: list[str] = field(default_factory=list)
 
     def route_for(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         # Most specific first: API Gateway prefers literal segments over greedy ones.
@@ -266,7 +269,33 @@ def read_topology(template: dict[str, Any]) -> Topology:
         elif kind == "AWS::Scheduler::ScheduleGroup":
             schedule_groups[logical_id] = props.get("Name", logical_id)
 
-    return Topology(functions, routes, queues, mappings, schedules, schedule_groups, template.get("Parameters", {}))
+    bucket_ids = {logical_id for logical_id, r in resources.items() if r.get("Type") == "AWS::S3::Bucket"}
+    named = set().union(*(_referenced(spec.environment) for spec in functions.values())) if functions else set()
+    buckets = [logical_id for logical_id in resources if logical_id in bucket_ids & named]
+    return Topology(
+        functions, routes, queues, mappings, schedules, schedule_groups, template.get("Parameters", {}), buckets
+    )
+
+
+def _referenced(value: Any) -> set[str]:
+    """Logical ids a value names through Ref, GetAtt or Sub (`${Name}`, `${Name.Attribute}`)."""
+    if isinstance(value, list):
+        return set().union(*(_referenced(item) for item in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, argument in value.items():
+        if key == "Ref" and isinstance(argument, str):
+            found.add(argument)
+        elif key == "Fn::GetAtt":
+            found.add(str(argument[0]))
+        elif key == "Fn::Sub":
+            text = argument if isinstance(argument, str) else argument[0]
+            found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", str(text))}
+            found |= _referenced(argument[1] if isinstance(argument, list) else [])
+        else:
+            found |= _referenced(argument)
+    return found
 
 
 Resolver = Callable[[Any], Any]

@@ -19,7 +19,7 @@ from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
 
 def reset_gateway_caches() -> None:
     """Settings, the database URL and clients are cached per container; tests change them."""
-    from gateway.adapters import postgres, sqs, webhook_http
+    from gateway.adapters import object_store, postgres, sqs, webhook_http
     from gateway.domain import outbox
     from gateway.settings import get_settings
 
@@ -27,6 +27,7 @@ def reset_gateway_caches() -> None:
     postgres.database_url.cache_clear()
     postgres.close_connection()
     sqs._client.cache_clear()
+    object_store._client.cache_clear()
     webhook_http._client.cache_clear()
     outbox._circuit["open_until"] = 0.0  # a queue failure of an earlier test must not skip sends
 

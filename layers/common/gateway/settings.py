@@ -62,6 +62,9 @@ class Settings(BaseModel):
     refunds_dlq_url: str = ""
     webhooks_dlq_url: str = ""
 
+    # The private bucket of generated reports (ReportsBucket in template.yaml).
+    reports_bucket: str = ""
+
     # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
     checkout_origins: str = ""
 

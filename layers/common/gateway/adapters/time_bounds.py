@@ -40,6 +40,9 @@ RELAY_RESERVED_SECONDS = 20
 # /health: each dependency is checked concurrently and reported down past this.
 HEALTH_CHECK_SECONDS = 0.8
 SCHEDULER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
+# S3 calls (object_store): a part of 8 MiB takes well under a second on AWS's network; a slow
+# moment is retried, and nobody waits on a report being written.
+OBJECT_STORE = Bound(connect_seconds=2, read_seconds=30, attempts=3)
 # Read once per cold start (database credentials, session signing key).
 SECRETS_MANAGER = Bound(connect_seconds=2, read_seconds=5, attempts=3)
 # A connection attempt. Aurora Serverless v2 paused at 0 ACU (the lean profile) resumes on the first
