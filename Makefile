@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/common:.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults soak rehearse deploy bench bench-burst bench-cold bench-payments bench-webhooks bench-dashboard
+.PHONY: dev dev-localstack e2e-localstack sam-local-env test bootstrap dashboard lint typecheck unit integration e2e faults soak rehearse deploy bench bench-burst bench-cold bench-payments bench-webhooks bench-dashboard bench-report
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -103,3 +103,8 @@ bench-webhooks: bootstrap
 bench-dashboard: bootstrap dashboard
 	@scripts/bootstrap-browser.sh
 	$(BIN)/python benchmarks/bench_dashboard.py
+
+# A 100,000-payment report through the real parts: seconds and the consumer's peak memory beside its floor.
+# The API's and the consumer's handlers run in the benchmark's own process (their folders on the path).
+bench-report: bootstrap
+	PYTHONPATH=layers/common:functions/api:functions/generate_report:. $(BIN)/python -m benchmarks.bench_report

@@ -15,11 +15,17 @@ _BATCH_ACTIONS = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    # S3's multipart operations are authorised as the object's PutObject (Abort has its own action);
+    # a presigned GET as the GetObject it performs.
+    "s3:CreateMultipartUpload": "s3:PutObject",
+    "s3:UploadPart": "s3:PutObject",
+    "s3:CompleteMultipartUpload": "s3:PutObject",
 }
 
 
 def iam_action(service: str, operation: str) -> str:
-    """The IAM action that authorises an API operation (`sqs:SendMessageBatch` → `sqs:SendMessage`)."""
+    """The IAM action that authorises an API operation (`sqs:SendMessageBatch` → `sqs:SendMessage`,
+    `s3:UploadPart` → `s3:PutObject`)."""
     action = f"{service}:{operation}"
     return _BATCH_ACTIONS.get(action, action)
 

@@ -12,6 +12,7 @@ resources themselves (unsupported community types, RDS and CloudFront, are accep
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -149,6 +150,23 @@ def aws_client(service: str, endpoint_url: str) -> Any:
     )
 
 
+# CloudFormation takes a template of at most 51,200 bytes inline; a larger one only from S3
+# (`sam deploy` uploads it there: samconfig.toml's resolve_s3).
+TEMPLATE_BODY_LIMIT = 51_200
+TEMPLATE_BUCKET = "rehearsal-templates"
+
+
+def template_source(endpoint_url: str, body: str, name: str) -> dict[str, str]:
+    """TemplateBody, or, past the inline limit, TemplateURL of a copy in the endpoint's S3, as sam deploy does."""
+    if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": body}
+    s3 = aws_client("s3", endpoint_url)
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(Bucket=TEMPLATE_BUCKET)
+    s3.put_object(Bucket=TEMPLATE_BUCKET, Key=f"{name}.json", Body=body.encode())
+    return {"TemplateURL": f"{endpoint_url}/{TEMPLATE_BUCKET}/{name}.json"}
+
+
 def deploy(endpoint_url: str, template: dict[str, Any], parameters: dict[str, str], name: str) -> StackResult:
     """Creates the stack as `sam deploy` does (a CREATE change set, then executed) and waits."""
     cloudformation = aws_client("cloudformation", endpoint_url)
@@ -157,7 +175,7 @@ def deploy(endpoint_url: str, template: dict[str, Any], parameters: dict[str, st
         StackName=name,
         ChangeSetName=f"{name}-create",
         ChangeSetType="CREATE",
-        TemplateBody=json.dumps(template, separators=(",", ":")),
+        **template_source(endpoint_url, json.dumps(template, separators=(",", ":")), name),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from devstack.database import EmbeddedPostgres, prepare
-from devstack.emulator import EmbeddedEmulator, QueueSet, create_queues, set_local_credentials
+from devstack.emulator import EmbeddedEmulator, QueueSet, create_buckets, create_queues, set_local_credentials
 from devstack.test_merchant import seed_test_merchant
 from stack.loopback import free_port
 from tests.support import TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver
@@ -68,8 +68,14 @@ def queues(aws_endpoint: str) -> QueueSet:
     return create_queues(TOPOLOGY, f"test-{uuid.uuid4().hex[:8]}")
 
 
+@pytest.fixture(scope="session")
+def buckets(aws_endpoint: str) -> dict[str, str]:
+    """The buckets the functions use (logical id -> name), once per session: each report's key is its own."""
+    return create_buckets(TOPOLOGY, f"test-{uuid.uuid4().hex[:8]}")
+
+
 @pytest.fixture
-def gateway_env(database_url: str, queues: QueueSet) -> dict[str, str]:
+def gateway_env(database_url: str, queues: QueueSet, buckets: dict[str, str]) -> dict[str, str]:
     env = {
         "DATABASE_URL": database_url,
         "STAGE": "local",
@@ -84,6 +90,8 @@ def gateway_env(database_url: str, queues: QueueSet) -> dict[str, str]:
         "PAYMENTS_DLQ_URL": queues.urls["PaymentsDeadLetterQueue"],
         "REFUNDS_DLQ_URL": queues.urls["RefundsDeadLetterQueue"],
         "WEBHOOKS_DLQ_URL": queues.urls["WebhooksDeadLetterQueue"],
+        "REPORTS_QUEUE_URL": queues.urls["ReportsQueue"],
+        "REPORTS_BUCKET": buckets["ReportsBucket"],
     }
     os.environ.update(env)
     reset_gateway_caches()
@@ -96,7 +104,8 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: QueueSet) ->
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
-            " rate_limit_buckets, sign_in_failures, webhook_endpoints, balance_transactions, settlements"
+            " rate_limit_buckets, sign_in_failures, webhook_endpoints, balance_transactions, settlements,"
+            " reports"
         )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
         conn.execute(

@@ -142,6 +142,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v1/reports/{report_id} */
+        get: operations["get_report_api_v1_reports__report_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{webhook_id}": {
         parameters: {
             query?: never;
@@ -444,6 +461,27 @@ export interface paths {
         put?: never;
         /** POST /api/v1/test/settlements/run */
         post: operations["run_settlement_api_v1_test_settlements_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/reports
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["list_reports_api_v1_reports_get"];
+        put?: never;
+        /** POST /api/v1/reports */
+        post: operations["create_report_api_v1_reports_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -777,6 +815,24 @@ export interface components {
             amount: number;
             /** Reason */
             reason?: string | null;
+        };
+        /** CreateReportRequest */
+        CreateReportRequest: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "payments" | "refunds" | "balance_transactions" | "settlements";
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds; inclusive
+             */
+            from: string;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds; exclusive
+             */
+            to: string;
         };
         /** CreateWebhookEndpointRequest */
         CreateWebhookEndpointRequest: {
@@ -1214,6 +1270,97 @@ export interface components {
             status?: ("pending" | "processed") | null;
             /** Payment Id */
             payment_id?: string | null;
+        };
+        /**
+         * Report
+         * @description A CSV of the merchant's rows of one type created in [from, to), written by a queue consumer.
+         */
+        Report: {
+            /** Id */
+            id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "payments" | "refunds" | "balance_transactions" | "settlements";
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "generating" | "ready" | "failed";
+            /**
+             * Row Count
+             * @description data rows in the file (the header aside), once ready
+             */
+            row_count: number | null;
+            /**
+             * Size Bytes
+             * @description the file's size, once ready
+             */
+            size_bytes: number | null;
+            /**
+             * Failure Reason
+             * @description why generation failed (status failed)
+             */
+            failure_reason: string | null;
+            /**
+             * Download Url
+             * @description a presigned link to the CSV (status ready); it expires at download_expires_at
+             */
+            download_url: string | null;
+            /** Download Expires At */
+            download_expires_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Completed At */
+            completed_at: string | null;
+        };
+        /** ReportListQuery */
+        ReportListQuery: {
+            /**
+             * Limit
+             * @default 10
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /** Starting After */
+            starting_after?: string | null;
+            /**
+             * Search
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
+             */
+            search?: string | null;
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            to?: string | null;
+            /** Status */
+            status?: ("pending" | "generating" | "ready" | "failed") | null;
+            /** Type */
+            type?: ("payments" | "refunds" | "balance_transactions" | "settlements") | null;
         };
         /** Session */
         Session: {
@@ -1683,7 +1830,7 @@ export interface components {
          * @description An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)
          * @enum {string}
          */
-        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed";
+        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed" | "report.ready";
         /**
          * TestValue
          * @description In test mode, a UPI address (`vpa`) or card number that decides its payment's outcome (any expiry in the future, any CVV); outside test mode an ordinary value. The examples are every test value.
@@ -2432,6 +2579,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_reports__report_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
                 };
             };
             /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
@@ -4089,6 +4303,170 @@ export interface operations {
             };
         };
     };
+    list_reports_api_v1_reports_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                starting_after?: string;
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
+                search?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                to?: string;
+                status?: "pending" | "generating" | "ready" | "failed";
+                type?: "payments" | "refunds" | "balance_transactions" | "settlements";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_report_api_v1_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReportRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (pending): the file is written in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_webhook_api_v1_merchant_webhook_get: {
         parameters: {
             query?: never;
@@ -5043,10 +5421,13 @@ export const pathsApiV1PaymentsGetParametersQueryMethodValues: ReadonlyArray<Fla
 export const pathsApiV1RefundsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/refunds"]["get"]["parameters"]["query"]["status"]> = ["pending", "processed"];
 export const pathsApiV1Balance_transactionsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/balance_transactions"]["get"]["parameters"]["query"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const pathsApiV1SettlementsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/settlements"]["get"]["parameters"]["query"]["status"]> = ["created", "processed"];
+export const pathsApiV1ReportsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["status"]> = ["pending", "generating", "ready", "failed"];
+export const pathsApiV1ReportsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
 export const createOrderRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateOrderRequest"]["currency"]> = ["INR"];
+export const createReportRequestTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateReportRequest"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
 export const orderStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Order"]["status"]> = ["created", "attempted", "paid"];
 export const orderListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OrderListQuery"]["status"]> = ["created", "attempted", "paid"];
 export const paymentMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Payment"]["method"]> = ["upi", "card"];
@@ -5059,6 +5440,10 @@ export const publicPaymentMethodValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const publicPaymentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPayment"]["status"]> = ["pending", "processing", "success", "failed"];
 export const refundStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Refund"]["status"]> = ["pending", "processed"];
 export const refundListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RefundListQuery"]["status"]> = ["pending", "processed"];
+export const reportTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Report"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
+export const reportStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Report"]["status"]> = ["pending", "generating", "ready", "failed"];
+export const reportListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportListQuery"]["status"]> = ["pending", "generating", "ready", "failed"];
+export const reportListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportListQuery"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
 export const settlementStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Settlement"]["status"]> = ["created", "processed"];
 export const settlementListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SettlementListQuery"]["status"]> = ["created", "processed"];
 export const upiPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpiPaymentRequest"]["method"]> = ["upi"];
@@ -5066,7 +5451,7 @@ export const webhookListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequ
 export const webhookLogStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLog"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const webhookLogDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLogDetail"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["healthy", "unhealthy"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed", "report.ready"];
 export const testValueMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["method"]> = ["upi", "card"];
 export const testValueStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["status"]> = ["success", "failed"];
 export const balanceTransactionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransaction"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];

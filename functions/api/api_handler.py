@@ -35,6 +35,7 @@ from api_routes import (
     orders,
     payments,
     refunds,
+    reports,
     request_guard,
     settlements,
     system,
@@ -60,6 +61,7 @@ app.include_router(payments.router, prefix="/api/v1/payments")
 app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(balance.router, prefix="/api/v1")
 app.include_router(settlements.router, prefix="/api/v1")
+app.include_router(reports.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")

@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import admin_handler
 import boto3
 import botocore.client
+import botocore.signers
 import deliver_webhook_handler
+import generate_report_handler
 import migrate_handler
 import process_payment_handler
 import process_refund_handler
@@ -62,6 +64,8 @@ class Recorder:
             resource = self.queue_arns[params["QueueUrl"]]
         elif service == "secretsmanager":
             resource = params["SecretId"]
+        elif service == "s3":
+            resource = f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
         elif service == "scheduler" and operation == "CreateSchedule":
             resource = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{params['GroupName']}/{params['Name']}"
             # Handing the schedule its role is a call of its own to IAM.
@@ -78,7 +82,9 @@ class Scenario:
     environments: dict[str, dict[str, str]]
 
 
-def local_values(queues: QueueSet, database_secret: str, session_secret: str, proxy_host: str) -> Resolver:
+def local_values(
+    queues: QueueSet, buckets: dict[str, str], database_secret: str, session_secret: str, proxy_host: str
+) -> Resolver:
     values = {
         "AWS::Region": REGION,
         "AWS::AccountId": ACCOUNT,
@@ -92,6 +98,7 @@ def local_values(queues: QueueSet, database_secret: str, session_secret: str, pr
         "SessionSigningSecret": session_secret,
         "WebhookRetryScheduleGroup": SCHEDULE_GROUP,
         **queues.urls,
+        **buckets,
     }
     attributes = {
         ("DatabaseProxy", "Endpoint"): proxy_host,
@@ -101,6 +108,8 @@ def local_values(queues: QueueSet, database_secret: str, session_secret: str, pr
     for logical_id in queues.urls:
         attributes[(logical_id, "Arn")] = queues.arns[logical_id]
         attributes[(logical_id, "QueueName")] = queues.names[logical_id]
+    for logical_id, name in buckets.items():
+        attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
     return make_resolver(values, attributes, evaluate_conditions(TEMPLATE, values))
 
 
@@ -132,7 +141,9 @@ def messages(gateway: Gateway, queue_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
+def scenario(
+    gateway: Gateway, receiver: WebhookReceiver, buckets: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Scenario]:
     # Given the secrets a deploy creates, holding the test database's credentials (its writer host
     # is unreachable: connecting only works through DATABASE_HOST, as behind RDS Proxy)...
     info = psycopg.conninfo.conninfo_to_dict(gateway.database_url)
@@ -149,7 +160,9 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
     database_arn = secretsmanager.create_secret(Name=f"db-{suffix}", SecretString=json.dumps(database))["ARN"]
     session_arn = secretsmanager.create_secret(Name=f"session-{suffix}", SecretString="s" * 64)["ARN"]
     create_schedule_group(SCHEDULE_GROUP)
-    resolve = local_values(gateway.queues, database_arn, session_arn, quote(str(info.get("host", "")), safe=""))
+    resolve = local_values(
+        gateway.queues, buckets, database_arn, session_arn, quote(str(info.get("host", "")), safe="")
+    )
     environments = {
         function_id: {name: str(resolve(value)) for name, value in spec.environment.items()}
         for function_id, spec in TOPOLOGY.functions.items()
@@ -168,7 +181,17 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
             recorder.reads.setdefault(recorder.current, set()).add(name)
         return original_read(settings, name)
 
+    original_presign = botocore.signers.RequestSigner.generate_presigned_url
+
+    def recording_presign(signer: Any, request_dict: dict[str, Any], operation_name: str, **kwargs: Any) -> Any:
+        # A presigned URL is no call from the function, but S3 authorises its use with the signer's
+        # role: record it as the action it will perform (path-style: /bucket/key).
+        bucket, key = urlsplit(request_dict["url"]).path.lstrip("/").split("/", 1)
+        recorder.record_call("s3", operation_name, {"Bucket": bucket, "Key": unquote(key)})
+        return original_presign(signer, request_dict, operation_name=operation_name, **kwargs)
+
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording_call)
+    monkeypatch.setattr(botocore.signers.RequestSigner, "generate_presigned_url", recording_presign)
     monkeypatch.setattr(Settings, "__getattribute__", recording_read)
     run = Scenario(recorder, resolve, environments)
     receiver.default_status = 500  # every delivery fails: retries are scheduled
@@ -199,6 +222,15 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
     batch = messages(gateway, "RefundsQueue")  # what Lambda's poller receives, not the function
     with as_function(run, "ProcessRefundFunction"):
         process_refund_handler.lambda_handler(batch, lambda_context())
+    with as_function(run, "ApiFunction"):
+        report = gateway.api("POST", "/api/v1/reports", {"type": "payments", "from": "2000-01-01", "to": "2000-02-01"})
+        assert report.status == 202, report.body
+    batch = messages(gateway, "ReportsQueue")
+    with as_function(run, "GenerateReportFunction"):
+        assert generate_report_handler.lambda_handler(batch, lambda_context()) == {"batchItemFailures": []}
+    with as_function(run, "ApiFunction"):
+        ready = gateway.api("GET", f"/api/v1/reports/{report.json['id']}")
+        assert ready.json["status"] == "ready" and ready.json["download_url"], ready.body
     # One delivery has failed twice already: its next wait (30 min) is an EventBridge schedule.
     gateway.execute(
         "UPDATE webhook_logs SET attempts = 2 WHERE id = (SELECT id FROM webhook_logs ORDER BY created_at LIMIT 1)"
@@ -206,7 +238,7 @@ def scenario(gateway: Gateway, receiver: WebhookReceiver, monkeypatch: pytest.Mo
     batch = messages(gateway, "WebhooksQueue")  # what Lambda's poller receives, not the function
     with as_function(run, "DeliverWebhookFunction"):
         deliver_webhook_handler.lambda_handler(batch, lambda_context())
-    for queue in ("payments", "refunds", "webhooks"):
+    for queue in ("payments", "refunds", "webhooks", "reports"):
         gateway.execute(
             "INSERT INTO outbox (queue, body, created_at) VALUES (%s, '{}', now() - interval '1 minute')", (queue,)
         )
@@ -243,6 +275,9 @@ def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenar
         ("ApiFunction", "secretsmanager:GetSecretValue"),
         ("ProcessPaymentFunction", "sqs:SendMessage"),
         ("ProcessRefundFunction", "sqs:SendMessage"),
+        ("ApiFunction", "s3:GetObject"),
+        ("GenerateReportFunction", "s3:PutObject"),
+        ("GenerateReportFunction", "secretsmanager:GetSecretValue"),
         ("DeliverWebhookFunction", "sqs:SendMessage"),
         ("DeliverWebhookFunction", "scheduler:CreateSchedule"),
         ("DeliverWebhookFunction", "iam:PassRole"),
@@ -251,7 +286,8 @@ def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenar
         ("MigrateFunction", "secretsmanager:GetSecretValue"),
     } <= made
     relayed = {call.resource for call in calls if call.function_id == "RelayOutboxFunction"}
-    assert {scenario.resolve({"Fn::GetAtt": [q, "Arn"]}) for q in ("PaymentsQueue", "RefundsQueue")} <= relayed
+    queues = ("PaymentsQueue", "RefundsQueue", "ReportsQueue")
+    assert {scenario.resolve({"Fn::GetAtt": [q, "Arn"]}) for q in queues} <= relayed
     # ...and the deployed roles allow each one, on its resource.
     assert denied_calls(TRANSLATED, calls, scenario.resolve) == []
 

@@ -116,7 +116,7 @@ def test_queues_alarms_and_logs_are_created_as_declared(localstack: str, fresh_a
 
     alarms = aws_client("cloudwatch", localstack).describe_alarms()["MetricAlarms"]
     mine = {alarm["AlarmName"]: alarm for alarm in alarms if alarm["AlarmName"] in ids.values()}
-    assert len(mine) == 6
+    assert len(mine) == 7
     assert all(alarm["AlarmActions"] == [ids["AlarmTopic"]] for alarm in mine.values())
     dead_letter_alarm = mine[ids["WebhooksDeadLetterAlarm"]]
     assert dead_letter_alarm["Dimensions"] == [

@@ -32,6 +32,8 @@ def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: 
     assert gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", capture).status == 200
     assert gateway.api("POST", "/api/v1/test/settlements/run").status == 200  # a settlement to list
     assert gateway.api("POST", f"/api/v1/payments/{payment['id']}/refunds", {"amount": 100}).status == 201
+    window = {"type": "payments", "from": "2000-01-01", "to": "2000-02-01"}
+    assert gateway.api("POST", "/api/v1/reports", window).status == 202  # a report to list
     path_values = {"payment_id": payment["id"]}
 
     lists = []
@@ -47,9 +49,10 @@ def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: 
         assert reply.json["data"], f"GET {path}: nothing listed, the check means little"
 
     assert "/api/v1/webhook_endpoints" in lists
-    # orders, payments, a payment's refunds, refunds, webhooks, events, endpoints, the books, settlements
-    assert "/api/v1/settlements" in lists
-    assert len(lists) >= 9, lists
+    # orders, payments, a payment's refunds, refunds, webhooks, events, endpoints, the books, settlements,
+    # reports
+    assert "/api/v1/settlements" in lists and "/api/v1/reports" in lists
+    assert len(lists) >= 10, lists
 
 
 def test_the_endpoint_list_is_one_page_with_every_endpoint(gateway: Gateway, receiver: Any) -> None:

@@ -38,6 +38,7 @@ USES: dict[str, tuple[str, ...]] = {
     # httpcore is imported by the first post, not at import; allowed there all the same.
     "DeliverWebhookFunction": (*BASE, "httpcore"),
     "RelayOutboxFunction": BASE,
+    "GenerateReportFunction": BASE,
     # The CloudFormation reply goes out over httpx (over httpcore).
     "MigrateFunction": (*BASE, "httpx", "httpcore"),
     "AdminFunction": (*BASE, "argon2-cffi", "PyJWT"),
@@ -54,7 +55,12 @@ CONSUMER_NEVER = (
 )
 # The queue consumers record events for a merchant; authentication, sign-in and credentials are the
 # API's (gateway.domain.merchant_identity holds what they need).
-QUEUE_CONSUMERS = ("ProcessPaymentFunction", "ProcessRefundFunction", "DeliverWebhookFunction")
+QUEUE_CONSUMERS = (
+    "ProcessPaymentFunction",
+    "ProcessRefundFunction",
+    "DeliverWebhookFunction",
+    "GenerateReportFunction",
+)
 NOT_IN_QUEUE_CONSUMERS = (
     "gateway.domain.merchants",
     "gateway.models.merchants",

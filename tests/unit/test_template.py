@@ -24,7 +24,12 @@ BIN = Path(sys.executable).parent
 
 def test_every_consumer_reports_partial_batch_failures() -> None:
     consumers = {m.function_id for m in TOPOLOGY.sqs_mappings}
-    assert consumers == {"ProcessPaymentFunction", "ProcessRefundFunction", "DeliverWebhookFunction"}
+    assert consumers == {
+        "ProcessPaymentFunction",
+        "ProcessRefundFunction",
+        "DeliverWebhookFunction",
+        "GenerateReportFunction",
+    }
     assert all(m.reports_item_failures for m in TOPOLOGY.sqs_mappings)
 
 

@@ -19,13 +19,15 @@ def idempotent_create(
     work: Callable[[Tx], idempotency.Outcome],
     created_metric: str = "",
     created_dimensions: dict[str, str] | None = None,
+    status: int = 201,
 ) -> Response[str]:
-    """Runs a create under its Idempotency-Key; a first (not replayed) creation counts `created_metric`."""
+    """Runs a create under its Idempotency-Key; a first (not replayed) creation counts `created_metric`.
+    `status`: the reply's (201 Created; 202 Accepted for work done in the background)."""
     event = router.current_event
     key = idempotency.validate_key(event.headers.get("idempotency-key"))
     request = idempotency.Request(method=event.http_method, path=event.path, body=event.json_body)
-    reply = idempotency.execute(merchant.id, key, request, 201, work)
+    reply = idempotency.execute(merchant.id, key, request, status, work)
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    if created_metric and reply.status == 201 and not reply.replayed:
+    if created_metric and reply.status == status and not reply.replayed:
         metrics.emit(created_metric, dimensions=created_dimensions)
     return Response(reply.status, content_types.APPLICATION_JSON, reply.body, headers=headers)

@@ -16,6 +16,7 @@ EVENT_TYPES = (
     "refund.created",
     "refund.processed",
     "settlement.processed",
+    "report.ready",
 )
 
 # The outbox's name of each queue -> its resource in template.yaml (its URL: Settings.<name>_queue_url).
@@ -24,6 +25,7 @@ QUEUES = {
     "refunds": "RefundsQueue",
     "webhooks": "WebhooksQueue",
     "webhooks_slow": "WebhooksSlowQueue",
+    "reports": "ReportsQueue",
 }
 
 METRIC_NAMESPACE = "PaymentGateway"

@@ -58,12 +58,16 @@ class Settings(BaseModel):
     webhooks_queue_url: str = ""
     # Deliveries to endpoints that are failing: their own queue and consumers (the slow lane).
     webhooks_slow_queue_url: str = ""
+    # Report requests (their consumer writes the CSVs to reports_bucket).
+    reports_queue_url: str = ""
     payments_dlq_url: str = ""
     refunds_dlq_url: str = ""
     webhooks_dlq_url: str = ""
 
     # The private bucket of generated reports (ReportsBucket in template.yaml).
     reports_bucket: str = ""
+    # How long a report's download link works (a presigned GET; a new one with every GET of the report).
+    report_link_seconds: int = Field(default=900, ge=1, le=3600)
 
     # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
     checkout_origins: str = ""

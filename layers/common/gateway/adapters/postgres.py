@@ -40,7 +40,9 @@ role's defaults, set by the migrations: gateway.adapters.migrations.apply_sessio
 prepared statements, neither SQL nor protocol-level (`prepare_threshold=None`: psycopg would
 otherwise prepare a query executed 5 times on a connection, and may clear them with DEALLOCATE ALL);
 advisory locks are transaction-scoped only (`pg_try_advisory_xact_lock`, idempotency keys); no
-LISTEN, temporary tables, cursors, sequences called by name, or statements over 16 KB. Parameters go
+LISTEN, temporary tables, cursors, sequences called by name, or statements over 16 KB, with one
+exception: a report's rows are read through a server-side cursor (`streamed()`), on a connection
+closed as soon as the read ends, so the pinned session dies with it. Parameters go
 in the extended protocol's unnamed statement. tests/integration/test_proxy_pinning.py reads what the
 server receives during a representative run and fails on any of the above.
 
@@ -65,13 +67,14 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import RowFactory, dict_row
+from psycopg.rows import RowFactory, dict_row, tuple_row
 from psycopg.types.json import Jsonb
 
 from gateway.adapters import time_bounds
@@ -203,6 +206,29 @@ def transaction() -> Iterator[Tx]:
     except _SESSION_LOST as exc:
         close_connection()
         raise DatabaseUnavailable() from exc
+
+
+def streamed(sql: str, params: Sequence[Any], chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of one query in chunks of `chunk_rows` tuples through a server-side cursor, so this
+    process holds one chunk however many rows match. The cursor is WITH HOLD, declared outside any
+    transaction: the server runs the query to its end at once and keeps the result (a consistent
+    snapshot, spilled to disk past work_mem), and no transaction stays open while the caller does
+    its I/O between chunks (a report's uploads). DECLARE pins an RDS Proxy session for as long as
+    the session lives, so this runs on a connection of its own, closed when the rows end: the
+    container's usual connection is closed first (one per container at any moment) and the next
+    transaction() opens a new one."""
+    close_connection()
+    try:
+        conn = _connection()
+        with conn.cursor(name=f"stream_{uuid.uuid4().hex[:12]}", withhold=True, row_factory=tuple_row) as cursor:
+            cursor.itersize = chunk_rows
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(chunk_rows):
+                yield chunk
+    except _SESSION_LOST as exc:
+        raise DatabaseUnavailable() from exc
+    finally:
+        close_connection()
 
 
 def single_statement(work: Callable[[Tx], T]) -> T:

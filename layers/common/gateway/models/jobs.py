@@ -42,3 +42,7 @@ class WebhookJob(Model):
 
 class RefundJob(Model):
     refund_id: str
+
+
+class ReportJob(Model):
+    report_id: str
