@@ -3,13 +3,7 @@ what to create through the public API so that the gateway records that event for
 `stripe trigger` does. No payload is forged: a trigger makes orders, payments, refunds and
 settlements, and waits until the gateway has recorded the event.
 
-A new event type needs a trigger here, a few lines:
-
-    @trigger("report.ready")
-    def report_ready(gateway: GatewayClient) -> Event:
-        \"\"\"A report is generated.\"\"\"
-        report = gateway.post("/api/v1/reports", {"type": "payments"})
-        return gateway.recorded("report.ready", matches=lambda data: data["report"]["id"] == report["id"])
+A new event type needs a trigger here, a few lines (report_ready below is one).
 
 tests/unit/test_triggers.py fails while a catalog type has none; tests/e2e/test_trigger.py runs
 each against a local stack and checks it records exactly one event of its type.
@@ -244,3 +238,11 @@ def settlement_processed(gateway: GatewayClient) -> Event:
             " default in test mode) or refunds leave the available balance at zero or below"
         )
     return gateway.recorded("settlement.processed", matches=lambda data: data["settlement"]["id"] == settlement["id"])
+
+
+@trigger("report.ready")
+def report_ready(gateway: GatewayClient) -> Event:
+    """A payments report of the last day is generated (CSV on S3)."""
+    now = int(time.time())
+    report = gateway.post("/api/v1/reports", {"type": "payments", "from": now - 86_400, "to": now + 60})
+    return gateway.recorded("report.ready", matches=lambda data: data["report"]["id"] == report["id"])
