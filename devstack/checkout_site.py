@@ -8,6 +8,7 @@ server-side the way a merchant's server would.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +18,8 @@ from devstack.static_sites import SiteHandler, content_security_policy
 
 # Any merchant site may embed the checkout; local pages are http.
 FRAME_ANCESTORS = "'self' https: http://localhost:* http://127.0.0.1:*"
+# template.yaml's CheckoutRewriteFunction serves these from checkout/index.html too.
+_PAYMENT_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_]{1,64}/?")
 
 
 def checkout_csp(api_base: str) -> str:
@@ -44,7 +47,8 @@ class _CheckoutHandler(SiteHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if path in ("/checkout", "/checkout/"):
+        # A payment link's short_url (/l/{id}) is the checkout page, as the CDN's rewrite serves it.
+        if path in ("/checkout", "/checkout/") or _PAYMENT_LINK_PATH.fullmatch(path):
             query = urlsplit(self.path).query
             self.path = "/checkout/index.html" + (f"?{query}" if query else "")
         super().do_GET()

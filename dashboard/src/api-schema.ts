@@ -159,6 +159,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payment_links/{payment_link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v1/payment_links/{payment_link_id} */
+        get: operations["get_payment_link_api_v1_payment_links__payment_link_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payment_links/{payment_link_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/payment_links/{payment_link_id}/cancel */
+        post: operations["cancel_payment_link_api_v1_payment_links__payment_link_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payment_links/{payment_link_id}/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/payment_links/{payment_link_id}/public
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["get_public_payment_link_api_v1_payment_links__payment_link_id__public_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{webhook_id}": {
         parameters: {
             query?: never;
@@ -488,6 +542,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payment_links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/payment_links
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["list_payment_links_api_v1_payment_links_get"];
+        put?: never;
+        /** POST /api/v1/payment_links */
+        post: operations["create_payment_link_api_v1_payment_links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant/webhook": {
         parameters: {
             query?: never;
@@ -784,6 +859,8 @@ export interface components {
              */
             method: "card";
             card: components["schemas"]["CardDetails"];
+            /** Amount */
+            amount?: number | null;
         };
         /** CreateOrderRequest */
         CreateOrderRequest: {
@@ -805,6 +882,41 @@ export interface components {
             notes?: {
                 [key: string]: string | number | boolean | null;
             } | null;
+        };
+        /** CreatePaymentLinkRequest */
+        CreatePaymentLinkRequest: {
+            /**
+             * Amount
+             * @description amount in paise (integer)
+             */
+            amount: number;
+            /**
+             * Currency
+             * @description ISO 4217 code of a supported currency; amounts are in its minor unit
+             * @default INR
+             * @enum {string}
+             */
+            currency: "INR";
+            /** Description */
+            description?: string | null;
+            customer?: components["schemas"]["Customer"] | null;
+            /** Expire By */
+            expire_by?: number | null;
+            /**
+             * Accept Partial
+             * @default false
+             */
+            accept_partial: boolean;
+            /** First Min Partial Amount */
+            first_min_partial_amount?: number | null;
+            /** Reference Id */
+            reference_id?: string | null;
+            /** Notes */
+            notes?: {
+                [key: string]: string | number | boolean | null;
+            } | null;
+            /** Callback Url */
+            callback_url?: string | null;
         };
         /** CreateRefundRequest */
         CreateRefundRequest: {
@@ -842,6 +954,15 @@ export interface components {
             enabled_events?: string[];
             /** Description */
             description?: string | null;
+        };
+        /** Customer */
+        Customer: {
+            /** Name */
+            name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Contact */
+            contact?: string | null;
         };
         /** EventDetail */
         EventDetail: {
@@ -1138,6 +1259,105 @@ export interface components {
              */
             readonly refund_status: ("partial" | "full") | null;
         };
+        /** PaymentLink */
+        PaymentLink: {
+            /** Id */
+            id: string;
+            /**
+             * Short Url
+             * @description the page on the checkout origin where the shopper pays
+             */
+            short_url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "partially_paid" | "paid" | "expired" | "cancelled";
+            /**
+             * Amount
+             * @description paise
+             */
+            amount: number;
+            /**
+             * Amount Paid
+             * @description paise: the sum of its successful payments
+             */
+            amount_paid: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Order Id
+             * @description the order behind the link: paying it pays the link
+             */
+            order_id: string;
+            /** Description */
+            description: string | null;
+            /** Customer */
+            customer: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Expire By
+             * @description unix seconds
+             */
+            expire_by: number | null;
+            /** Accept Partial */
+            accept_partial: boolean;
+            /** First Min Partial Amount */
+            first_min_partial_amount: number | null;
+            /** Reference Id */
+            reference_id: string | null;
+            /** Notes */
+            notes: {
+                [key: string]: unknown;
+            } | null;
+            /** Callback Url */
+            callback_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PaymentLinkListQuery */
+        PaymentLinkListQuery: {
+            /**
+             * Limit
+             * @default 10
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /** Starting After */
+            starting_after?: string | null;
+            /**
+             * Search
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
+             */
+            search?: string | null;
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            to?: string | null;
+            /** Status */
+            status?: ("created" | "partially_paid" | "paid" | "expired" | "cancelled") | null;
+            /** Reference Id */
+            reference_id?: string | null;
+        };
         /** PaymentListQuery */
         PaymentListQuery: {
             /**
@@ -1213,6 +1433,68 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "processing" | "success" | "failed";
+        };
+        /**
+         * PublicPaymentLink
+         * @description What the shopper's checkout may see of a link: no customer, notes or reference.
+         */
+        PublicPaymentLink: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "partially_paid" | "paid" | "expired" | "cancelled";
+            /** Amount */
+            amount: number;
+            /** Amount Paid */
+            amount_paid: number;
+            /**
+             * Amount Due
+             * @description paise: what is left to pay
+             */
+            amount_due: number;
+            /** Currency */
+            currency: string;
+            /** Description */
+            description: string | null;
+            /** Merchant Name */
+            merchant_name: string;
+            /** Order Id */
+            order_id: string;
+            /**
+             * Key
+             * @description the merchant's publishable key: the checkout pays the order with it
+             */
+            key: string;
+            /** Accept Partial */
+            accept_partial: boolean;
+            /**
+             * First Min Partial Amount
+             * @description paise: the least the next payment may be (while nothing is paid)
+             */
+            first_min_partial_amount: number | null;
+            /** Expire By */
+            expire_by: number | null;
+            /**
+             * Has Callback
+             * @description the shopper is sent back to the merchant after paying
+             */
+            has_callback: boolean;
+            /**
+             * Callback Url
+             * @description with `payment_id` of a successful payment: the merchant's URL with signed parameters
+             */
+            callback_url: string | null;
+        };
+        /** PublicPaymentLinkQuery */
+        PublicPaymentLinkQuery: {
+            /**
+             * Payment Id
+             * @description a successful payment of this link: the reply then carries the signed `callback_url`
+             */
+            payment_id?: string | null;
         };
         /** Refund */
         Refund: {
@@ -1583,6 +1865,8 @@ export interface components {
             method: "upi";
             /** Vpa */
             vpa: string;
+            /** Amount */
+            amount?: number | null;
         };
         /** WebhookAttempt */
         WebhookAttempt: {
@@ -1830,7 +2114,7 @@ export interface components {
          * @description An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)
          * @enum {string}
          */
-        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed" | "report.ready";
+        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed" | "report.ready" | "payment_link.partially_paid" | "payment_link.paid" | "payment_link.expired" | "payment_link.cancelled";
         /**
          * TestValue
          * @description In test mode, a UPI address (`vpa`) or card number that decides its payment's outcome (any expiry in the future, any CVV); outside test mode an ordinary value. The examples are every test value.
@@ -2438,7 +2722,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS) */
+            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a payment link's reference_id is taken (CONFLICT_ERROR) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2659,6 +2943,219 @@ export interface operations {
             };
             /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_payment_link_api_v1_payment_links__payment_link_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLink"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    cancel_payment_link_api_v1_payment_links__payment_link_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLink"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_public_payment_link_api_v1_payment_links__payment_link_id__public_get: {
+        parameters: {
+            query?: {
+                /** @description a successful payment of this link: the reply then carries the signed `callback_url` */
+                payment_id?: string;
+            };
+            header?: never;
+            path: {
+                payment_link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicPaymentLink"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3571,7 +4068,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS) */
+            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a payment link's reference_id is taken (CONFLICT_ERROR) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3754,7 +4251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS) */
+            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a payment link's reference_id is taken (CONFLICT_ERROR) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3859,7 +4356,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS) */
+            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a payment link's reference_id is taken (CONFLICT_ERROR) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,6 +4937,188 @@ export interface operations {
             };
             /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_payment_links_api_v1_payment_links_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                starting_after?: string;
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
+                search?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                to?: string;
+                status?: "created" | "partially_paid" | "paid" | "expired" | "cancelled";
+                reference_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_payment_link_api_v1_payment_links_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePaymentLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLink"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a payment link's reference_id is taken (CONFLICT_ERROR) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5423,21 +6102,26 @@ export const pathsApiV1Balance_transactionsGetParametersQueryTypeValues: Readonl
 export const pathsApiV1SettlementsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/settlements"]["get"]["parameters"]["query"]["status"]> = ["created", "processed"];
 export const pathsApiV1ReportsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["status"]> = ["pending", "generating", "ready", "failed"];
 export const pathsApiV1ReportsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
+export const pathsApiV1Payment_linksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/payment_links"]["get"]["parameters"]["query"]["status"]> = ["created", "partially_paid", "paid", "expired", "cancelled"];
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
 export const createOrderRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateOrderRequest"]["currency"]> = ["INR"];
+export const createPaymentLinkRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePaymentLinkRequest"]["currency"]> = ["INR"];
 export const createReportRequestTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateReportRequest"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
 export const orderStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Order"]["status"]> = ["created", "attempted", "paid"];
 export const orderListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OrderListQuery"]["status"]> = ["created", "attempted", "paid"];
 export const paymentMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Payment"]["method"]> = ["upi", "card"];
 export const paymentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Payment"]["status"]> = ["pending", "processing", "success", "failed"];
 export const paymentRefund_statusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Payment"]["refund_status"]> = ["partial", "full"];
+export const paymentLinkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PaymentLink"]["status"]> = ["created", "partially_paid", "paid", "expired", "cancelled"];
+export const paymentLinkListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PaymentLinkListQuery"]["status"]> = ["created", "partially_paid", "paid", "expired", "cancelled"];
 export const paymentListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PaymentListQuery"]["status"]> = ["pending", "processing", "success", "failed"];
 export const paymentListQueryMethodAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PaymentListQuery"]["method"]> = ["upi", "card"];
 export const publicOrderStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicOrder"]["status"]> = ["created", "attempted", "paid"];
 export const publicPaymentMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPayment"]["method"]> = ["upi", "card"];
 export const publicPaymentStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPayment"]["status"]> = ["pending", "processing", "success", "failed"];
+export const publicPaymentLinkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPaymentLink"]["status"]> = ["created", "partially_paid", "paid", "expired", "cancelled"];
 export const refundStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Refund"]["status"]> = ["pending", "processed"];
 export const refundListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RefundListQuery"]["status"]> = ["pending", "processed"];
 export const reportTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Report"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
@@ -5451,7 +6135,7 @@ export const webhookListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequ
 export const webhookLogStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLog"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const webhookLogDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLogDetail"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["healthy", "unhealthy"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed", "report.ready"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed", "report.ready", "payment_link.partially_paid", "payment_link.paid", "payment_link.expired", "payment_link.cancelled"];
 export const testValueMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["method"]> = ["upi", "card"];
 export const testValueStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["status"]> = ["success", "failed"];
 export const balanceTransactionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransaction"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];

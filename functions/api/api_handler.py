@@ -33,6 +33,7 @@ from api_routes import (
     merchant,
     openapi,
     orders,
+    payment_links,
     payments,
     refunds,
     reports,
@@ -62,6 +63,7 @@ app.include_router(refunds.router, prefix="/api/v1")
 app.include_router(balance.router, prefix="/api/v1")
 app.include_router(settlements.router, prefix="/api/v1")
 app.include_router(reports.router, prefix="/api/v1")
+app.include_router(payment_links.router, prefix="/api/v1/payment_links")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")

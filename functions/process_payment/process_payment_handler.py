@@ -1,21 +1,29 @@
-"""The payments queue consumer: each record is one payment to process; failures are reported per item."""
+"""The payments queue consumer: each record is one payment to process, or a payment link to expire
+(put there by the link's one-time schedule); failures are reported per item."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
-from gateway.domain import outbox, payments
-from gateway.models.jobs import PaymentJob
+from gateway.domain import outbox, payment_links, payments
+from gateway.models.jobs import PaymentJob, PaymentLinkExpiryJob
 
 logger = Logger(service="process_payment")
 
 
 def process_record(record: dict[str, Any]) -> None:
-    job = PaymentJob.model_validate_json(record["body"])
+    message = json.loads(record["body"])
+    if isinstance(message, dict) and "payment_link_id" in message:
+        expiry = PaymentLinkExpiryJob.model_validate(message)
+        with tracing.record_scope(logger, "expire payment link", payment_link_id=expiry.payment_link_id):
+            payment_links.expire(expiry.payment_link_id)
+        return
+    job = PaymentJob.model_validate(message)
     with tracing.record_scope(logger, "process payment", payment_id=job.payment_id):
         payments.process_payment(job)
 

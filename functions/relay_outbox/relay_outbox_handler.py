@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.catalog import METRIC_NAMESPACE
-from gateway.domain import events, outbox, payments, rate_limits, settlements, webhook_delivery
+from gateway.domain import events, outbox, payment_links, payments, rate_limits, settlements, webhook_delivery
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -45,6 +45,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         ),
         "requeued_payments": payments.requeue_stuck_payments(),
         "requeued_webhooks": webhook_delivery.requeue_lost_retries(),
+        # Links past expire_by whose one-time schedule was lost (or could not be created).
+        "expired_payment_links": payment_links.expire_overdue(),
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = idempotency_store.purge_expired_idempotency_keys(tx, limit=10_000)

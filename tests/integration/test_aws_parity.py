@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ TRANSLATED = translate(TEMPLATE)
 REGION, ACCOUNT = "us-east-1", "123456789012"  # moto's account: its queue ARNs carry it
 SETTING_NAMES = frozenset(Settings.model_fields)
 SCHEDULE_GROUP = "parity-webhook-retries"
+LINK_SCHEDULE_GROUP = "parity-payment-link-expiry"
 SETTING_VARIABLES = {name.upper() for name in SETTING_NAMES}
 
 
@@ -97,6 +99,7 @@ def local_values(
         "DatabaseSecret": database_secret,
         "SessionSigningSecret": session_secret,
         "WebhookRetryScheduleGroup": SCHEDULE_GROUP,
+        "PaymentLinkExpiryScheduleGroup": LINK_SCHEDULE_GROUP,
         **queues.urls,
         **buckets,
     }
@@ -104,6 +107,7 @@ def local_values(
         ("DatabaseProxy", "Endpoint"): proxy_host,
         ("CheckoutDistribution", "DomainName"): "d1checkout.cloudfront.net",
         ("SchedulerToWebhooksQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-scheduler",
+        ("SchedulerToPaymentsQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-link-expiry",
     }
     for logical_id in queues.urls:
         attributes[(logical_id, "Arn")] = queues.arns[logical_id]
@@ -160,6 +164,7 @@ def scenario(
     database_arn = secretsmanager.create_secret(Name=f"db-{suffix}", SecretString=json.dumps(database))["ARN"]
     session_arn = secretsmanager.create_secret(Name=f"session-{suffix}", SecretString="s" * 64)["ARN"]
     create_schedule_group(SCHEDULE_GROUP)
+    create_schedule_group(LINK_SCHEDULE_GROUP)
     resolve = local_values(
         gateway.queues, buckets, database_arn, session_arn, quote(str(info.get("host", "")), safe="")
     )
@@ -207,6 +212,9 @@ def scenario(
         )
         assert login.status == 200, login.body
         assert gateway.api("GET", "/health").status == 200
+        # A payment link with an expiry: the API creates its one-time schedule.
+        link = gateway.api("POST", "/api/v1/payment_links", {"amount": 5000, "expire_by": int(time.time()) + 3600})
+        assert link.status == 201, link.body
     batch = messages(gateway, "PaymentsQueue")  # what Lambda's poller receives, not the function
     # With the bank's wait: the claim sends the bank's reply to the payments queue with a timer...
     with as_function(run, "ProcessPaymentFunction", bank_wait_ms=1000):

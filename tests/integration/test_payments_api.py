@@ -251,7 +251,7 @@ def test_openapi_document_is_valid_and_covers_the_api(gateway: Gateway) -> None:
             statuses = set(operation["responses"])
             assert {"400", "404", "503"} <= statuses, (method, path)
             assert ("422" in statuses) == (
-                method == "post" and path.endswith(("/orders", "/payments", "/public", "/refunds"))
+                method == "post" and path.endswith(("/orders", "/payments", "/public", "/refunds", "/payment_links"))
             )
             if method in ("post", "put"):
                 assert {"413", "415"} <= statuses, (method, path)

@@ -21,6 +21,9 @@ class Access(StrEnum):
     LOCAL_ONLY = "local_only"  # no credentials, and no such route outside the local runtime
     # Private, and no such route outside the local runtime: a test-mode action on the caller's own data.
     LOCAL_PRIVATE = "local_private"
+    # The shopper's page of a payment link: no credentials; the link's id in the path names the
+    # merchant, whose checkout budgets (the publishable key's and the caller address's) it spends.
+    PAYMENT_LINK = "payment_link"
 
 
 # (method, the route's path as the routers declare it) -> who may call it; anything else: PRIVATE.
@@ -32,6 +35,7 @@ NOT_PRIVATE: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/orders/<order_id>/public"): Access.PUBLISHABLE_KEY,
     ("POST", "/api/v1/payments/public"): Access.PUBLISHABLE_KEY,
     ("GET", "/api/v1/payments/<payment_id>/public"): Access.PUBLISHABLE_KEY,
+    ("GET", "/api/v1/payment_links/<payment_link_id>/public"): Access.PAYMENT_LINK,
     ("GET", "/api/v1/test/merchant"): Access.LOCAL_ONLY,
     ("GET", "/api/v1/test/jobs/status"): Access.LOCAL_ONLY,
     ("POST", "/api/v1/test/settlements/run"): Access.LOCAL_PRIVATE,

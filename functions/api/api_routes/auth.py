@@ -49,6 +49,11 @@ def authenticate(event: dict[str, Any], matched: list[Route]) -> Caller | None:
     if route.access is Access.PUBLISHABLE_KEY:
         address = viewer_address(headers, str(http.get("sourceIp", "")))
         merchant, budget = merchants.authenticate_public(headers.get("x-api-key"), address, kind)
+    elif route.access is Access.PAYMENT_LINK:
+        address = viewer_address(headers, str(http.get("sourceIp", "")))
+        found = route.rule.match(event.get("rawPath") or "")
+        link_id = found.groupdict().get("payment_link_id", "") if found else ""
+        merchant, budget = merchants.authenticate_payment_link(link_id, address, kind)
     else:
         authorization = headers.get("authorization") or ""
         if authorization.lower().startswith("bearer "):

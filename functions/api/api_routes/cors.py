@@ -17,13 +17,14 @@ def _policy(event: dict[str, Any], matched: list[Route]) -> tuple[str, dict[str,
         return None
     accesses = {route.access for route in matched}
     settings = get_settings()
-    if Access.PUBLISHABLE_KEY in accesses and origin in settings.checkout_origin_list:
+    checkout = bool({Access.PUBLISHABLE_KEY, Access.PAYMENT_LINK} & accesses)
+    if checkout and origin in settings.checkout_origin_list:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, X-Api-Key, Idempotency-Key",
         }
     dashboard = bool({Access.PRIVATE, Access.LOCAL_PRIVATE, Access.SIGN_IN} & set(accesses))
-    if dashboard and Access.PUBLISHABLE_KEY not in accesses and origin in settings.dashboard_origin_list:
+    if dashboard and not checkout and origin in settings.dashboard_origin_list:
         return origin, {
             "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, Authorization, Idempotency-Key, Gateway-Version",

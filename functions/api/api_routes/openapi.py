@@ -83,12 +83,14 @@ IDEMPOTENT_CREATES = {
     ("post", "/api/v1/payments"),
     ("post", "/api/v1/payments/public"),
     ("post", "/api/v1/payments/{payment_id}/refunds"),
+    ("post", "/api/v1/payment_links"),
 }
 _ERRORS = {
     "400": "Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...)",
     "401": "Missing or invalid credentials (AUTHENTICATION_ERROR)",
     "404": "No such object for this merchant, or no such route (NOT_FOUND_ERROR)",
-    "409": "A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS)",
+    "409": "A request with this Idempotency-Key is still in progress (IDEMPOTENCY_KEY_IN_PROGRESS), or a"
+    " payment link's reference_id is taken (CONFLICT_ERROR)",
     "413": "Request body too large",
     "415": "Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE)",
     "422": "Idempotency-Key already used with a different request (IDEMPOTENCY_KEY_REUSED)",
@@ -175,14 +177,15 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
                 responses["204"].pop("content", None)
             who = access.get((method, path), Access.PRIVATE)
             credentials = who in (Access.PRIVATE, Access.LOCAL_PRIVATE, Access.PUBLISHABLE_KEY, Access.SIGN_IN)
-            statuses = ["400", "404", "503"] + (["401", "429"] if credentials else [])
+            budgeted = credentials or who is Access.PAYMENT_LINK
+            statuses = ["400", "404", "503"] + (["401"] if credentials else []) + (["429"] if budgeted else [])
             if method in ("post", "put", "patch"):
                 statuses += ["413", "415"]
             if (method, path) in IDEMPOTENT_CREATES:
                 statuses += ["409", "422"]
             for status in statuses:
                 responses.setdefault(status, _error(status))
-            if who in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN):
+            if who in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN, Access.PAYMENT_LINK):
                 operation["security"] = []
             elif who is Access.PUBLISHABLE_KEY:
                 operation["security"] = [{"apiKey": []}]

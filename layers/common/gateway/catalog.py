@@ -17,6 +17,10 @@ EVENT_TYPES = (
     "refund.processed",
     "settlement.processed",
     "report.ready",
+    "payment_link.partially_paid",
+    "payment_link.paid",
+    "payment_link.expired",
+    "payment_link.cancelled",
 )
 
 # The outbox's name of each queue -> its resource in template.yaml (its URL: Settings.<name>_queue_url).

@@ -77,6 +77,19 @@ class UnsupportedMediaType(GatewayError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class Conflict(GatewayError):
+    """A unique value already taken (a payment link's reference_id)."""
+
+    status_code = 409
+    code = "CONFLICT_ERROR"
+
+
+class PaymentLinkNotPayable(GatewayError):
+    """A payment for a payment link that is expired, cancelled or already paid."""
+
+    code = "PAYMENT_LINK_NOT_PAYABLE"
+
+
 class MerchantExists(GatewayError):
     status_code = 409
     code = "MERCHANT_EXISTS"

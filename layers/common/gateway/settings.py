@@ -92,6 +92,10 @@ class Settings(BaseModel):
     webhooks_slow_queue_arn: str = ""
     webhook_schedule_group: str = ""
     webhook_scheduler_role_arn: str = ""
+    # Payment links' expiry: one-time schedules in this group put a message on the payments queue.
+    payments_queue_arn: str = ""
+    payment_link_schedule_group: str = ""
+    payment_link_scheduler_role_arn: str = ""
 
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
     # > ProcessPaymentFunction's 60 s timeout, and far beyond the bank's longest wait (10 s, the reply's

@@ -140,6 +140,24 @@ def merchant_by_public_key_counted(
     )
 
 
+def merchant_by_payment_link_counted(
+    tx: Tx, link_id: str, kind: str, default_limit: int, default_period: int
+) -> CountedMerchantRow | None:
+    """The merchant of a payment link, the request counted against its publishable key's checkout
+    budget (a link's page is a checkout)."""
+    sql = _COUNTED_MERCHANT.format(
+        columns=_MERCHANT_COLUMNS,
+        kind=_kind(kind),
+        where="id = (SELECT merchant_id FROM payment_links WHERE id = %(link)s)",
+        counts="true",
+    )
+    return tx.one_as(
+        _COUNTED,
+        sql,
+        {"link": link_id, "credential": "public", "default_limit": default_limit, "default_period": default_period},
+    )
+
+
 def spend_from_bucket(tx: Tx, merchant_id: str, credential: str, kind: str, limit: float, period: float) -> BucketRow:
     """One token from a merchant's `credential` bucket of `kind` (created full): the bucket's
     `rate_limit`, `period`, `rate_tokens` left and whether it had one (`rate_allowed`)."""

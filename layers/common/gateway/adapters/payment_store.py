@@ -60,15 +60,16 @@ class NewPayment:
     card_network: str | None
     card_last4: str | None
     test_outcome: str | None = None
+    partial: bool = False  # one of a payment link's partial payments (several may be live at once)
 
 
 def insert_payment(tx: Tx, payment: NewPayment) -> PaymentRow:
     row = tx.one_as(
         _PAYMENT,
         "INSERT INTO payments"
-        " (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4, test_outcome)"
+        " (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4, test_outcome, partial)"
         " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
-        f" %(vpa)s, %(card_network)s, %(card_last4)s, %(test_outcome)s) RETURNING {_PAYMENT_COLUMNS}",
+        f" %(vpa)s, %(card_network)s, %(card_last4)s, %(test_outcome)s, %(partial)s) RETURNING {_PAYMENT_COLUMNS}",
         asdict(payment),
     )
     assert row is not None
@@ -79,7 +80,7 @@ def live_payment_for_order(tx: Tx, order_id: str) -> PaymentRow | None:
     return tx.one_as(
         _PAYMENT,
         f"SELECT {_PAYMENT_COLUMNS} FROM payments"
-        " WHERE order_id = %s AND status IN ('pending', 'processing', 'success')",
+        " WHERE order_id = %s AND status IN ('pending', 'processing', 'success') AND NOT partial",
         (order_id,),
     )
 

@@ -44,6 +44,9 @@ class Outcome:
 
     data: dict[str, Any]
     messages: list[outbox.StagedMessage] = field(default_factory=list)
+    # Calls to a third party once the work is committed (never with the transaction open), e.g. a
+    # payment link's expiry schedule; not run for a replay.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,4 +85,6 @@ def execute(merchant_id: str, key: str | None, request: Request, status: int, wo
                 tx, merchant_id, key, request.method, request.path, request.fingerprint, status, body, KEY_TTL_SECONDS
             )
     outbox.publish(outcome.messages)
+    for call in outcome.after_commit:
+        call()
     return Reply(status, body)

@@ -73,6 +73,28 @@ def authenticate_public(api_key: str | None, address: str, kind: str) -> tuple[M
     return Merchant.from_row(row), min(budgets, key=lambda budget: budget.remaining)
 
 
+def authenticate_payment_link(link_id: str, address: str, kind: str) -> tuple[Merchant, rate_limits.Budget]:
+    """A payment link's shopper page: no credentials, the link's id names its merchant (NotFound
+    when it names none). Each request spends the merchant's checkout budgets, as a publishable-key
+    call does: the key's and the caller address's."""
+    with transaction() as tx:
+        row = merchant_store.merchant_by_payment_link_counted(
+            tx, link_id, kind, rate_limits.DEFAULT_LIMIT, rate_limits.DEFAULT_PERIOD_SECONDS
+        )
+        if row is None or not row.is_active:
+            raise NotFound("Payment link not found")
+        by_address = merchant_store.spend_from_bucket(
+            tx,
+            row.id,
+            f"address:{address}",
+            kind,
+            rate_limits.public_address_limit(float(row.rate_limit)),
+            float(row.period),
+        )
+    budgets = [rate_limits.spend(row, kind), rate_limits.spend(by_address, kind)]
+    return Merchant.from_row(row), min(budgets, key=lambda budget: budget.remaining)
+
+
 def session_key() -> str | None:
     settings = get_settings()
     if settings.session_signing_secret_arn and not settings.session_signing_key:
@@ -176,16 +198,16 @@ def _config(default_endpoint: endpoint_store.DefaultEndpointRow | None) -> Webho
     return WebhookConfig(webhook_url=default_endpoint.url, webhook_secret=default_endpoint.secret)
 
 
-def validate_webhook_url(url: str) -> str:
+def validate_webhook_url(url: str, field: str = "webhook_url") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest("webhook_url must be an absolute http(s) URL")
+        raise BadRequest(f"{field} must be an absolute http(s) URL")
     if get_settings().allows_private_webhook_urls:
         return url
     try:
         webhook_http.resolve_public(parts.hostname, parts.port or 443)
     except webhook_http.BlockedDestination as exc:
-        raise BadRequest("webhook_url must resolve to a public address") from exc
+        raise BadRequest(f"{field} must resolve to a public address") from exc
     return url
 
 

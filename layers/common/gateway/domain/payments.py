@@ -17,7 +17,7 @@ from gateway.adapters import metrics, order_store, payment_store, tracing
 from gateway.adapters.order_store import OrderRow
 from gateway.adapters.payment_store import PaymentRow
 from gateway.adapters.postgres import Tx, transaction
-from gateway.domain import ledger, merchant_identity, outbox, test_values, webhook_fanout
+from gateway.domain import ledger, merchant_identity, outbox, payment_links, test_values, webhook_fanout
 from gateway.domain.idempotency import Outcome
 from gateway.domain.instruments import validate_card, validate_vpa
 from gateway.domain.merchant_identity import Merchant
@@ -104,7 +104,9 @@ def create_payment(
         raise NotFound("Order not found")
     if order.status == "paid":
         raise BadRequest("Order is already paid")
-    if payment_store.live_payment_for_order(tx, order.id) is not None:
+    # A payment link's order may take part of what is left (payment_links.admit_payment).
+    amount, partial = payment_links.admit_payment(tx, order, request.amount, clock)
+    if not partial and payment_store.live_payment_for_order(tx, order.id) is not None:
         raise BadRequest("Order already has a payment in progress")
     row = payment_store.insert_payment(
         tx,
@@ -112,13 +114,14 @@ def create_payment(
             id=new_id("pay_"),
             order_id=order.id,
             merchant_id=merchant.id,
-            amount=order.amount,
+            amount=amount,
             currency=order.currency,
             method=request.method,
             vpa=instrument["vpa"],
             card_network=instrument["card_network"],
             card_last4=instrument["card_last4"],
             test_outcome=test_outcome,
+            partial=partial,
         ),
     )
     if order.status == "created":
@@ -303,10 +306,10 @@ class PaymentProcessor:
         with self.transaction() as records:
             final = records.finish_payment(payment_id, reply.claimed_at, status, error_code, error_description)
             if final is not None:
-                if reply.approved:
-                    records.set_order_status(final.order_id, "paid")
                 payload = {"payment": _payment(final).public_dict()}
                 outcome_events = records.record_event(final.merchant_id, f"payment.{status}", payload)
+                if reply.approved:  # after payment.success: a payment link's event follows it
+                    outcome_events += records.credit_order(final)
         if final is None:
             logger.warning("payment claim lost to another consumer or already final; bank reply dropped")
             self.publisher.publish_unsent(list(announced))
@@ -336,8 +339,8 @@ class _PostgresRecords:
     ) -> PaymentRow | None:
         return payment_store.finish_payment(self._tx, payment_id, claimed_at, status, error_code, error_description)
 
-    def set_order_status(self, order_id: str, status: str) -> None:
-        order_store.set_order_status(self._tx, order_id, status)
+    def credit_order(self, payment: PaymentRow) -> list[int]:
+        return [staged.outbox_id for staged in payment_links.credit_payment(self._tx, payment)]
 
     def record_event(self, merchant_id: str, event: str, data: dict[str, Any]) -> list[int]:
         merchant = merchant_identity.merchant_in(self._tx, merchant_id)

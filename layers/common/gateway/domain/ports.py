@@ -56,7 +56,10 @@ class ProcessingRecords(Protocol):
         """processing → `status` if the claim made at `claimed_at` is still current; None otherwise."""
         ...
 
-    def set_order_status(self, order_id: str, status: str) -> None: ...
+    def credit_order(self, payment: PaymentRow) -> list[int]:
+        """A successful payment credited to its order (paid), or to its payment link (amount_paid,
+        status; the order paid once the link is); the outbox ids of the link's event, if any."""
+        ...
 
     def record_event(self, merchant_id: str, event: str, data: dict[str, Any]) -> list[int]:
         """The merchant's event recorded; the outbox ids of its deliveries (none without an endpoint)."""

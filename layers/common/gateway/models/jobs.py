@@ -40,6 +40,12 @@ class WebhookJob(Model):
     )
 
 
+class PaymentLinkExpiryJob(Model):
+    """On the payments queue, put there by the link's one-time schedule at its expire_by."""
+
+    payment_link_id: str
+
+
 class RefundJob(Model):
     refund_id: str
 

@@ -45,12 +45,36 @@ class UpiPaymentRequest(Request):
     order_id: Annotated[StrictStr, Field(max_length=64)]
     method: Literal["upi"]
     vpa: Annotated[StrictStr, Field(max_length=255)]
+    amount: (
+        Annotated[
+            StrictInt,
+            Field(
+                ge=100,
+                le=10**12,
+                description="paise: what to pay of the order; a payment link that accepts partial payments takes part"
+                " of what is left, any other order only its whole amount (the default)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class CardPaymentRequest(Request):
     order_id: Annotated[StrictStr, Field(max_length=64)]
     method: Literal["card"]
     card: CardDetails
+    amount: (
+        Annotated[
+            StrictInt,
+            Field(
+                ge=100,
+                le=10**12,
+                description="paise: what to pay of the order; a payment link that accepts partial payments takes part"
+                " of what is left, any other order only its whole amount (the default)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 CreatePaymentRequest = Annotated[UpiPaymentRequest | CardPaymentRequest, Field(discriminator="method")]
