@@ -6,6 +6,10 @@
   var params = new URLSearchParams(window.location.search);
   var orderId = params.get("order_id") || "";
   var key = params.get("key") || "";
+  // A payment link's short_url (/l/{id}): the link names the order and the merchant's key.
+  var linkMatch = /^\/l\/([A-Za-z0-9_]{1,64})\/?$/.exec(window.location.pathname);
+  var linkId = linkMatch ? linkMatch[1] : "";
+  var link = null;
   var embedded = params.get("embedded") === "true";
   var method = "upi";
   var payment = null;
@@ -30,9 +34,16 @@
     return "\u20b9" + (paise / 100).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
 
+  // "1,234.5" -> 123450 paise, without floating point; null if it is not an amount.
+  function toPaise(text) {
+    var found = /^\s*(\d{1,10})(?:\.(\d{1,2}))?\s*$/.exec(text.replace(/,/g, ""));
+    if (!found) return null;
+    return parseInt(found[1], 10) * 100 + parseInt(((found[2] || "") + "00").slice(0, 2), 10);
+  }
+
   function api(path, options) {
     options = options || {};
-    var headers = { "X-Api-Key": key };
+    var headers = key ? { "X-Api-Key": key } : {};
     if (options.body) headers["Content-Type"] = "application/json";
     if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
     return fetch(API + path, { method: options.method || "GET", headers: headers, body: options.body })
@@ -126,6 +137,16 @@
   function pay() {
     var result = method === "upi" ? validateUpi() : validateCard();
     if (!result.body) { showValidation(result); return; }
+    if (link && link.accept_partial) {
+      var amount = toPaise($("partial-amount-input").value);
+      var least = link.first_min_partial_amount || 100;
+      if (amount === null || amount < Math.min(least, link.amount_due) || amount > link.amount_due) {
+        showValidation({ field: "partial-amount-input",
+          message: "Enter between " + rupees(Math.min(least, link.amount_due)) + " and " + rupees(link.amount_due) });
+        return;
+      }
+      result.body.amount = amount;
+    }
     showValidation(null);
     result.body.order_id = orderId;
     $("pay-button").disabled = true;
@@ -144,6 +165,7 @@
           $("payment-id").textContent = current.id;
           setState("success");
           notify("payment_success", { paymentId: current.id });
+          if (link && link.has_callback) backToMerchant(current.id);
         } else if (current.status === "failed") {
           fail("Payment failed. Please try again or use another method.", "PAYMENT_FAILED");
         } else if (Date.now() - started > 120000) {
@@ -155,6 +177,41 @@
       .catch(function (error) { fail(error.message, error.code); });
   }
 
+  // The link's callback_url, signed by the gateway for this payment: the shopper goes back to the merchant.
+  function backToMerchant(paymentId) {
+    api("/api/v1/payment_links/" + encodeURIComponent(linkId) + "/public?payment_id=" + encodeURIComponent(paymentId))
+      .then(function (view) { if (view.callback_url) window.location.assign(view.callback_url); })
+      .catch(function () { /* the payment succeeded; the page says so */ });
+  }
+
+  function showLink(view) {
+    link = view;
+    key = view.key;
+    orderId = view.order_id;
+    $("order-amount").textContent = rupees(view.amount);
+    $("order-id").textContent = view.id;
+    $("order-id").parentNode.firstChild.textContent = "Payment link ";
+    document.getElementById("merchant-name").textContent = "Pay " + view.merchant_name;
+    if (view.description) { $("link-description").textContent = view.description; show("link-description", true); }
+    if (view.amount_paid) {
+      $("link-progress").textContent = rupees(view.amount_paid) + " paid, " + rupees(view.amount_due) + " due";
+      show("link-progress", true);
+    }
+    if (view.status !== "created" && view.status !== "partially_paid") {
+      fail("This payment link is " + view.status.replace("_", " ") + ".", "PAYMENT_LINK_NOT_PAYABLE");
+      return;
+    }
+    if (view.amount_due <= 0) { fail("Payments on this link are being processed. Try again shortly.", "BAD_REQUEST_ERROR"); return; }
+    if (view.accept_partial) {
+      $("partial-amount-input").value = (view.amount_due / 100).toFixed(2);
+      show("partial-amount", true);
+      $("pay-button").textContent = "Pay";
+    } else {
+      $("pay-button").textContent = "Pay " + rupees(view.amount_due);
+    }
+    setState("form");
+  }
+
   function start() {
     $("method-upi").addEventListener("click", function () { selectMethod("upi"); });
     $("method-card").addEventListener("click", function () { selectMethod("card"); });
@@ -163,6 +220,12 @@
       document.getElementById(id).addEventListener("submit", function (event) { event.preventDefault(); pay(); });
     });
     $("retry-button").addEventListener("click", function () { payment = null; setState("form"); });
+    if (linkId) {
+      api("/api/v1/payment_links/" + encodeURIComponent(linkId) + "/public")
+        .then(showLink)
+        .catch(function (error) { fail(error.message, error.code); });
+      return;
+    }
     if (!orderId || !key) { fail("This checkout link is missing its order or key.", "BAD_REQUEST_ERROR"); return; }
     api("/api/v1/orders/" + encodeURIComponent(orderId) + "/public")
       .then(function (order) {
