@@ -8,6 +8,7 @@ import { HomePage } from "./pages/HomePage";
 import { TransactionsPage } from "./pages/TransactionsPage";
 import { RefundsPage } from "./pages/RefundsPage";
 import { BalancePage } from "./pages/BalancePage";
+import { PaymentLinksPage } from "./pages/PaymentLinksPage";
 import { WebhooksPage } from "./pages/WebhooksPage";
 import { DocsPage } from "./pages/DocsPage";
 import { navigate, useLocation } from "./router";
@@ -18,6 +19,7 @@ const PAGES: Record<string, ComponentType> = {
   "/dashboard/transactions": TransactionsPage,
   "/dashboard/refunds": RefundsPage,
   "/dashboard/balance": BalancePage,
+  "/dashboard/payment-links": PaymentLinksPage,
   "/dashboard/webhooks": WebhooksPage,
   "/dashboard/docs": DocsPage,
 };

@@ -13,6 +13,7 @@ export type Page<T> = Omit<Schemas["Page"], "data"> & { data: T[] };
 export type Payment = Schemas["Payment"];
 export type PaymentStatus = Payment["status"];
 export type Refund = Schemas["Refund"];
+export type PaymentLink = Schemas["PaymentLink"];
 export type WebhookLog = Schemas["WebhookLog"];
 export type WebhookAttempt = Schemas["WebhookAttempt"];
 export type WebhookLogDetail = Schemas["WebhookLogDetail"];

@@ -1,8 +1,9 @@
 """Payment links through the running local stack: paid in two parts with both webhooks at a real
 receiver; a shopper paying at the link's short_url in headless Chromium and sent back to the
-merchant's callback_url with a signature it can verify.
+merchant's callback_url with a signature it can verify; the dashboard's Payment links page creating,
+showing (QR code, short_url) and cancelling a link.
 
-PAYMENT_LINK_SCREENSHOTS=docs also saves docs/checkout-payment-link.png."""
+PAYMENT_LINK_SCREENSHOTS=docs also saves docs/checkout-payment-link.png and docs/dashboard-payment-links.png."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from playwright.sync_api import expect
 
 from devstack.static_sites import StaticSite
 from stack.loopback import free_port
+from tests.e2e.test_dashboard_browser import sign_in
 from tests.e2e_support import LocalStack, running_stack
 from tests.support import AUTH, ROOT, WebhookReceiver, hex_hmac, wait_until
 
@@ -154,3 +156,48 @@ def test_a_shopper_pays_part_of_a_link_at_its_short_url_and_returns_with_a_valid
     assert (payment["status"], payment["amount"], payment["order_id"]) == ("success", 8_000, link["order_id"])
     current = api.get(f"/api/v1/payment_links/{link['id']}").json()
     assert (current["status"], current["amount_paid"]) == ("partially_paid", 8_000)
+
+
+def test_the_payment_links_page_creates_shows_and_cancels_a_link(
+    browser: Any, api: httpx.Client, stack: LocalStack
+) -> None:
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        sign_in(page, stack, "/dashboard/payment-links")
+        page.click(_tid("nav-payment-links"))
+        page.fill(_tid("link-amount-input"), "0.50")
+        page.click(_tid("create-link-button"))
+        expect(page.locator(".inline-error, [role=alert]").first).to_contain_text("at least ₹1.00")
+        page.fill(_tid("link-amount-input"), "1,250.50")
+        page.fill(_tid("link-description-input"), "Workshop seat")
+        page.fill(_tid("link-reference-input"), "WS-7")
+        page.check(_tid("link-partial-input"))
+        page.fill(_tid("link-first-min-input"), "500")
+        page.click(_tid("create-link-button"))
+        detail = page.locator(_tid("link-detail"))
+        expect(detail.locator(_tid("link-detail-status"))).to_have_text("created")
+        short_url = detail.locator(_tid("link-short-url")).inner_text()
+        assert short_url.startswith(f"{stack.checkout_origin}/l/plink_")
+        assert detail.locator(_tid("link-qr")).get_attribute("data-text") == short_url
+        [created] = api.get("/api/v1/payment_links", params={"reference_id": "WS-7"}).json()["data"]
+        assert (created["amount"], created["first_min_partial_amount"], created["short_url"]) == (
+            125_050,
+            50_000,
+            short_url,
+        )
+        expect(page.locator(f'{_tid("link-row")}[data-link-id="{created["id"]}"]')).to_contain_text("₹1,250.50")
+        if SCREENSHOTS:
+            page.screenshot(path=str(Path(SCREENSHOTS) / "dashboard-payment-links.png"))
+        page.click(_tid("cancel-link-button"))
+        page.click(_tid("confirm-cancel-link"))
+        expect(detail.locator(_tid("link-detail-status"))).to_have_text("cancelled")
+        assert api.get(f"/api/v1/payment_links/{created['id']}").json()["status"] == "cancelled"
+        expect(page.locator(_tid("cancel-link-button"))).to_have_count(0)
+    finally:
+        context.close()
+    assert errors == []

@@ -8,6 +8,7 @@ const NAV = [
   { to: "/dashboard/transactions", label: "Transactions" },
   { to: "/dashboard/refunds", label: "Refunds" },
   { to: "/dashboard/balance", label: "Balance" },
+  { to: "/dashboard/payment-links", label: "Payment links" },
   { to: "/dashboard/webhooks", label: "Webhooks" },
   { to: "/dashboard/docs", label: "Docs" },
 ];
@@ -29,7 +30,7 @@ export function Layout({ path, onSignOut, children }: { path: string; onSignOut:
               to={item.to}
               className={path === item.to ? "nav-link active" : "nav-link"}
               aria-current={path === item.to ? "page" : undefined}
-              data-test-id={`nav-${item.label.toLowerCase()}`}
+              data-test-id={`nav-${item.label.toLowerCase().replace(/ /g, "-")}`}
             >
               {item.label}
             </Link>
