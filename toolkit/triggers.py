@@ -246,3 +246,49 @@ def report_ready(gateway: GatewayClient) -> Event:
     now = int(time.time())
     report = gateway.post("/api/v1/reports", {"type": "payments", "from": now - 86_400, "to": now + 60})
     return gateway.recorded("report.ready", matches=lambda data: data["report"]["id"] == report["id"])
+
+
+def _link_event(gateway: GatewayClient, event_type: str, link: dict[str, Any]) -> Event:
+    return gateway.recorded(event_type, matches=lambda data: data["payment_link"]["id"] == link["id"])
+
+
+@trigger("payment_link.partially_paid")
+def payment_link_partially_paid(gateway: GatewayClient) -> Event:
+    """A payment link accepting part payments is paid half (success@test)."""
+    link = gateway.post("/api/v1/payment_links", {"amount": AMOUNT, "accept_partial": True})
+    payment = gateway.post("/api/v1/payments", {"order_id": link["order_id"], "amount": AMOUNT // 2, **APPROVED_UPI})
+    gateway.final_payment(payment["id"], "success")
+    return _link_event(gateway, "payment_link.partially_paid", link)
+
+
+@trigger("payment_link.paid")
+def payment_link_paid(gateway: GatewayClient) -> Event:
+    """A payment link is paid in full (success@test)."""
+    link = gateway.post("/api/v1/payment_links", {"amount": AMOUNT})
+    payment = gateway.post("/api/v1/payments", {"order_id": link["order_id"], **APPROVED_UPI})
+    gateway.final_payment(payment["id"], "success")
+    return _link_event(gateway, "payment_link.paid", link)
+
+
+@trigger("payment_link.cancelled")
+def payment_link_cancelled(gateway: GatewayClient) -> Event:
+    """A payment link is cancelled."""
+    link = gateway.post("/api/v1/payment_links", {"amount": AMOUNT})
+    gateway.post(f"/api/v1/payment_links/{link['id']}/cancel")
+    return _link_event(gateway, "payment_link.cancelled", link)
+
+
+@trigger("payment_link.expired")
+def payment_link_expired(gateway: GatewayClient) -> Event:
+    """A payment link reaches its expire_by (test clock jump; local runtime only)."""
+    link = gateway.post("/api/v1/payment_links", {"amount": AMOUNT})
+    try:
+        gateway.post(f"/api/v1/test/payment_links/{link['id']}/expire")
+    except TriggerError as refused:
+        if " 404 " in str(refused):
+            raise TriggerError(
+                "payment_link.expired is triggered through POST /api/v1/test/payment_links/{id}/expire, which only"
+                " the local runtime serves; a deployed stack expires a link at its expire_by (at least 15 minutes)"
+            ) from refused
+        raise
+    return _link_event(gateway, "payment_link.expired", link)

@@ -223,6 +223,22 @@ def test_the_relay_expires_a_link_whose_schedule_was_lost(gateway: Gateway) -> N
     assert _link(gateway, link["id"])["status"] == "expired"
 
 
+def test_the_test_route_expires_an_open_link_now_once(gateway: Gateway) -> None:
+    # Given an open link due in a day
+    link = _create(gateway, expire_by=int(time.time()) + 86_400)
+    # When test mode jumps its clock
+    expired = gateway.api("POST", f"/api/v1/test/payment_links/{link['id']}/expire")
+    # Then it is expired as its schedule would expire it, once, and refuses payment
+    assert expired.status == 200 and expired.json["status"] == "expired", expired.body
+    assert expired.json["expire_by"] <= int(time.time())
+    again = gateway.api("POST", f"/api/v1/test/payment_links/{link['id']}/expire")
+    assert again.status == 400 and "expired" in again.json["error"]["description"]
+    assert _events(gateway) == ["payment_link.expired"]
+    assert _pay(gateway, link).json["error"]["code"] == "PAYMENT_LINK_NOT_PAYABLE"
+    unknown = gateway.api("POST", "/api/v1/test/payment_links/plink_doesnotexist00/expire")
+    assert unknown.status == 404
+
+
 def test_cancel_only_an_open_link_and_a_cancelled_link_refuses_payment(gateway: Gateway) -> None:
     link = _create(gateway)
     cancelled = gateway.api("POST", f"{LINKS}/{link['id']}/cancel")

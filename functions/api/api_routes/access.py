@@ -39,6 +39,7 @@ NOT_PRIVATE: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/test/merchant"): Access.LOCAL_ONLY,
     ("GET", "/api/v1/test/jobs/status"): Access.LOCAL_ONLY,
     ("POST", "/api/v1/test/settlements/run"): Access.LOCAL_PRIVATE,
+    ("POST", "/api/v1/test/payment_links/<payment_link_id>/expire"): Access.LOCAL_PRIVATE,
 }
 
 

@@ -1,4 +1,5 @@
-"""/api/v1/payment_links, and the shopper's view of one on its link scope (no credentials)"""
+"""/api/v1/payment_links, the shopper's view of one on its link scope (no credentials), and in the
+local runtime /api/v1/test/payment_links/{id}/expire"""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gateway.models.payment_links import (
 )
 
 router = APIGatewayHttpRouter()
+test_router = APIGatewayHttpRouter()  # /api/v1/test/payment_links: the local runtime only
 
 
 @router.post("/", status_code=201, responses=documented(201, PaymentLink, "Created"))
@@ -53,3 +55,9 @@ def get_public_payment_link(
 ) -> PublicPaymentLink:
     reject_unknown_query_parameters(router, PublicPaymentLinkQuery)
     return payment_links.public_link(merchant_of(router), payment_link_id, query.payment_id)
+
+
+@test_router.post("/<payment_link_id>/expire")
+def expire_payment_link(payment_link_id: str) -> PaymentLink:
+    """Its expire_by is now: the link expires as its schedule would expire it (payment_link.expired)."""
+    return payment_links.expire_now(merchant_of(test_router), payment_link_id)

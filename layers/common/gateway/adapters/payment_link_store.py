@@ -138,6 +138,15 @@ def expire_link(tx: Tx, link_id: str) -> PaymentLinkRow | None:
     )
 
 
+def bring_expiry_forward(tx: Tx, link_id: str) -> None:
+    """An open link's expire_by moved to now (test mode's clock jump; never later than it was)."""
+    tx.execute(
+        "UPDATE payment_links SET expire_by = least(expire_by, now()), updated_at = now()"
+        " WHERE id = %s AND status IN ('created', 'partially_paid')",
+        (link_id,),
+    )
+
+
 def overdue_links(tx: Tx, limit: int) -> list[str]:
     """Open links past their expire_by (their schedule was lost or has not fired yet)."""
     rows = tx.all(

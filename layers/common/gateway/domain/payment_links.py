@@ -210,6 +210,22 @@ def expire(link_id: str) -> bool:
     return row is not None
 
 
+def expire_now(merchant: Merchant, link_id: str) -> PaymentLink:
+    """Test mode's clock jump (POST /api/v1/test/payment_links/{id}/expire): the merchant's open link
+    is due now, and expires as its schedule would expire it, with its event."""
+    with transaction() as tx:
+        current = payment_link_store.link_of_merchant(tx, merchant.id, link_id)
+        if current is None:
+            raise NotFound("Payment link not found")
+        payment_link_store.bring_expiry_forward(tx, link_id)
+        row = payment_link_store.expire_link(tx, link_id)
+        if row is None:
+            raise BadRequest(f"Only a created or partially paid link can expire; this one is {current.status}")
+        events = _status_event(tx, row)
+    outbox.publish(events, background=True)
+    return _link(row)
+
+
 def expire_overdue(limit: int = 100) -> int:
     """The relay's backstop: links past expire_by whose schedule was lost, expired."""
     with transaction() as tx:
