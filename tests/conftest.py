@@ -105,7 +105,7 @@ def gateway(gateway_env: dict[str, str], database_url: str, queues: QueueSet) ->
         conn.execute(
             "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
             " rate_limit_buckets, sign_in_failures, webhook_endpoints, balance_transactions, settlements,"
-            " reports, payment_links"
+            " reports, payment_links, dispute_documents, disputes"
         )
         conn.execute("DELETE FROM merchants WHERE id <> %s", (TEST_MERCHANT_ID,))
         conn.execute(

@@ -230,6 +230,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/disputes/{dispute_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v1/disputes/{dispute_id} */
+        get: operations["get_dispute_api_v1_disputes__dispute_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/disputes/{dispute_id}/accept */
+        post: operations["accept_dispute_api_v1_disputes__dispute_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/contest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/disputes/{dispute_id}/contest */
+        post: operations["contest_dispute_api_v1_disputes__dispute_id__contest_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test/payments/{payment_id}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/test/payments/{payment_id}/dispute */
+        post: operations["open_dispute_api_v1_test_payments__payment_id__dispute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test/disputes/{dispute_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/test/disputes/{dispute_id}/resolve */
+        post: operations["resolve_dispute_api_v1_test_disputes__dispute_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/{webhook_id}": {
         parameters: {
             query?: never;
@@ -580,6 +665,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/v1/disputes
+         * @description Also refused (400): `offset` and `starting_after` are alternatives (not both); a time range's start may not be after its end; `starting_after` must name an object of this list.
+         */
+        get: operations["list_disputes_api_v1_disputes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant/webhook": {
         parameters: {
             query?: never;
@@ -879,6 +984,10 @@ export interface components {
             /** Amount */
             amount?: number | null;
         };
+        /** ContestDisputeRequest */
+        ContestDisputeRequest: {
+            evidence: components["schemas"]["Evidence"];
+        };
         /** CreateOrderRequest */
         CreateOrderRequest: {
             /**
@@ -981,6 +1090,90 @@ export interface components {
             /** Contact */
             contact?: string | null;
         };
+        /**
+         * Dispute
+         * @description A shopper's bank disputing (part of) a captured payment. The amount is debited from the
+         *     balance when the dispute opens and credited back if it is won.
+         */
+        Dispute: {
+            /** Id */
+            id: string;
+            /** Payment Id */
+            payment_id: string;
+            /**
+             * Amount
+             * @description paise
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "fraudulent" | "duplicate" | "product_not_received" | "product_unacceptable" | "subscription_canceled" | "credit_not_processed" | "general";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "under_review" | "won" | "lost";
+            /**
+             * Respond By
+             * Format: date-time
+             * @description contest before this, or the dispute is lost
+             */
+            respond_by: string;
+            /** @description what the merchant submitted with its contest */
+            evidence: components["schemas"]["Evidence"] | null;
+            /** Evidence Submitted At */
+            evidence_submitted_at: string | null;
+            /**
+             * Closed Reason
+             * @description accepted by the merchant, unanswered by respond_by, or decided after review
+             */
+            closed_reason: ("accepted" | "unanswered" | "decided") | null;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** DisputeListQuery */
+        DisputeListQuery: {
+            /**
+             * Limit
+             * @default 10
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /** Starting After */
+            starting_after?: string | null;
+            /**
+             * Search
+             * @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions)
+             */
+            search?: string | null;
+            /**
+             * From
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description ISO 8601 (no offset: UTC) or unix seconds
+             */
+            to?: string | null;
+            /** Status */
+            status?: ("open" | "under_review" | "won" | "lost") | null;
+            /** Payment Id */
+            payment_id?: string | null;
+        };
         /** EventDetail */
         EventDetail: {
             /** Id */
@@ -1068,6 +1261,19 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** Evidence */
+        Evidence: {
+            /**
+             * Summary
+             * @description the merchant's case
+             */
+            summary: string;
+            /**
+             * Documents
+             * @description ids of documents uploaded for this dispute (POST /api/v1/disputes/{id}/documents)
+             */
+            documents?: string[];
+        };
         /** JobsStatus */
         JobsStatus: {
             /** Pending */
@@ -1132,6 +1338,16 @@ export interface components {
             api_key: string;
             /** Api Secret */
             api_secret: string;
+        };
+        /** OpenDisputeRequest */
+        OpenDisputeRequest: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "fraudulent" | "duplicate" | "product_not_received" | "product_unacceptable" | "subscription_canceled" | "credit_not_processed" | "general";
+            /** Amount */
+            amount?: number | null;
         };
         /** Order */
         Order: {
@@ -1661,6 +1877,14 @@ export interface components {
             /** Type */
             type?: ("payments" | "refunds" | "balance_transactions" | "settlements") | null;
         };
+        /** ResolveDisputeRequest */
+        ResolveDisputeRequest: {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "won" | "lost";
+        };
         /** Session */
         Session: {
             /** Token */
@@ -2131,7 +2355,7 @@ export interface components {
          * @description An event an endpoint may subscribe to (`enabled_events` also takes a family, `payment.*`, or `*`)
          * @enum {string}
          */
-        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed" | "report.ready" | "payment_link.partially_paid" | "payment_link.paid" | "payment_link.expired" | "payment_link.cancelled";
+        EventType: "payment.created" | "payment.pending" | "payment.success" | "payment.failed" | "refund.created" | "refund.processed" | "settlement.processed" | "report.ready" | "payment_link.partially_paid" | "payment_link.paid" | "payment_link.expired" | "payment_link.cancelled" | "dispute.created" | "dispute.under_review" | "dispute.won" | "dispute.lost";
         /**
          * TestValue
          * @description In test mode, a UPI address (`vpa`) or card number that decides its payment's outcome (any expiry in the future, any CVV); outside test mode an ordinary value. The examples are every test value.
@@ -3249,6 +3473,452 @@ export interface operations {
             };
             /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_dispute_api_v1_disputes__dispute_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    accept_dispute_api_v1_disputes__dispute_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The object's state does not allow this change; the description names its state (INVALID_STATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    contest_dispute_api_v1_disputes__dispute_id__contest_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContestDisputeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The object's state does not allow this change; the description names its state (INVALID_STATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    open_dispute_api_v1_test_payments__payment_id__dispute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenDisputeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    resolve_dispute_api_v1_test_disputes__dispute_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveDisputeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The object's state does not allow this change; the description names its state (INVALID_STATE) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5248,6 +5918,83 @@ export interface operations {
             };
         };
     };
+    list_disputes_api_v1_disputes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                starting_after?: string;
+                /** @description an exact id: payment or order (payments), refund or payment (refunds), event or payment (webhooks), entry or its source (balance transactions) */
+                search?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                from?: string;
+                /** @description ISO 8601 (no offset: UTC) or unix seconds */
+                to?: string;
+                status?: "open" | "under_review" | "won" | "lost";
+                payment_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_webhook_api_v1_merchant_webhook_get: {
         parameters: {
             query?: never;
@@ -6205,12 +6952,18 @@ export const pathsApiV1SettlementsGetParametersQueryStatusValues: ReadonlyArray<
 export const pathsApiV1ReportsGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["status"]> = ["pending", "generating", "ready", "failed"];
 export const pathsApiV1ReportsGetParametersQueryTypeValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/reports"]["get"]["parameters"]["query"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
 export const pathsApiV1Payment_linksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/payment_links"]["get"]["parameters"]["query"]["status"]> = ["created", "partially_paid", "paid", "expired", "cancelled"];
+export const pathsApiV1DisputesGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/disputes"]["get"]["parameters"]["query"]["status"]> = ["open", "under_review", "won", "lost"];
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
 export const createOrderRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateOrderRequest"]["currency"]> = ["INR"];
 export const createPaymentLinkRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePaymentLinkRequest"]["currency"]> = ["INR"];
 export const createReportRequestTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateReportRequest"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
+export const disputeReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Dispute"]["reason"]> = ["fraudulent", "duplicate", "product_not_received", "product_unacceptable", "subscription_canceled", "credit_not_processed", "general"];
+export const disputeStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Dispute"]["status"]> = ["open", "under_review", "won", "lost"];
+export const disputeClosed_reasonAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Dispute"]["closed_reason"]> = ["accepted", "unanswered", "decided"];
+export const disputeListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DisputeListQuery"]["status"]> = ["open", "under_review", "won", "lost"];
+export const openDisputeRequestReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OpenDisputeRequest"]["reason"]> = ["fraudulent", "duplicate", "product_not_received", "product_unacceptable", "subscription_canceled", "credit_not_processed", "general"];
 export const orderStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Order"]["status"]> = ["created", "attempted", "paid"];
 export const orderListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OrderListQuery"]["status"]> = ["created", "attempted", "paid"];
 export const paymentMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Payment"]["method"]> = ["upi", "card"];
@@ -6230,6 +6983,7 @@ export const reportTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["
 export const reportStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Report"]["status"]> = ["pending", "generating", "ready", "failed"];
 export const reportListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportListQuery"]["status"]> = ["pending", "generating", "ready", "failed"];
 export const reportListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportListQuery"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];
+export const resolveDisputeRequestOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ResolveDisputeRequest"]["outcome"]> = ["won", "lost"];
 export const settlementStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Settlement"]["status"]> = ["created", "processed"];
 export const settlementListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SettlementListQuery"]["status"]> = ["created", "processed"];
 export const upiPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpiPaymentRequest"]["method"]> = ["upi"];
@@ -6237,7 +6991,7 @@ export const webhookListQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequ
 export const webhookLogStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLog"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const webhookLogDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookLogDetail"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["healthy", "unhealthy"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed", "report.ready", "payment_link.partially_paid", "payment_link.paid", "payment_link.expired", "payment_link.cancelled"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["payment.created", "payment.pending", "payment.success", "payment.failed", "refund.created", "refund.processed", "settlement.processed", "report.ready", "payment_link.partially_paid", "payment_link.paid", "payment_link.expired", "payment_link.cancelled", "dispute.created", "dispute.under_review", "dispute.won", "dispute.lost"];
 export const testValueMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["method"]> = ["upi", "card"];
 export const testValueStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TestValue"]["status"]> = ["success", "failed"];
 export const balanceTransactionTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransaction"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];

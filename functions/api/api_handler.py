@@ -28,6 +28,7 @@ from api_routes import (
     auth,
     balance,
     cors,
+    disputes,
     errors,
     events,
     merchant,
@@ -65,6 +66,7 @@ app.include_router(settlements.router, prefix="/api/v1")
 app.include_router(reports.router, prefix="/api/v1")
 app.include_router(payment_links.router, prefix="/api/v1/payment_links")
 app.include_router(payment_links.test_router, prefix="/api/v1/test/payment_links")
+app.include_router(disputes.router, prefix="/api/v1")
 app.include_router(merchant.router, prefix="/api/v1/merchant")
 app.include_router(merchant.auth_router, prefix="/api/v1/auth")
 app.include_router(webhooks.router, prefix="/api/v1/webhooks")

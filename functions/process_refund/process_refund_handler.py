@@ -1,21 +1,29 @@
-"""The refunds queue consumer: each record is one refund to process; failures are reported per item."""
+"""The refunds queue consumer: each record is one refund to process, or a dispute's deadline (what
+its one-time schedule puts on this queue at respond_by); failures are reported per item."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
-from gateway.domain import outbox, refunds
-from gateway.models.jobs import RefundJob
+from gateway.domain import disputes, outbox, refunds
+from gateway.models.jobs import DisputeDeadlineJob, RefundJob
 
 logger = Logger(service="process_refund")
 
 
 def process_record(record: dict[str, Any]) -> None:
-    job = RefundJob.model_validate_json(record["body"])
+    body = record["body"]
+    if json.loads(body).get("job") == "dispute_deadline":
+        deadline = DisputeDeadlineJob.model_validate_json(body)
+        with tracing.record_scope(logger, "dispute deadline", dispute_id=deadline.dispute_id):
+            disputes.end_unanswered(deadline)
+        return
+    job = RefundJob.model_validate_json(body)
     with tracing.record_scope(logger, "process refund", refund_id=job.refund_id):
         refunds.process_refund(job)
 

@@ -3,7 +3,8 @@ second schedule's input ({"job": "settle"}) makes the run settle every merchant'
 instead (gateway/domain/settlements.py).
 
 Re-sends outbox messages whose post-commit send failed, re-enqueues payments that no consumer is
-working on and webhook retries whose message or schedule was lost, and purges, in bounded batches
+working on and webhook retries whose message or schedule was lost, ends open disputes whose
+deadline schedule never fired (gateway/domain/disputes.py), and purges, in bounded batches
 (10,000 rows per table per run): idempotency keys past their 24 hours, events past their 30 days,
 sent outbox rows past their 7 days, and final webhook deliveries with their attempts 30 days after
 their last activity.
@@ -20,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.catalog import METRIC_NAMESPACE
-from gateway.domain import events, outbox, payment_links, payments, rate_limits, settlements, webhook_delivery
+from gateway.domain import disputes, events, outbox, payment_links, payments, rate_limits, settlements, webhook_delivery
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -47,6 +48,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         "requeued_webhooks": webhook_delivery.requeue_lost_retries(),
         # Links past expire_by whose one-time schedule was lost (or could not be created).
         "expired_payment_links": payment_links.expire_overdue(),
+        # Open disputes past respond_by whose deadline schedule never fired.
+        "ended_overdue_disputes": disputes.end_overdue(),
     }
     with transaction() as tx:
         report["purged_idempotency_keys"] = idempotency_store.purge_expired_idempotency_keys(tx, limit=10_000)

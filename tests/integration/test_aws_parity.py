@@ -38,10 +38,14 @@ from deploy.iam import AwsCall, denied_calls, iam_action
 from deploy.translate import translate
 from devstack.emulator import QueueSet, create_schedule_group
 from gateway.adapters import scheduler, secrets
+from gateway.adapters.postgres import transaction
+from gateway.domain import disputes
+from gateway.domain.merchant_identity import merchant_in
+from gateway.models.disputes import OpenDisputeRequest
 from gateway.settings import Settings
 from stack.template import Resolver, evaluate_conditions, load_template, make_resolver
 from tests.conftest import reset_gateway_caches
-from tests.support import ROOT, TOPOLOGY, Gateway, WebhookReceiver, lambda_context
+from tests.support import ROOT, TEST_MERCHANT_ID, TOPOLOGY, Gateway, WebhookReceiver, fake_message, lambda_context
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 TRANSLATED = translate(TEMPLATE)
@@ -49,6 +53,7 @@ REGION, ACCOUNT = "us-east-1", "123456789012"  # moto's account: its queue ARNs 
 SETTING_NAMES = frozenset(Settings.model_fields)
 SCHEDULE_GROUP = "parity-webhook-retries"
 LINK_SCHEDULE_GROUP = "parity-payment-link-expiry"
+DISPUTE_GROUP = "parity-dispute-deadlines"
 SETTING_VARIABLES = {name.upper() for name in SETTING_NAMES}
 
 
@@ -100,6 +105,7 @@ def local_values(
         "SessionSigningSecret": session_secret,
         "WebhookRetryScheduleGroup": SCHEDULE_GROUP,
         "PaymentLinkExpiryScheduleGroup": LINK_SCHEDULE_GROUP,
+        "DisputeDeadlineScheduleGroup": DISPUTE_GROUP,
         **queues.urls,
         **buckets,
     }
@@ -108,6 +114,7 @@ def local_values(
         ("CheckoutDistribution", "DomainName"): "d1checkout.cloudfront.net",
         ("SchedulerToWebhooksQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-scheduler",
         ("SchedulerToPaymentsQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-link-expiry",
+        ("SchedulerToRefundsQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-dispute-scheduler",
     }
     for logical_id in queues.urls:
         attributes[(logical_id, "Arn")] = queues.arns[logical_id]
@@ -165,6 +172,7 @@ def scenario(
     session_arn = secretsmanager.create_secret(Name=f"session-{suffix}", SecretString="s" * 64)["ARN"]
     create_schedule_group(SCHEDULE_GROUP)
     create_schedule_group(LINK_SCHEDULE_GROUP)
+    create_schedule_group(DISPUTE_GROUP)
     resolve = local_values(
         gateway.queues, buckets, database_arn, session_arn, quote(str(info.get("host", "")), safe="")
     )
@@ -239,6 +247,19 @@ def scenario(
     with as_function(run, "ApiFunction"):
         ready = gateway.api("GET", f"/api/v1/reports/{report.json['id']}")
         assert ready.json["status"] == "ready" and ready.json["download_url"], ready.body
+    # A dispute (in AWS the network opens it; the test route is local-only): its deadline's schedule...
+    with as_function(run, "ApiFunction"):
+        captured = gateway.api("POST", f"/api/v1/payments/{payment['id']}/capture", {"amount": payment["amount"]})
+        assert captured.status == 200, captured.body
+        with transaction() as tx:
+            merchant = merchant_in(tx, TEST_MERCHANT_ID)
+        dispute = disputes.open_dispute(merchant, payment["id"], OpenDisputeRequest(reason="fraudulent", amount=100))
+    # ...and its message arriving early: put back on the refunds queue for the time left.
+    deadline = json.dumps({"job": "dispute_deadline", "dispute_id": dispute.id})
+    with as_function(run, "ProcessRefundFunction"):
+        process_refund_handler.lambda_handler(
+            gateway.sqs_event("RefundsQueue", [fake_message(deadline)]), lambda_context()
+        )
     # One delivery has failed twice already: its next wait (30 min) is an EventBridge schedule.
     gateway.execute(
         "UPDATE webhook_logs SET attempts = 2 WHERE id = (SELECT id FROM webhook_logs ORDER BY created_at LIMIT 1)"
@@ -269,8 +290,9 @@ def scenario(
     yield run
     # The emulator is shared: leave no schedule for other tests' scheduler emulators to fire.
     scheduler = boto3.client("scheduler")
-    for schedule in scheduler.list_schedules(GroupName=SCHEDULE_GROUP)["Schedules"]:
-        scheduler.delete_schedule(Name=schedule["Name"], GroupName=SCHEDULE_GROUP)
+    for group in (SCHEDULE_GROUP, DISPUTE_GROUP):
+        for schedule in scheduler.list_schedules(GroupName=group)["Schedules"]:
+            scheduler.delete_schedule(Name=schedule["Name"], GroupName=group)
 
 
 def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenario) -> None:
@@ -286,6 +308,8 @@ def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenar
         ("ApiFunction", "s3:GetObject"),
         ("GenerateReportFunction", "s3:PutObject"),
         ("GenerateReportFunction", "secretsmanager:GetSecretValue"),
+        ("ApiFunction", "scheduler:CreateSchedule"),
+        ("ApiFunction", "iam:PassRole"),
         ("DeliverWebhookFunction", "sqs:SendMessage"),
         ("DeliverWebhookFunction", "scheduler:CreateSchedule"),
         ("DeliverWebhookFunction", "iam:PassRole"),
@@ -348,3 +372,6 @@ def test_every_setting_a_function_reads_is_in_its_template_environment(scenario:
     # What the functions did read includes what only AWS needs: the secrets and the proxy.
     assert {"database_secret_arn", "database_host"} <= scenario.recorder.reads["ApiFunction"]
     assert "webhook_scheduler_role_arn" in scenario.recorder.reads["DeliverWebhookFunction"]
+    assert {"dispute_scheduler_role_arn", "dispute_schedule_group", "refunds_queue_arn"} <= scenario.recorder.reads[
+        "ApiFunction"
+    ]

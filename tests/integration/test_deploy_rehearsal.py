@@ -129,7 +129,7 @@ def test_queues_alarms_and_logs_are_created_as_declared(localstack: str, fresh_a
         assert ids[logical_id] in groups, logical_id
 
     schedule_groups = aws_client("scheduler", localstack).list_schedule_groups()["ScheduleGroups"]
-    assert "fresh-account-webhook-retries" in {group["Name"] for group in schedule_groups}
+    assert {"fresh-account-webhook-retries", "fresh-account-dispute-deadlines"} <= {g["Name"] for g in schedule_groups}
 
 
 def test_function_roles_carry_their_policies(localstack: str, fresh_account: StackResult) -> None:

@@ -67,6 +67,19 @@ def test_scheduler_role_may_only_send_to_the_slow_webhooks_lane() -> None:
     ]
 
 
+def test_dispute_scheduler_role_may_only_send_to_the_refunds_queue() -> None:
+    role = TEMPLATE["Resources"]["SchedulerToRefundsQueueRole"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statements == [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["RefundsQueue", "Arn"]}}
+    ]
+    api = TEMPLATE["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api["DISPUTE_SCHEDULE_GROUP"] == {"Ref": "DisputeDeadlineScheduleGroup"}
+    assert api["REFUNDS_QUEUE_ARN"] == {"Fn::GetAtt": ["RefundsQueue", "Arn"]}
+    # DISPUTE_RESPONSE_SECONDS is left at its default (seven days); `make dev` passes the developer's on.
+    assert all("DISPUTE_RESPONSE_SECONDS" not in spec.environment for spec in TOPOLOGY.functions.values())
+
+
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)

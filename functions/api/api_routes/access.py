@@ -40,6 +40,8 @@ NOT_PRIVATE: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/test/jobs/status"): Access.LOCAL_ONLY,
     ("POST", "/api/v1/test/settlements/run"): Access.LOCAL_PRIVATE,
     ("POST", "/api/v1/test/payment_links/<payment_link_id>/expire"): Access.LOCAL_PRIVATE,
+    ("POST", "/api/v1/test/payments/<payment_id>/dispute"): Access.LOCAL_PRIVATE,
+    ("POST", "/api/v1/test/disputes/<dispute_id>/resolve"): Access.LOCAL_PRIVATE,
 }
 
 

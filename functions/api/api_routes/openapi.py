@@ -85,6 +85,13 @@ IDEMPOTENT_CREATES = {
     ("post", "/api/v1/payments/{payment_id}/refunds"),
     ("post", "/api/v1/payment_links"),
 }
+# Changes of an object's state that its current state may not allow (409 INVALID_STATE).
+STATE_CHANGES = {
+    ("post", "/api/v1/disputes/{dispute_id}/accept"),
+    ("post", "/api/v1/disputes/{dispute_id}/contest"),
+    ("post", "/api/v1/test/disputes/{dispute_id}/resolve"),
+}
+_INVALID_STATE = "The object's state does not allow this change; the description names its state (INVALID_STATE)"
 _ERRORS = {
     "400": "Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...)",
     "401": "Missing or invalid credentials (AUTHENTICATION_ERROR)",
@@ -100,8 +107,11 @@ _ERRORS = {
 }
 
 
-def _error(status: str) -> dict[str, Any]:
-    return {"description": _ERRORS[status], "content": {"application/json": {"schema": {"$ref": ENVELOPE}}}}
+def _error(status: str, description: str | None = None) -> dict[str, Any]:
+    return {
+        "description": description or _ERRORS[status],
+        "content": {"application/json": {"schema": {"$ref": ENVELOPE}}},
+    }
 
 
 def query_models(routes: Iterable[Any]) -> QueryModels:
@@ -185,6 +195,8 @@ def describe(generated: str, queries: QueryModels | None = None, routes: list[Ro
                 statuses += ["409", "422"]
             for status in statuses:
                 responses.setdefault(status, _error(status))
+            if (method, path) in STATE_CHANGES:
+                responses.setdefault("409", _error("409", _INVALID_STATE))
             if who in (Access.NONE, Access.LOCAL_ONLY, Access.SIGN_IN, Access.PAYMENT_LINK):
                 operation["security"] = []
             elif who is Access.PUBLISHABLE_KEY:

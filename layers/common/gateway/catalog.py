@@ -21,6 +21,10 @@ EVENT_TYPES = (
     "payment_link.paid",
     "payment_link.expired",
     "payment_link.cancelled",
+    "dispute.created",
+    "dispute.under_review",
+    "dispute.won",
+    "dispute.lost",
 )
 
 # The outbox's name of each queue -> its resource in template.yaml (its URL: Settings.<name>_queue_url).

@@ -67,6 +67,14 @@ class IdempotencyKeyReused(GatewayError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class InvalidState(GatewayError):
+    """The object exists but its state does not allow this change (a dispute contested after its
+    deadline, accepted after review); the description says which state it is in."""
+
+    status_code = 409
+    code = "INVALID_STATE"
+
+
 class RateLimited(GatewayError):
     status_code = 429
     code = "RATE_LIMITED"

@@ -96,6 +96,10 @@ class Settings(BaseModel):
     payments_queue_arn: str = ""
     payment_link_schedule_group: str = ""
     payment_link_scheduler_role_arn: str = ""
+    # A dispute's deadline is a one-time schedule in this group that puts a job on the refunds queue.
+    dispute_schedule_group: str = ""
+    dispute_scheduler_role_arn: str = ""
+    refunds_queue_arn: str = ""
 
     # A payment left in `processing` longer than this was abandoned by a crashed consumer.
     # > ProcessPaymentFunction's 60 s timeout, and far beyond the bank's longest wait (10 s, the reply's
@@ -112,6 +116,8 @@ class Settings(BaseModel):
     # A captured payment's net becomes available (settleable) this long after capture (T+2 days).
     # Unset in test mode: 0, so a test or `make dev` run sees its money available at once.
     settlement_delay_seconds: int = Field(default=172_800, ge=0, le=31_536_000)
+    # How long a merchant has to contest a dispute (respond_by = opened + this); seven days.
+    dispute_response_seconds: int = Field(default=604_800, ge=1, le=31_536_000)
     # Local runs only: metric lines are also appended here (AWS reads them from the log).
     local_metrics_file: str = ""
     # The local runtime allows webhooks to loopback and private addresses; true turns AWS's guard on.

@@ -39,13 +39,14 @@ _REFUND = class_row(RefundRow)
 _TOTALS = class_row(RefundTotals)
 
 
-def reserve_refund(tx: Tx, payment_id: str, amount: int) -> bool:
-    """Adds to the payment's refunded total unless that would exceed the payment amount."""
+def reserve_refund(tx: Tx, payment_id: str, amount: int, held_by_disputes: int = 0) -> bool:
+    """Adds to the payment's refunded total unless that, with what its disputes hold, would exceed
+    the payment amount. `held_by_disputes` must be read under the payment's row lock."""
     return (
         tx.execute(
             "UPDATE payments SET amount_refunded = amount_refunded + %s, updated_at = now()"
-            " WHERE id = %s AND amount_refunded + %s <= amount",
-            (amount, payment_id, amount),
+            " WHERE id = %s AND amount_refunded + %s + %s <= amount",
+            (amount, payment_id, amount, held_by_disputes),
         )
         == 1
     )

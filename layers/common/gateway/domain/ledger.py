@@ -9,7 +9,9 @@ payment's row lock (the capture's UPDATE, the refund's FOR UPDATE), so whichever
 the other, and the unique (type, source_id) index books each payment and refund once.
 
 Credits become available `settlement_delay` seconds after booking; debits at once, so a refund is
-never left pending while the payment it returns money from is paid out.
+never left pending while the payment it returns money from is paid out. A dispute is a debit when it
+opens and, if won, a credit (`dispute_reversal`) available at once, undoing it; both are booked in
+the transaction of the dispute's state change (gateway/domain/disputes.py).
 """
 
 from __future__ import annotations
@@ -77,6 +79,16 @@ def book_refund(tx: Tx, payment: PaymentRow, refund_id: str, amount: int) -> Non
     `payment` must be the row as locked by this transaction."""
     if payment.captured:
         _book(tx, payment, "refund", refund_id, Charges(-amount, 0, 0), 0)
+
+
+def book_dispute(tx: Tx, payment: PaymentRow, dispute_id: str, amount: int) -> None:
+    """An opened dispute's debit (-amount, no fee, no GST), counted at once like a refund's."""
+    _book(tx, payment, "dispute", dispute_id, Charges(-amount, 0, 0), 0)
+
+
+def book_dispute_reversal(tx: Tx, payment: PaymentRow, dispute_id: str, amount: int) -> None:
+    """A won dispute's credit: +amount, available at once (it cancels a debit that counted at once)."""
+    _book(tx, payment, "dispute_reversal", dispute_id, Charges(amount, 0, 0), 0)
 
 
 def _book(tx: Tx, payment: PaymentRow, kind: str, source_id: str, due: Charges, available_after: int) -> None:

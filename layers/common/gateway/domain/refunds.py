@@ -2,7 +2,9 @@
 
 Creating a refund locks the payment row, reserves the amount on it (`amount_refunded`, backed by a
 CHECK constraint) and inserts the refund in one transaction, so concurrent requests cannot
-over-refund. Processing marks it `processed` once, however often its message is delivered.
+over-refund; what the payment's disputes hold counts too, read under the same lock that opening a
+dispute takes (gateway/domain/disputes.py). Processing marks it `processed` once, however often
+its message is delivered.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import random
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import metrics, payment_store, refund_store, tracing
+from gateway.adapters import dispute_store, metrics, payment_store, refund_store, tracing
 from gateway.adapters.postgres import Tx, transaction
 from gateway.adapters.refund_store import RefundRow
 from gateway.domain import ledger, merchant_identity, outbox, payments, webhook_fanout
@@ -34,7 +36,9 @@ def create_refund(tx: Tx, merchant: Merchant, payment_id: str, request: CreateRe
         raise NotFound("Payment not found")
     if payment.status != "success":
         raise BadRequest("Payment not in refundable state")
-    if not refund_store.reserve_refund(tx, payment_id, request.amount):
+    # Disputes hold part of the payment too; they are opened under this same row lock.
+    held = dispute_store.disputed_amount(tx, payment_id)
+    if not refund_store.reserve_refund(tx, payment_id, request.amount, held):
         raise BadRequest("Refund amount exceeds available amount")
     refund = _refund(
         refund_store.insert_refund(tx, new_id("rfnd_"), payment_id, merchant.id, request.amount, request.reason)

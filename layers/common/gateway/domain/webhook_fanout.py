@@ -98,8 +98,9 @@ def _payment_of(data: dict[str, Any]) -> str | None:
     """The payment an event is about, so a payment's page can list its deliveries."""
     if "payment" in data:
         return str(data["payment"]["id"])
-    if "refund" in data:
-        return str(data["refund"]["payment_id"])
+    for about in ("refund", "dispute"):
+        if about in data:
+            return str(data[about]["payment_id"])
     return None
 
 

@@ -5,6 +5,7 @@ annotation from its string (~10 ms of each cold start); a model may only name mo
 """
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 
@@ -52,3 +53,11 @@ class RefundJob(Model):
 
 class ReportJob(Model):
     report_id: str
+
+
+class DisputeDeadlineJob(Model):
+    """What a dispute's one-time schedule puts on the refunds queue at its respond_by: mark the
+    dispute lost if it is still open (gateway/domain/disputes.py). `job` tells it from a RefundJob."""
+
+    job: Literal["dispute_deadline"]
+    dispute_id: str
