@@ -281,6 +281,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/disputes/{dispute_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v1/disputes/{dispute_id}/documents */
+        post: operations["add_document_api_v1_disputes__dispute_id__documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/test/payments/{payment_id}/dispute": {
         parameters: {
             query?: never;
@@ -988,6 +1005,21 @@ export interface components {
         ContestDisputeRequest: {
             evidence: components["schemas"]["Evidence"];
         };
+        /** CreateDocumentRequest */
+        CreateDocumentRequest: {
+            /** Filename */
+            filename: string;
+            /**
+             * Content Type
+             * @enum {string}
+             */
+            content_type: "application/pdf" | "image/png" | "image/jpeg" | "text/plain";
+            /**
+             * Size
+             * @description bytes, at most 10 MiB
+             */
+            size: number;
+        };
         /** CreateOrderRequest */
         CreateOrderRequest: {
             /**
@@ -1139,6 +1171,29 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * DisputeDocument
+         * @description An evidence file: PUT its bytes to `upload_url` (with the same Content-Type) before it expires.
+         */
+        DisputeDocument: {
+            /** Id */
+            id: string;
+            /** Dispute Id */
+            dispute_id: string;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Upload Url */
+            upload_url: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /** DisputeListQuery */
         DisputeListQuery: {
@@ -3701,6 +3756,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid credentials (AUTHENTICATION_ERROR) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object for this merchant, or no such route (NOT_FOUND_ERROR) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The object's state does not allow this change; the description names its state (INVALID_STATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body not declared as JSON: another Content-Type, or none (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Past the caller's request budget, the merchant's redelivery budget, or a sign-in lockout (RATE_LIMITED); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (database, queue) is unavailable, or the database is resuming; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    add_document_api_v1_disputes__dispute_id__documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDocumentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDocument"];
                 };
             };
             /** @description Malformed or invalid request (BAD_REQUEST_ERROR, INVALID_VPA, INVALID_CARD, EXPIRED_CARD, ...) */
@@ -6956,6 +7109,7 @@ export const pathsApiV1DisputesGetParametersQueryStatusValues: ReadonlyArray<Fla
 export const pathsApiV1WebhooksGetParametersQueryStatusValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks"]["get"]["parameters"]["query"]["status"]> = ["pending", "success", "failed", "skipped"];
 export const balanceTransactionListQueryTypeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BalanceTransactionListQuery"]["type"]> = ["payment", "refund", "dispute", "dispute_reversal", "adjustment", "settlement"];
 export const cardPaymentRequestMethodValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CardPaymentRequest"]["method"]> = ["card"];
+export const createDocumentRequestContent_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateDocumentRequest"]["content_type"]> = ["application/pdf", "image/png", "image/jpeg", "text/plain"];
 export const createOrderRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateOrderRequest"]["currency"]> = ["INR"];
 export const createPaymentLinkRequestCurrencyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePaymentLinkRequest"]["currency"]> = ["INR"];
 export const createReportRequestTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateReportRequest"]["type"]> = ["payments", "refunds", "balance_transactions", "settlements"];

@@ -27,6 +27,7 @@ import botocore.client
 import botocore.signers
 import deliver_webhook_handler
 import generate_report_handler
+import httpx
 import migrate_handler
 import process_payment_handler
 import process_refund_handler
@@ -41,7 +42,7 @@ from gateway.adapters import scheduler, secrets
 from gateway.adapters.postgres import transaction
 from gateway.domain import disputes
 from gateway.domain.merchant_identity import merchant_in
-from gateway.models.disputes import OpenDisputeRequest
+from gateway.models.disputes import ContestDisputeRequest, CreateDocumentRequest, OpenDisputeRequest
 from gateway.settings import Settings
 from stack.template import Resolver, evaluate_conditions, load_template, make_resolver
 from tests.conftest import reset_gateway_caches
@@ -54,6 +55,7 @@ SETTING_NAMES = frozenset(Settings.model_fields)
 SCHEDULE_GROUP = "parity-webhook-retries"
 LINK_SCHEDULE_GROUP = "parity-payment-link-expiry"
 DISPUTE_GROUP = "parity-dispute-deadlines"
+EVIDENCE_BUCKET = f"parity-evidence-{uuid.uuid4().hex[:8]}"
 SETTING_VARIABLES = {name.upper() for name in SETTING_NAMES}
 
 
@@ -73,6 +75,8 @@ class Recorder:
             resource = params["SecretId"]
         elif service == "s3":
             resource = f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
+            # S3 authorises HeadObject as s3:GetObject.
+            operation = {"HeadObject": "GetObject"}.get(operation, operation)
         elif service == "scheduler" and operation == "CreateSchedule":
             resource = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{params['GroupName']}/{params['Name']}"
             # Handing the schedule its role is a call of its own to IAM.
@@ -106,6 +110,7 @@ def local_values(
         "WebhookRetryScheduleGroup": SCHEDULE_GROUP,
         "PaymentLinkExpiryScheduleGroup": LINK_SCHEDULE_GROUP,
         "DisputeDeadlineScheduleGroup": DISPUTE_GROUP,
+        "EvidenceBucket": EVIDENCE_BUCKET,
         **queues.urls,
         **buckets,
     }
@@ -115,6 +120,7 @@ def local_values(
         ("SchedulerToWebhooksQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-scheduler",
         ("SchedulerToPaymentsQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-link-expiry",
         ("SchedulerToRefundsQueueRole", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/parity-dispute-scheduler",
+        ("EvidenceBucket", "Arn"): f"arn:aws:s3:::{EVIDENCE_BUCKET}",
     }
     for logical_id in queues.urls:
         attributes[(logical_id, "Arn")] = queues.arns[logical_id]
@@ -173,6 +179,7 @@ def scenario(
     create_schedule_group(SCHEDULE_GROUP)
     create_schedule_group(LINK_SCHEDULE_GROUP)
     create_schedule_group(DISPUTE_GROUP)
+    boto3.client("s3").create_bucket(Bucket=EVIDENCE_BUCKET)
     resolve = local_values(
         gateway.queues, buckets, database_arn, session_arn, quote(str(info.get("host", "")), safe="")
     )
@@ -260,6 +267,15 @@ def scenario(
         process_refund_handler.lambda_handler(
             gateway.sqs_event("RefundsQueue", [fake_message(deadline)]), lambda_context()
         )
+    # Evidence: a presigned PUT (signed, no call), the upload, and the contest's check of it.
+    with as_function(run, "ApiFunction"):
+        document = disputes.add_document(
+            merchant, dispute.id, CreateDocumentRequest(filename="r.pdf", content_type="application/pdf", size=3)
+        )
+    assert httpx.put(document.upload_url, content=b"pdf", headers={"Content-Type": "application/pdf"}).is_success
+    with as_function(run, "ApiFunction"):
+        evidence = ContestDisputeRequest.model_validate({"evidence": {"summary": "s", "documents": [document.id]}})
+        assert disputes.contest(merchant, dispute.id, evidence).status == "under_review"
     # One delivery has failed twice already: its next wait (30 min) is an EventBridge schedule.
     gateway.execute(
         "UPDATE webhook_logs SET attempts = 2 WHERE id = (SELECT id FROM webhook_logs ORDER BY created_at LIMIT 1)"
@@ -310,6 +326,7 @@ def test_every_aws_call_a_function_makes_is_allowed_by_its_role(scenario: Scenar
         ("GenerateReportFunction", "secretsmanager:GetSecretValue"),
         ("ApiFunction", "scheduler:CreateSchedule"),
         ("ApiFunction", "iam:PassRole"),
+        ("ApiFunction", "s3:GetObject"),
         ("DeliverWebhookFunction", "sqs:SendMessage"),
         ("DeliverWebhookFunction", "scheduler:CreateSchedule"),
         ("DeliverWebhookFunction", "iam:PassRole"),

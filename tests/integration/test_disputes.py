@@ -8,11 +8,14 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+import httpx
 import process_refund_handler
 import pytest
 import relay_outbox_handler
@@ -474,3 +477,76 @@ def test_a_processed_refund_and_a_dispute_share_the_payment(gateway: Gateway) ->
     dispute = _opened(gateway, payment)
     assert dispute["amount"] == 40_000
     assert _balance(gateway) == (97_640 - 60_000 - 40_000, 0)
+
+
+# --- evidence documents ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def evidence_bucket(gateway: Gateway, setting: Callable[[str, str], None]) -> str:
+    name = f"test-evidence-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    setting("EVIDENCE_BUCKET", name)
+    return name
+
+
+def _document(gateway: Gateway, dispute: dict[str, Any], size: int = 11, **headers: str) -> Any:
+    body = {"filename": "receipt.pdf", "content_type": "application/pdf", "size": size}
+    return gateway.api("POST", f"/api/v1/disputes/{dispute['id']}/documents", body, headers=headers or None)
+
+
+def test_evidence_is_uploaded_with_a_presigned_put_and_named_by_the_contest(
+    gateway: Gateway, evidence_bucket: str
+) -> None:
+    dispute = _opened(gateway, _captured(gateway, 100_000))
+    reply = _document(gateway, dispute)
+    assert reply.status == 201, reply.body
+    document = reply.json
+    assert re.match(r"^doc_[A-Za-z0-9]{16}$", document["id"]) and document["dispute_id"] == dispute["id"]
+    assert datetime.fromisoformat(document["expires_at"]) - datetime.now(UTC) <= timedelta(seconds=900)
+    # Not uploaded yet: a contest naming it is refused.
+    refused = _contest(gateway, dispute, {"summary": "receipt attached", "documents": [document["id"]]})
+    assert _error(refused) == (400, "BAD_REQUEST_ERROR") and "not been uploaded" in refused.json["error"]["description"]
+    # Bytes of another size than announced (S3 refuses them, the signed Content-Length; the emulator
+    # may not): the document does not count as uploaded.
+    url, pdf = document["upload_url"], b"%PDF-1.7 ok"
+    httpx.put(url, content=pdf + b"!", headers={"Content-Type": "application/pdf"})
+    refused = _contest(gateway, dispute, {"summary": "receipt attached", "documents": [document["id"]]})
+    assert _error(refused) == (400, "BAD_REQUEST_ERROR")
+    assert httpx.put(url, content=pdf, headers={"Content-Type": "application/pdf"}).status_code == 200
+    key = f"evidence/{_merchant().id}/{dispute['id']}/{document['id']}"
+    assert boto3.client("s3").get_object(Bucket=evidence_bucket, Key=key)["Body"].read() == pdf
+    contested = _contest(gateway, dispute, {"summary": "receipt attached", "documents": [document["id"]]})
+    assert contested.status == 200, contested.body
+    assert contested.json["evidence"] == {"summary": "receipt attached", "documents": [document["id"]]}
+    # Under review, no more uploads.
+    assert _error(_document(gateway, dispute)) == (409, "INVALID_STATE")
+
+
+def test_a_document_of_another_dispute_or_merchant_is_refused(gateway: Gateway, evidence_bucket: str) -> None:
+    payment = _captured(gateway, 100_000)
+    mine, other = _opened(gateway, payment, 10_000), _opened(gateway, payment, 10_000)
+    theirs = _document(gateway, other).json
+    assert httpx.put(theirs["upload_url"], content=b"x" * 11, headers={"Content-Type": "application/pdf"}).is_success
+    refused = _contest(gateway, mine, {"summary": "s", "documents": [theirs["id"]]})
+    assert _error(refused) == (400, "BAD_REQUEST_ERROR")
+    _other_merchant(gateway)
+    assert _error(_document(gateway, mine, **OTHER)) == (404, "NOT_FOUND_ERROR")
+    for bad in (
+        {"filename": "../x", "content_type": "application/pdf", "size": 1},
+        {"filename": "a.exe", "content_type": "application/x-msdownload", "size": 1},
+        {"filename": "a", "content_type": "text/plain", "size": 10 * 1024 * 1024 + 1},
+    ):
+        assert gateway.api("POST", f"/api/v1/disputes/{mine['id']}/documents", bad).status == 400, bad
+
+
+def test_a_dispute_takes_at_most_ten_documents(gateway: Gateway, evidence_bucket: str) -> None:
+    dispute = _opened(gateway, _captured(gateway, 100_000))
+    assert all(_document(gateway, dispute).status == 201 for _ in range(10))
+    reply = _document(gateway, dispute)
+    assert _error(reply) == (400, "BAD_REQUEST_ERROR") and "10" in reply.json["error"]["description"]
+
+
+def test_without_an_evidence_bucket_uploads_are_unavailable(gateway: Gateway) -> None:
+    dispute = _opened(gateway, _captured(gateway, 100_000))
+    assert _document(gateway, dispute).status == 503

@@ -14,7 +14,9 @@ from gateway.domain import disputes
 from gateway.models.base import Page
 from gateway.models.disputes import (
     ContestDisputeRequest,
+    CreateDocumentRequest,
     Dispute,
+    DisputeDocument,
     DisputeListQuery,
     OpenDisputeRequest,
     ResolveDisputeRequest,
@@ -42,6 +44,11 @@ def accept_dispute(dispute_id: str) -> Dispute:
 @router.post("/disputes/<dispute_id>/contest")
 def contest_dispute(dispute_id: str, body: ContestDisputeRequest) -> Dispute:
     return disputes.contest(merchant_of(router), dispute_id, body)
+
+
+@router.post("/disputes/<dispute_id>/documents", status_code=201)
+def add_document(dispute_id: str, body: CreateDocumentRequest) -> DisputeDocument:
+    return disputes.add_document(merchant_of(router), dispute_id, body)
 
 
 @router.post("/test/payments/<payment_id>/dispute", status_code=201)

@@ -89,6 +89,7 @@ IDEMPOTENT_CREATES = {
 STATE_CHANGES = {
     ("post", "/api/v1/disputes/{dispute_id}/accept"),
     ("post", "/api/v1/disputes/{dispute_id}/contest"),
+    ("post", "/api/v1/disputes/{dispute_id}/documents"),
     ("post", "/api/v1/test/disputes/{dispute_id}/resolve"),
 }
 _INVALID_STATE = "The object's state does not allow this change; the description names its state (INVALID_STATE)"

@@ -68,6 +68,8 @@ class Settings(BaseModel):
     reports_bucket: str = ""
     # How long a report's download link works (a presigned GET; a new one with every GET of the report).
     report_link_seconds: int = Field(default=900, ge=1, le=3600)
+    # Dispute evidence merchants upload (presigned PUTs); kept, unlike reports.
+    evidence_bucket: str = ""
 
     # Origins of the hosted checkout, comma-separated: they may call the public endpoints (CORS).
     checkout_origins: str = ""

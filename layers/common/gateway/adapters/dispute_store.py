@@ -100,6 +100,14 @@ def dispute_of_merchant(tx: Tx, merchant_id: str, dispute_id: str) -> DisputeRow
     )
 
 
+def lock_dispute_of_merchant(tx: Tx, merchant_id: str, dispute_id: str) -> DisputeRow | None:
+    return tx.one_as(
+        _DISPUTE,
+        f"SELECT {_COLUMNS} FROM disputes WHERE id = %s AND merchant_id = %s FOR UPDATE",
+        (dispute_id, merchant_id),
+    )
+
+
 def dispute_by_id(tx: Tx, dispute_id: str) -> DisputeRow | None:
     return tx.one_as(_DISPUTE, f"SELECT {_COLUMNS} FROM disputes WHERE id = %s", (dispute_id,))
 

@@ -24,18 +24,20 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from gateway.adapters import dispute_store, payment_store, scheduler, tracing
+from gateway.adapters import dispute_store, object_store, payment_store, scheduler, tracing
 from gateway.adapters.dispute_store import DisputeRow
 from gateway.adapters.postgres import Tx, transaction
 from gateway.domain import ledger, merchant_identity, outbox, webhook_fanout
 from gateway.domain.merchant_identity import Merchant
 from gateway.domain.paging import to_page
-from gateway.errors import BadRequest, InvalidState, NotFound
+from gateway.errors import BadRequest, InvalidState, NotFound, ServiceUnavailable
 from gateway.ids import new_id
 from gateway.models.base import Page
 from gateway.models.disputes import (
     ContestDisputeRequest,
+    CreateDocumentRequest,
     Dispute,
+    DisputeDocument,
     DisputeListQuery,
     OpenDisputeRequest,
 )
@@ -44,6 +46,9 @@ from gateway.settings import get_settings
 
 logger = Logger(child=True)
 
+# Evidence: documents per dispute, and how long an upload link lasts.
+MAX_DOCUMENTS = 10
+DOCUMENT_UPLOAD_SECONDS = 900
 # The longest SQS message timer: a deadline message that arrives early is put back for at most this.
 _MAX_QUEUE_DELAY_SECONDS = 900
 
@@ -106,16 +111,70 @@ def schedule_deadline(dispute: Dispute) -> None:
         logger.warning("deadline schedule not created; the relay ends the dispute", extra={"dispute_id": dispute.id})
 
 
+def add_document(merchant: Merchant, dispute_id: str, request: CreateDocumentRequest) -> DisputeDocument:
+    """An evidence document of an open dispute: its row, and a presigned PUT of exactly its type and
+    size into the evidence bucket (valid DOCUMENT_UPLOAD_SECONDS). The key names the merchant, the
+    dispute and the document, never the merchant's filename."""
+    bucket = get_settings().evidence_bucket
+    if not bucket:
+        raise ServiceUnavailable("Evidence uploads are not configured (EVIDENCE_BUCKET)")
+    with transaction() as tx:
+        # The dispute's row lock: concurrent uploads count each other against the cap.
+        dispute = dispute_store.lock_dispute_of_merchant(tx, merchant.id, dispute_id)
+        if dispute is None:
+            raise NotFound("Dispute not found")
+        if dispute.status != "open":
+            raise InvalidState(f"Dispute is {dispute.status}: evidence is uploaded while it is open")
+        if dispute_store.count_documents(tx, dispute_id) >= MAX_DOCUMENTS:
+            raise BadRequest(f"A dispute takes at most {MAX_DOCUMENTS} documents")
+        document_id = new_id("doc_")
+        row = dispute_store.insert_document(
+            tx,
+            document_id,
+            dispute_id,
+            merchant.id,
+            request.filename,
+            request.content_type,
+            request.size,
+            f"evidence/{merchant.id}/{dispute_id}/{document_id}",
+        )
+    # Computed locally (no call to S3), after the commit.
+    url = object_store.presign_put(
+        bucket, row.object_key, DOCUMENT_UPLOAD_SECONDS, content_type=row.content_type, content_length=row.size
+    )
+    return DisputeDocument(
+        id=row.id,
+        dispute_id=row.dispute_id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        upload_url=url,
+        expires_at=row.created_at + timedelta(seconds=DOCUMENT_UPLOAD_SECONDS),
+    )
+
+
+def _documents_uploaded(merchant: Merchant, dispute_id: str, document_ids: list[str]) -> None:
+    """Every document a contest names was created for this dispute and its bytes are in the bucket,
+    of the size announced. Read, then the bucket asked with no transaction open."""
+    with transaction() as tx:
+        _existing(tx, merchant, dispute_id)
+        rows = {d.id: d for d in dispute_store.documents_of_dispute(tx, dispute_id, document_ids)}
+    for document_id in dict.fromkeys(document_ids):
+        row = rows.get(document_id)
+        if row is None:
+            raise BadRequest(f"evidence.documents: {document_id} is not a document of this dispute")
+        stored = object_store.head_object(get_settings().evidence_bucket, row.object_key)
+        if stored is None or stored.size != row.size:
+            raise BadRequest(f"evidence.documents: {document_id} has not been uploaded")
+
+
 def contest(merchant: Merchant, dispute_id: str, request: ContestDisputeRequest) -> Dispute:
     """open → under_review with the merchant's evidence, only before respond_by."""
     evidence = request.evidence
+    if evidence.documents:
+        _documents_uploaded(merchant, dispute_id, evidence.documents)
     with transaction() as tx:
         _existing(tx, merchant, dispute_id)
-        if evidence.documents:
-            found = {d.id for d in dispute_store.documents_of_dispute(tx, dispute_id, evidence.documents)}
-            unknown = [d for d in dict.fromkeys(evidence.documents) if d not in found]
-            if unknown:
-                raise BadRequest(f"evidence.documents: no document {unknown[0]} was uploaded for this dispute")
         row = dispute_store.submit_evidence(tx, merchant.id, dispute_id, evidence.model_dump(mode="json"))
         if row is None:
             if _existing(tx, merchant, dispute_id).status != "open":
