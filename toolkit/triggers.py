@@ -292,3 +292,57 @@ def payment_link_expired(gateway: GatewayClient) -> Event:
             ) from refused
         raise
     return _link_event(gateway, "payment_link.expired", link)
+
+
+def _open_dispute(gateway: GatewayClient) -> dict[str, Any]:
+    """A captured payment (success@test) disputed through the local runtime's card-network route."""
+    payment = gateway.successful_payment()
+    gateway.post(f"/api/v1/payments/{payment['id']}/capture", {"amount": payment["amount"]})
+    try:
+        dispute: dict[str, Any] = gateway.post(f"/api/v1/test/payments/{payment['id']}/dispute", {"reason": "general"})
+    except TriggerError as refused:
+        if " 404 " in str(refused):
+            raise TriggerError(
+                "dispute events are triggered through POST /api/v1/test/payments/{id}/dispute, which only the local"
+                " runtime serves; on a deployed stack the card network opens disputes"
+            ) from refused
+        raise
+    return dispute
+
+
+def _dispute_event(gateway: GatewayClient, event_type: str, dispute: dict[str, Any]) -> Event:
+    return gateway.recorded(event_type, matches=lambda data: data["dispute"]["id"] == dispute["id"])
+
+
+def _contested(gateway: GatewayClient) -> dict[str, Any]:
+    dispute = _open_dispute(gateway)
+    gateway.post(f"/api/v1/disputes/{dispute['id']}/contest", {"evidence": {"summary": "Delivered, signed for."}})
+    return dispute
+
+
+@trigger("dispute.created")
+def dispute_created(gateway: GatewayClient) -> Event:
+    """A captured payment is disputed (local runtime only)."""
+    return _dispute_event(gateway, "dispute.created", _open_dispute(gateway))
+
+
+@trigger("dispute.under_review")
+def dispute_under_review(gateway: GatewayClient) -> Event:
+    """A dispute is contested with evidence (local runtime only)."""
+    return _dispute_event(gateway, "dispute.under_review", _contested(gateway))
+
+
+@trigger("dispute.won")
+def dispute_won(gateway: GatewayClient) -> Event:
+    """A contested dispute is decided for the merchant (local runtime only)."""
+    dispute = _contested(gateway)
+    gateway.post(f"/api/v1/test/disputes/{dispute['id']}/resolve", {"outcome": "won"})
+    return _dispute_event(gateway, "dispute.won", dispute)
+
+
+@trigger("dispute.lost")
+def dispute_lost(gateway: GatewayClient) -> Event:
+    """A dispute is accepted by the merchant (local runtime only)."""
+    dispute = _open_dispute(gateway)
+    gateway.post(f"/api/v1/disputes/{dispute['id']}/accept")
+    return _dispute_event(gateway, "dispute.lost", dispute)

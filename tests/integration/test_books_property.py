@@ -79,7 +79,7 @@ class Books:
 def _reset(gateway: Gateway) -> None:
     gateway.execute(
         "TRUNCATE outbox, webhook_attempts, webhook_logs, events, refunds, payments, orders, idempotency_keys,"
-        " balance_transactions, settlements, dispute_documents, disputes"
+        " balance_transactions, settlements, dispute_documents, disputes, payment_links, reports"
     )
 
 

@@ -34,6 +34,9 @@ def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: 
     assert gateway.api("POST", f"/api/v1/payments/{payment['id']}/refunds", {"amount": 100}).status == 201
     window = {"type": "payments", "from": "2000-01-01", "to": "2000-02-01"}
     assert gateway.api("POST", "/api/v1/reports", window).status == 202  # a report to list
+    assert gateway.api("POST", "/api/v1/payment_links", {"amount": 10_000}).status == 201  # a link to list
+    dispute = gateway.api("POST", f"/api/v1/test/payments/{payment['id']}/dispute", {"reason": "general"})
+    assert dispute.status in (200, 201), dispute.body  # a dispute to list
     path_values = {"payment_id": payment["id"]}
 
     lists = []
@@ -50,9 +53,9 @@ def test_every_list_route_in_the_openapi_document_answers_the_envelope(gateway: 
 
     assert "/api/v1/webhook_endpoints" in lists
     # orders, payments, a payment's refunds, refunds, webhooks, events, endpoints, the books, settlements,
-    # reports
-    assert "/api/v1/settlements" in lists and "/api/v1/reports" in lists
-    assert len(lists) >= 10, lists
+    # reports, payment links, disputes
+    assert {"/api/v1/settlements", "/api/v1/reports", "/api/v1/payment_links", "/api/v1/disputes"} <= set(lists)
+    assert len(lists) >= 12, lists
 
 
 def test_the_endpoint_list_is_one_page_with_every_endpoint(gateway: Gateway, receiver: Any) -> None:
