@@ -3,16 +3,22 @@ from the internet. Answers {"ok": true, "merchant": …} or {"ok": false, "error
 
 from __future__ import annotations
 
-from typing import Any
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from gateway.adapters import failures
 from gateway.domain import merchants
 from gateway.errors import GatewayError
 from gateway.models.merchants import CreateMerchantCommand
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="admin")
 
@@ -32,3 +38,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"ok": False, "error": {"code": exc.code, "description": str(exc)}}
     logger.info("merchant created", extra={"merchant_id": created.id})
     return {"ok": True, "merchant": created.model_dump()}
+
+
+init_gc.resume()  # INIT is over

@@ -13,16 +13,19 @@ context (`auth.merchant_of(router)`).
 
 from __future__ import annotations
 
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
 import functools
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_routes import (
     auth,
@@ -52,6 +55,9 @@ from gateway.adapters import (
     tracing,
 )
 from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="api")
 
@@ -175,3 +181,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return response
+
+
+init_gc.resume()  # INIT is over

@@ -12,16 +12,22 @@ database failure fails the batch, and SQS delivers it again.
 
 from __future__ import annotations
 
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from gateway.adapters import failures, sqs, tracing
 from gateway.domain import webhook_delivery, webhook_fanout
 from gateway.models.jobs import WebhookJob
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="deliver_webhook")
 
@@ -51,3 +57,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchRe
             failures.log_error(logger, "webhook batch not recorded; SQS delivers it again", exc)
             failed += list(lane_jobs)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+init_gc.resume()  # INIT is over

@@ -7,14 +7,20 @@ The reply is always sent: a handler that died without one would hold the stack f
 
 from __future__ import annotations
 
-from typing import Any
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import cloudformation, failures, migrations, postgres
 from gateway.errors import summary
 from gateway.models.operations import CustomResourceEvent
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="migrate")
 # Seconds kept back to run the migrations and send the reply after the database answers.
@@ -40,3 +46,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info("migrations applied", extra={"applied": applied})
     cloudformation.respond(request, "SUCCESS", physical_id, data={"Applied": ",".join(applied) or "none"})
     return {"status": "SUCCESS", "applied": applied}
+
+
+init_gc.resume()  # INIT is over

@@ -3,15 +3,21 @@ its one-time schedule puts on this queue at respond_by); failures are reported p
 
 from __future__ import annotations
 
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
 from gateway.domain import disputes, outbox, refunds
 from gateway.models.jobs import DisputeDeadlineJob, RefundJob
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="process_refund")
 
@@ -34,3 +40,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchRe
     # What the records publish goes out at the batch's end: one call per queue, not a few per record.
     with outbox.sent_together():
         return sqs.each_record(event, process_record, logger)
+
+
+init_gc.resume()  # INIT is over

@@ -12,16 +12,22 @@ their last activity.
 
 from __future__ import annotations
 
-from typing import Any
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import failures, idempotency_store, time_bounds, tracing
 from gateway.adapters.postgres import transaction
 from gateway.catalog import METRIC_NAMESPACE
-from gateway.domain import disputes, events, outbox, payment_links, payments, rate_limits, settlements, webhook_delivery
+from gateway.domain import disputes, events, outbox, payment_links, payments, rate_limits, webhook_delivery
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="relay_outbox")
 # CloudWatch EMF lines in the log: the outbox and stuck-payment alarms in template.yaml read them.
@@ -36,6 +42,8 @@ SETTLE_JOB = "settle"
 @tracing.traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     if event.get("job") == SETTLE_JOB:
+        from gateway.domain import settlements  # once a day: not in every minute's cold start
+
         settled = settlements.settle_all()
         logger.info("settlement run", extra=settled)
         return settled
@@ -62,3 +70,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     if any(report.values()):
         logger.info("relay run", extra=report)
     return report
+
+
+init_gc.resume()  # INIT is over

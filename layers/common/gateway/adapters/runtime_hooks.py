@@ -56,8 +56,11 @@ def before_snapshot() -> None:
         for factory in factories if module is not None else ():
             getattr(module, factory).cache_clear()
     # botocore clients sit in reference cycles: collect them now, so their pooled sockets are
-    # closed before the snapshot rather than whenever the collector would have run.
+    # closed before the snapshot rather than whenever the collector would have run. INIT's objects
+    # were frozen (init_gc.resume): unfrozen to be collected, what survives frozen again.
+    gc.unfreeze()
     gc.collect()
+    gc.freeze()
 
 
 def after_restore() -> None:
