@@ -8,8 +8,9 @@ when a version is published, and resumes every new container from a snapshot of 
   restored from the same snapshot, hours after the server dropped it) and the cached SQS,
   Scheduler and webhook HTTP clients with their pooled keep-alive connections. They reopen lazily
   on first use. What is expensive to build stays built: imported modules, pydantic models, the
-  routes' schemas and botocore's parsed service models (cached by the default session's loader,
-  so a client rebuilt after the restore costs milliseconds, not a JSON parse);
+  routes' schemas and botocore's parsed service models (the hook makes one client per service the
+  loaded adapters call, so the default session's loader holds them even when INIT made no client:
+  a client built after the restore costs milliseconds, not a JSON parse);
 - after the restore, `random` is reseeded: every container restored from one snapshot would
   otherwise draw the same sequence (jitter, sampling). `uuid4`, `secrets` and `os.urandom` read
   the kernel's generator, which Lambda reseeds on restore, and need nothing.
@@ -36,6 +37,25 @@ _CACHED_CLIENTS = {
 }
 
 
+# Adapter module -> the AWS service its boto3 clients call (primed before the snapshot).
+_SERVICES = {
+    "gateway.adapters.sqs": "sqs",
+    "gateway.adapters.scheduler": "scheduler",
+    "gateway.adapters.secrets": "secretsmanager",
+}
+
+
+def _prime_service_models() -> None:
+    """A container's first boto3 client parses botocore's JSON (the service's model and endpoint
+    rules, endpoints.json, partitions: ~60 ms here, 2-3x that at 512 MB) into the default session,
+    which keeps it. Made once before the snapshot, a restored container's first client costs ~4 ms.
+    Making a client opens no connection; these are collected below with the adapters' own."""
+    boto3 = sys.modules.get("boto3")
+    for name, service in _SERVICES.items():
+        if boto3 is not None and name in sys.modules:
+            boto3.client(service)
+
+
 def _close_webhook_client(module: Any) -> None:
     """httpx keeps sockets open until the client is closed; close it if this container made one."""
     factory = getattr(module, "_client", None)
@@ -44,7 +64,9 @@ def _close_webhook_client(module: Any) -> None:
 
 
 def before_snapshot() -> None:
-    """No socket in the snapshot: the database connection closed, cached clients dropped."""
+    """No socket in the snapshot: the database connection closed, cached clients dropped; the
+    service models those clients need parsed."""
+    _prime_service_models()
     postgres = sys.modules.get("gateway.adapters.postgres")
     if postgres is not None:
         postgres.close_connection()
