@@ -7,7 +7,6 @@ import csv
 import io
 import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from gateway.adapters import report_store
 from gateway.domain import reports
 from gateway.models.jobs import ReportJob
 from tests.integration.test_ledger import OTHER, _capture, _other_merchant, _paid, _process, _refund
-from tests.support import TEST_MERCHANT_ID, Gateway, fake_message, lambda_context
+from tests.support import TEST_MERCHANT_ID, Gateway, fake_message, lambda_context, wait_until
 
 REP_ID = re.compile(r"^rep_[A-Za-z0-9]{16}$")
 WINDOW = {"from": "2000-01-01T00:00:00Z", "to": "2000-12-31T00:00:00Z"}
@@ -230,9 +229,11 @@ def test_the_download_link_expires(gateway: Gateway, setting: Callable[[str, str
     _consume(gateway)
     report = _report(gateway, created["id"])
     assert len(_download(report)) == 4
-    time.sleep(3.05)
-    expired = httpx.get(report["download_url"])
-    assert expired.status_code == 403 and b"expired" in expired.content
+    # ...and is refused once its time is up (within 2 s; waited for, not slept through).
+    expired = wait_until(
+        lambda: (answer := httpx.get(report["download_url"])).status_code != 200 and answer, timeout=6, interval=0.05
+    )
+    assert expired and expired.status_code == 403 and b"expired" in expired.content
     assert httpx.get(_report(gateway, created["id"])["download_url"]).status_code == 200, "a new GET, a new link"
 
 

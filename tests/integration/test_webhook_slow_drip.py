@@ -16,7 +16,15 @@ import deliver_webhook_handler
 import psycopg
 import pytest
 
-from tests.support import DEFAULT_ENDPOINT_ID, TEST_MERCHANT_ID, Gateway, WebhookReceiver, fake_message, lambda_context
+from tests.support import (
+    DEFAULT_ENDPOINT_ID,
+    TEST_MERCHANT_ID,
+    Gateway,
+    WebhookReceiver,
+    fake_message,
+    lambda_context,
+    wait_until,
+)
 
 DEADLINE_SECONDS = 2.0
 
@@ -181,7 +189,8 @@ def test_two_consumers_with_the_same_batch_post_each_delivery_once(
     results: list[dict[str, Any]] = []
     consumers = [threading.Thread(target=lambda: results.append(_deliver(gateway, [healthy, dripping])))]
     consumers[0].start()
-    time.sleep(0.5)  # the first consumer's posts are out
+    # The first consumer's posts are out (both arrived), not a guess at how long that takes.
+    assert wait_until(lambda: drip.requests == 1 and len(receiver.received) == 1, timeout=5, interval=0.02)
     consumers.append(threading.Thread(target=lambda: results.append(_deliver(gateway, [healthy, dripping]))))
     consumers[1].start()
     for consumer in consumers:
