@@ -34,11 +34,20 @@ e2e-localstack: bootstrap dashboard
 	@scripts/bootstrap-localstack.sh
 	$(BIN)/python -m stack.localstack -- $(BIN)/pytest tests/e2e
 
+# pytest in two runs, one exit status (the first failure's; both always run): tests/unit and
+# tests/integration on TEST_WORKERS pytest-xdist processes (each with its own Postgres and emulator,
+# whole files per worker so module fixtures run once), then everything else under tests/ (e2e with its
+# stacks, the timing-sensitive fault battery, any new folder) alone, one test at a time.
+TEST_WORKERS ?= 2
+PARALLEL_TESTS := tests/unit tests/integration
 test: bootstrap lint typecheck
 	@scripts/build-dashboard.sh --test
 	@scripts/bootstrap-browser.sh
 	@scripts/bootstrap-localstack.sh
-	$(BIN)/pytest
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PARALLEL_TESTS) || status=$$?; \
+	$(BIN)/pytest tests $(foreach folder,$(PARALLEL_TESTS),--ignore=$(folder)) || status=$$?; \
+	exit $$status
 
 lint: bootstrap
 	$(BIN)/ruff check .
