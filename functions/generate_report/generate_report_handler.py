@@ -3,14 +3,20 @@ reported per item (the report's claim makes a duplicate delivery a no-op)."""
 
 from __future__ import annotations
 
-from typing import Any
+# First: the collector waits until this module is built (init_gc.resume() at its end).
+from gateway.adapters import init_gc
+
+# isort: split
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.adapters import sqs, tracing
 from gateway.domain import outbox, reports
 from gateway.models.jobs import ReportJob
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="generate_report")
 
@@ -26,3 +32,6 @@ def process_record(record: dict[str, Any]) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> sqs.BatchResponse:
     with outbox.sent_together():
         return sqs.each_record(event, process_record, logger)
+
+
+init_gc.resume()  # INIT is over
