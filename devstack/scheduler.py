@@ -74,10 +74,11 @@ class SchedulerEmulator:
             queue_name = target["Arn"].rsplit(":", 1)[1]
             queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
             sqs.send_message(QueueUrl=queue_url, MessageBody=target.get("Input", ""))
+            # Said as soon as the message is out: its consumer may act on it before the delete returns.
+            self._log(f"scheduler: fired {group}/{name} → {queue_name}")
+            self._fired.add((group, name))
             if schedule.get("ActionAfterCompletion") == "DELETE":
                 scheduler.delete_schedule(Name=name, GroupName=group)
-            else:
-                self._fired.add((group, name))
-            self._log(f"scheduler: fired {group}/{name} → {queue_name}")
+                self._fired.discard((group, name))
             fired += 1
         return fired
