@@ -105,7 +105,7 @@ class InMemoryRecords:
         return self._update(payment, status=status, error_code=error_code, error_description=error_description)
 
     def _update(self, payment: PaymentRow, **changes: Any) -> PaymentRow:
-        updated = dataclasses.replace(payment, updated_at=self.clock.now(), **changes)
+        updated = payment._replace(updated_at=self.clock.now(), **changes)
         self.payments[payment.id] = updated
         return updated
 

@@ -8,9 +8,8 @@ here: a new route is private until someone decides otherwise, in this file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Access(StrEnum):
@@ -52,8 +51,7 @@ def access_of(method: str, path: str) -> Access:
     return NOT_PRIVATE.get((method.upper(), path), Access.PRIVATE)
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: str
     path: str  # as declared: /api/v1/orders/<order_id>/public
     access: Access

@@ -8,8 +8,7 @@ schema (401, not 400). The merchant is in the resolver's context for the route (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -25,8 +24,7 @@ from gateway.settings import get_settings
 logger = Logger(service="api")  # the API handler's logger: its keys are on every line it writes
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     merchant: Merchant
     budget: rate_limits.Budget  # what the request left of it: the reply's RateLimit-* headers
 

@@ -6,7 +6,7 @@ against this module by reading its structure, and the metrics adapter refuses a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EVENT_TYPES = (
     "payment.created",
@@ -39,8 +39,7 @@ QUEUES = {
 METRIC_NAMESPACE = "PaymentGateway"
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     unit: str
     dimensions: tuple[str, ...] = ()
 

@@ -7,9 +7,8 @@ row no longer in that state and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -20,8 +19,7 @@ from gateway.adapters.postgres import Tx, as_json
 ACTIVE_STATUSES = ("open", "under_review", "lost")
 
 
-@dataclass(frozen=True, slots=True)
-class DisputeRow:
+class DisputeRow(NamedTuple):
     """A dispute as _COLUMNS selects it."""
 
     id: str
@@ -39,8 +37,7 @@ class DisputeRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRow:
+class DocumentRow(NamedTuple):
     id: str
     dispute_id: str
     merchant_id: str

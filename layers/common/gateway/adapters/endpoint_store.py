@@ -3,9 +3,8 @@ with them), the endpoints it created, and which endpoints are failing or slow (t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import psycopg
 from psycopg.rows import RowFactory, class_row
@@ -15,8 +14,7 @@ from gateway.adapters.postgres import Tx
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointRow:
+class EndpointRow(NamedTuple):
     """An endpoint the merchant created, as _ENDPOINT_COLUMNS selects it."""
 
     id: str
@@ -30,8 +28,7 @@ class EndpointRow:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class DefaultEndpointRow:
+class DefaultEndpointRow(NamedTuple):
     """The merchant's default endpoint, as _DEFAULT_COLUMNS selects it."""
 
     id: str

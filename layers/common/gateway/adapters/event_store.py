@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -14,8 +13,7 @@ from gateway.adapters.postgres import Tx
 from gateway.adapters.webhook_store import WEBHOOK_COLUMNS, WEBHOOK_LOG, WebhookLogRow
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
+class EventRow(NamedTuple):
     """An event as _EVENT_COLUMNS selects it."""
 
     id: str
@@ -25,8 +23,7 @@ class EventRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryRow:
+class DeliveryRow(NamedTuple):
     """A delivery just created, and whether its endpoint is in the slow lane (its queue)."""
 
     id: str
@@ -34,8 +31,7 @@ class DeliveryRow:
     slow_lane: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RedeliveryBucket:
+class RedeliveryBucket(NamedTuple):
     tokens: float
     allowed: bool
     rate_limit: float

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from psycopg.rows import class_row
 
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
+class IdempotencyRecord(NamedTuple):
     """A stored reply and the request it answered."""
 
     request_method: str

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -12,8 +11,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRow:
+class EntryRow(NamedTuple):
     """A balance transaction as _ENTRY_COLUMNS selects it (amounts in signed paise)."""
 
     id: str
@@ -29,8 +27,7 @@ class EntryRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class NewEntry:
+class NewEntry(NamedTuple):
     """An entry to book: it becomes available `available_after_seconds` after now (the database's)."""
 
     id: str
@@ -46,22 +43,19 @@ class NewEntry:
     settlement_id: str | None = None  # a settlement's own entry is settled by it as it is booked
 
 
-@dataclass(frozen=True, slots=True)
-class Pricing:
+class Pricing(NamedTuple):
     """A merchant's fee per method in basis points; None: the gateway's default."""
 
     fee_bps_card: int | None
     fee_bps_upi: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceRow:
+class BalanceRow(NamedTuple):
     available: int
     pending: int
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessedRefund:
+class ProcessedRefund(NamedTuple):
     id: str
     amount: int
 
@@ -83,7 +77,7 @@ def book(tx: Tx, entry: NewEntry) -> EntryRow | None:
         " %(net)s, %(currency)s, now() + make_interval(secs => %(available_after_seconds)s), %(settlement_id)s)"
         " ON CONFLICT (type, source_id) WHERE type IN ('payment', 'refund') DO NOTHING"
         f" RETURNING {_ENTRY_COLUMNS}",
-        asdict(entry),
+        entry._asdict(),
     )
 
 

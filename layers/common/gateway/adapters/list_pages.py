@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from psycopg.rows import RowFactory
 
@@ -16,8 +15,7 @@ R = TypeVar("R")
 COUNT_CAP = 10_000
 
 
-@dataclass(frozen=True)
-class PageOf(Generic[R]):
+class PageOf(NamedTuple, Generic[R]):
     rows: list[R]
     total: int  # matching rows, at most COUNT_CAP
     total_capped: bool  # more than COUNT_CAP rows match

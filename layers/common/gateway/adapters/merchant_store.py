@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from psycopg.rows import class_row
 
@@ -39,8 +40,7 @@ class CountedMerchantRow(MerchantRow):
     rate_allowed: bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class BucketRow:
+class BucketRow(NamedTuple):
     """A bucket after one token was asked of it."""
 
     rate_limit: float
@@ -49,8 +49,7 @@ class BucketRow:
     rate_allowed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class NewMerchant:
+class NewMerchant(NamedTuple):
     """A merchant to onboard: its credentials already hashed."""
 
     name: str
@@ -61,8 +60,7 @@ class NewMerchant:
     password_hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class StatsRow:
+class StatsRow(NamedTuple):
     total_transactions: int
     total_amount: Decimal  # sum(bigint) is numeric in Postgres
     successful: int
@@ -221,7 +219,7 @@ def insert_merchant(tx: Tx, merchant: NewMerchant) -> MerchantRow | None:
         "INSERT INTO merchants (name, email, api_key, api_secret_hash, api_secret_hint, password_hash)"
         " VALUES (%(name)s, %(email)s, %(api_key)s, %(api_secret_hash)s, %(api_secret_hint)s, %(password_hash)s)"
         f" ON CONFLICT (lower(email)) DO NOTHING RETURNING {_MERCHANT_COLUMNS}",
-        asdict(merchant),
+        merchant._asdict(),
     )
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
 from botocore.config import Config
@@ -65,8 +64,7 @@ def _unavailable(exc: Exception) -> ObjectStoreUnavailable:
     return ObjectStoreUnavailable(f"Object store call failed: {type(exc).__name__}")
 
 
-@dataclass(frozen=True)
-class StoredObject:
+class StoredObject(NamedTuple):
     size: int
     content_type: str
 
@@ -215,8 +213,7 @@ def presign_put(bucket: str, key: str, expires_seconds: int, *, content_type: st
     )
 
 
-@dataclass(frozen=True)
-class PresignedPost:
+class PresignedPost(NamedTuple):
     url: str
     fields: dict[str, str]  # the form's fields, before the file
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -12,8 +11,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx, as_json
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRow:
+class OrderRow(NamedTuple):
     """An order as _ORDER_COLUMNS selects it."""
 
     id: str

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from psycopg.rows import class_row
 
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
+class OutboxRow(NamedTuple):
     """A staged message as _OUTBOX_COLUMNS selects it."""
 
     id: int

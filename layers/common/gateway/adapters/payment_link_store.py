@@ -3,9 +3,8 @@ one, crediting a successful payment, expiry, cancellation, lists."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -13,8 +12,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx, as_json
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentLinkRow:
+class PaymentLinkRow(NamedTuple):
     """A payment link as _COLUMNS selects it."""
 
     id: str
@@ -36,8 +34,7 @@ class PaymentLinkRow:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class NewPaymentLink:
+class NewPaymentLink(NamedTuple):
     id: str
     merchant_id: str
     order_id: str
@@ -53,8 +50,7 @@ class NewPaymentLink:
     callback_url: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CommittedRow:
+class CommittedRow(NamedTuple):
     """What an order's payments hold: `committed` counts live (pending, processing) and successful ones."""
 
     committed: int  # paise
@@ -72,7 +68,7 @@ OPEN_STATUSES = ("created", "partially_paid")
 def insert_payment_link(tx: Tx, link: NewPaymentLink) -> PaymentLinkRow | None:
     """The new link; None when the merchant already has a link with its reference_id (the unique
     index decides, so two racing creates cannot both pass)."""
-    values = asdict(link)
+    values = link._asdict()
     values["customer"] = as_json(link.customer)
     values["notes"] = as_json(link.notes)
     return tx.one_as(

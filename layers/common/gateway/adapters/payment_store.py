@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -12,8 +11,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentRow:
+class PaymentRow(NamedTuple):
     """A payment as _PAYMENT_COLUMNS selects it."""
 
     id: str
@@ -46,8 +44,7 @@ _PAYMENT_COLUMNS = (
 _PAYMENT = class_row(PaymentRow)
 
 
-@dataclass(frozen=True, slots=True)
-class NewPayment:
+class NewPayment(NamedTuple):
     """A payment to create (pending); its instrument is a VPA or a card's network and last four."""
 
     id: str
@@ -70,7 +67,7 @@ def insert_payment(tx: Tx, payment: NewPayment) -> PaymentRow:
         " (id, order_id, merchant_id, amount, currency, method, vpa, card_network, card_last4, test_outcome, partial)"
         " VALUES (%(id)s, %(order_id)s, %(merchant_id)s, %(amount)s, %(currency)s, %(method)s,"
         f" %(vpa)s, %(card_network)s, %(card_last4)s, %(test_outcome)s, %(partial)s) RETURNING {_PAYMENT_COLUMNS}",
-        asdict(payment),
+        payment._asdict(),
     )
     assert row is not None
     return row

@@ -50,8 +50,10 @@ A database that does not answer (refused, or resuming from an Aurora auto-pause 
 bound) is a DatabaseUnavailable: a 503 with Retry-After from the API, a failed record (left on its
 queue) for a consumer.
 
-Typed rows (every aggregate's store): the aggregate's store module declares a frozen dataclass per
-row shape, its fields named and typed as the columns its SQL selects (`payment_store.PaymentRow`),
+Typed rows (every aggregate's store): the aggregate's store module declares a `typing.NamedTuple`
+per row shape (immutable, and ~0.1 ms a class at a cold start against ~0.7 ms for a frozen slotted
+dataclass), its fields named and typed as the columns its SQL selects (`payment_store.PaymentRow`;
+a field must not shadow a tuple method such as `count` or `index`),
 and a psycopg row factory made once at import (`_PAYMENT = class_row(PaymentRow)`, psycopg.rows).
 Its functions read with `tx.one_as(_PAYMENT, sql, params)` / `tx.all_as(...)`, and its lists with
 `list_pages.select_page_as(_PAYMENT, ...)` (a `PageOf[PaymentRow]`). class_row calls the class with

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -12,8 +11,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class RefundRow:
+class RefundRow(NamedTuple):
     """A refund as _REFUND_COLUMNS selects it."""
 
     id: str
@@ -26,8 +24,7 @@ class RefundRow:
     processed_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class RefundTotals:
+class RefundTotals(NamedTuple):
     """Paise refunded against one payment: reserved (pending or processed) and processed."""
 
     reserved: int

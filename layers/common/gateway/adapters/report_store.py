@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -13,8 +12,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx, streamed
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRow:
+class ReportRow(NamedTuple):
     id: str
     merchant_id: str
     type: str

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -12,8 +11,7 @@ from gateway.adapters.list_pages import PageOf, filter_conditions, select_page_a
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementRow:
+class SettlementRow(NamedTuple):
     id: str
     merchant_id: str
     amount: int
@@ -26,8 +24,7 @@ class SettlementRow:
     processed_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class Settleable:
+class Settleable(NamedTuple):
     """The available, unsettled entries of a merchant: their ids and sums (paise)."""
 
     ids: list[str]

@@ -7,22 +7,20 @@ counted. A right password then gives its attempt back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from psycopg.rows import class_row
 
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     key: str  # "email:…" or "address:…"
     lock_at: int  # the attempt that reaches this count in one window starts a lockout
 
 
-@dataclass(frozen=True, slots=True)
-class _Counted:
+class _Counted(NamedTuple):
     """A subject as its attempt found it: whether a lockout was running, and for how long still."""
 
     locked: bool

@@ -4,18 +4,17 @@ the window through its (merchant_id, created_at) index."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from psycopg.rows import class_row
 
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentsDayRow:
+class PaymentsDayRow(NamedTuple):
     day: date
-    count: int
+    payments: int
     upi_count: int
     upi_succeeded: int
     upi_failed: int
@@ -24,8 +23,7 @@ class PaymentsDayRow:
     card_failed: int
 
 
-@dataclass(frozen=True, slots=True)
-class BooksDayRow:
+class BooksDayRow(NamedTuple):
     day: date
     gross: int
     fees: int
@@ -43,13 +41,13 @@ _DAYS = "generate_series(%(first_day)s::date, %(last_day)s::date, interval '1 da
 
 _PAYMENTS_BY_DAY = (
     "SELECT d.day::date AS day,"
-    " coalesce(p.count, 0) AS count,"
+    " coalesce(p.payments, 0) AS payments,"
     " coalesce(p.upi_count, 0) AS upi_count, coalesce(p.upi_succeeded, 0) AS upi_succeeded,"
     " coalesce(p.upi_failed, 0) AS upi_failed,"
     " coalesce(p.card_count, 0) AS card_count, coalesce(p.card_succeeded, 0) AS card_succeeded,"
     " coalesce(p.card_failed, 0) AS card_failed"
     f" FROM {_DAYS} LEFT JOIN ("
-    "  SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS count,"
+    "  SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS payments,"
     "   count(*) FILTER (WHERE method = 'upi') AS upi_count,"
     "   count(*) FILTER (WHERE method = 'upi' AND status = 'success') AS upi_succeeded,"
     "   count(*) FILTER (WHERE method = 'upi' AND status = 'failed') AS upi_failed,"

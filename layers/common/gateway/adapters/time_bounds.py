@@ -7,13 +7,12 @@ Background work (the relay, consumers' retries) may wait longer, as nobody waits
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.config import Config
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     connect_seconds: float
     read_seconds: float
     attempts: int

@@ -17,9 +17,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
@@ -40,8 +39,7 @@ USER_AGENT = "payment-gateway-webhooks/1"
 PARALLEL_POSTS = 10
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
+class DeliveryResult(NamedTuple):
     status_code: int | None
     response_body: str | None
     error: str | None
@@ -119,8 +117,7 @@ def resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
-@dataclass(frozen=True)
-class WebhookPost:
+class WebhookPost(NamedTuple):
     url: str
     body: bytes
     headers: dict[str, str]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.rows import class_row
 
@@ -45,8 +45,7 @@ class WebhookLogDetailRow(WebhookLogRow):
     last_error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptRow:
+class AttemptRow(NamedTuple):
     attempted_at: datetime
     response_code: int | None
     latency_ms: int
@@ -54,8 +53,7 @@ class AttemptRow:
     response_body: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedRow:
+class ClaimedRow(NamedTuple):
     """A delivery as claim_pending_webhooks decided it."""
 
     id: str
@@ -73,15 +71,13 @@ class ClaimedRow:
     delay: int  # seconds ('defer')
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRow:
+class RecordedRow(NamedTuple):
     id: str
     next_retry_at: datetime | None
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class ResetRow:
+class ResetRow(NamedTuple):
     id: str
     endpoint_id: str | None
 
@@ -110,8 +106,7 @@ def insert_webhook_log(
 _ENDPOINT_LOCK_NAMESPACE = 25_013
 
 
-@dataclass(frozen=True)
-class ClaimRules:
+class ClaimRules(NamedTuple):
     """How a consumer claims: `fast_lane` when it reads the fast queue (a delivery whose endpoint is
     failing or slow is moved to the slow lane there, not posted); at most `cap` claims of one
     endpoint in flight at once, the deliveries past it put off by `fast_defer_seconds` when the
@@ -212,8 +207,7 @@ def claim_pending_webhooks(
     )
 
 
-@dataclass(frozen=True)
-class WebhookAttemptRecord:
+class WebhookAttemptRecord(NamedTuple):
     webhook_log_id: str
     status: str
     next_retry_in_seconds: int | None
@@ -230,7 +224,7 @@ def record_webhook_attempts(tx: Tx, claim: str, attempts: list[WebhookAttemptRec
     log's `next_retry_at` and `attempts` by its id."""
     if not attempts:
         return {}
-    columns = list(zip(*(astuple(attempt) for attempt in attempts), strict=True))
+    columns = list(zip(*(tuple(attempt) for attempt in attempts), strict=True))
     rows = tx.all_as(
         _RECORDED,
         "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[],"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.adapters import idempotency_store
 from gateway.adapters.postgres import Tx, transaction
@@ -23,8 +23,7 @@ KEY_TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     method: str
     path: str
     body: Any
@@ -49,8 +48,7 @@ class Outcome:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     status: int
     body: str
     replayed: bool = False

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.errors import ExpiredCard, InvalidCard, InvalidVpa
 
@@ -96,8 +95,7 @@ def check_expiry(month: str | int, year: str | int, today: date) -> tuple[int, i
     return expiry_month, expiry_year
 
 
-@dataclass(frozen=True)
-class CardSummary:
+class CardSummary(NamedTuple):
     """All the gateway keeps of a card: never the number or the CVV."""
 
     network: str

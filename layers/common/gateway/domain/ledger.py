@@ -16,8 +16,7 @@ the transaction of the dispute's state change (gateway/domain/disputes.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.adapters import ledger_store
 from gateway.adapters.ledger_store import EntryRow, NewEntry, Pricing
@@ -44,8 +43,7 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-@dataclass(frozen=True)
-class Charges:
+class Charges(NamedTuple):
     amount: int
     fee: int
     tax: int

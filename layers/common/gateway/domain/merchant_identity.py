@@ -5,14 +5,13 @@ that at its cold start."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.adapters import merchant_store
 from gateway.adapters.postgres import Tx
 
 
-@dataclass(frozen=True)
-class Merchant:
+class Merchant(NamedTuple):
     """The authenticated caller; deliberately without the API secret or the webhook secret. Its
     webhook endpoints (the default one included) are read where an event is recorded, by the
     statement that records it, so recording an event needs no second read of the merchant."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
@@ -23,8 +23,7 @@ from gateway.settings import get_settings
 logger = Logger(child=True)
 
 
-@dataclass(frozen=True)
-class StagedMessage:
+class StagedMessage(NamedTuple):
     outbox_id: int
     queue: str
     body: str

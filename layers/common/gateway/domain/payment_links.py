@@ -342,6 +342,6 @@ def short_url(link_id: str) -> str:
 
 def _link(row: PaymentLinkRow) -> PaymentLink:
     data: dict[str, Any] = {
-        field: getattr(row, field) for field in row.__dataclass_fields__ if field not in ("merchant_id", "expire_by")
+        field: getattr(row, field) for field in row._fields if field not in ("merchant_id", "expire_by")
     }
     return PaymentLink(**data, short_url=short_url(row.id), expire_by=_unix(row.expire_by))

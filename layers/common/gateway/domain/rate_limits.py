@@ -10,8 +10,7 @@ statement that authenticates the caller. Defaults below; per merchant in `mercha
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from gateway.adapters import merchant_store
 from gateway.adapters.postgres import transaction
@@ -46,8 +45,7 @@ def kind_of(method: str) -> str:
     return "read" if method.upper() in _READ_METHODS else "write"
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     limit: int
     remaining: int
     reset_seconds: int  # until the bucket is full again

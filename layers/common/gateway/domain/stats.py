@@ -50,7 +50,7 @@ def _day(payments: PaymentsDayRow, books: stats_store.BooksDayRow) -> StatsDay:
     assert payments.day == books.day  # both series come from the same generate_series
     return StatsDay(
         day=payments.day,
-        count=payments.count,
+        count=payments.payments,
         gross=books.gross,
         fees=books.fees,
         tax=books.tax,

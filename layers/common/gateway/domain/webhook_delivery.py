@@ -25,8 +25,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -90,8 +90,7 @@ def _no_scope(_webhook_log_id: str) -> AbstractContextManager[None]:
     return nullcontext()
 
 
-@dataclass(frozen=True)
-class _Attempt:
+class _Attempt(NamedTuple):
     log: webhook_store.ClaimedRow
     result: webhook_http.DeliveryResult
     delay: int | None  # seconds to the next attempt; None: no more attempts
