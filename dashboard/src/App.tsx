@@ -9,6 +9,7 @@ import { TransactionsPage } from "./pages/TransactionsPage";
 import { RefundsPage } from "./pages/RefundsPage";
 import { BalancePage } from "./pages/BalancePage";
 import { PaymentLinksPage } from "./pages/PaymentLinksPage";
+import { ReportsPage } from "./pages/ReportsPage";
 import { WebhooksPage } from "./pages/WebhooksPage";
 import { DocsPage } from "./pages/DocsPage";
 import { navigate, useLocation } from "./router";
@@ -19,6 +20,7 @@ const PAGES: Record<string, ComponentType> = {
   "/dashboard/transactions": TransactionsPage,
   "/dashboard/refunds": RefundsPage,
   "/dashboard/balance": BalancePage,
+  "/dashboard/reports": ReportsPage,
   "/dashboard/payment-links": PaymentLinksPage,
   "/dashboard/webhooks": WebhooksPage,
   "/dashboard/docs": DocsPage,

@@ -8,6 +8,7 @@ const NAV = [
   { to: "/dashboard/transactions", label: "Transactions" },
   { to: "/dashboard/refunds", label: "Refunds" },
   { to: "/dashboard/balance", label: "Balance" },
+  { to: "/dashboard/reports", label: "Reports" },
   { to: "/dashboard/payment-links", label: "Payment links" },
   { to: "/dashboard/webhooks", label: "Webhooks" },
   { to: "/dashboard/docs", label: "Docs" },

@@ -1,9 +1,15 @@
 const TONES: Record<string, string> = {
   success: "good",
   processed: "good",
+  ready: "good",
+  won: "good",
+  lost: "bad",
   failed: "bad",
   pending: "wait",
   processing: "wait",
+  generating: "wait",
+  open: "wait",
+  under_review: "wait",
   skipped: "muted",
 };
 
