@@ -87,6 +87,11 @@ e2e: bootstrap dashboard
 STACK ?= payment-gateway
 REGION ?= ap-south-1
 deploy: bootstrap dashboard
+	@# EvidenceBucket is named {stack}-evidence-{account}-{region} (template.yaml says why): S3 wants it
+	@# lower case and at most 63 characters, so refuse here what CloudFormation would refuse mid-deploy.
+	@s="$(STACK)"; r="$(REGION)"; limit=$$((63 - 23 - $${#r})); \
+	if [[ ! "$$s" =~ ^[a-z][a-z0-9-]*$$ || $${#s} -gt $$limit ]]; then \
+		echo "deploy: STACK must be lower case (a-z, 0-9, -) and at most $$limit characters in $$r: '$$s'" >&2; exit 1; fi
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam deploy --stack-name $(STACK) --region $(REGION) \
 		$(if $(PROFILE),--parameter-overrides "Stage=prod Profile=$(PROFILE)")

@@ -19,14 +19,16 @@ NOT_BUILT = b"""<!doctype html><meta charset="utf-8"><title>Dashboard not built<
 sources change), or <code>scripts/build-dashboard.sh</code>.</p>"""
 
 
-def dashboard_csp(api_base: str) -> str:
-    """CloudFront's policy for the dashboard (template.yaml); locally the API is another origin."""
-    return content_security_policy("DashboardHeadersPolicy", connect_src=f"'self' {api_base}")
+def dashboard_csp(api_base: str, upload_origin: str = "") -> str:
+    """CloudFront's policy for the dashboard (template.yaml); locally the API is another origin, and
+    the evidence bucket is on the S3 endpoint's (path-style URLs), not its own regional host."""
+    return content_security_policy("DashboardHeadersPolicy", connect_src=f"'self' {api_base} {upload_origin}".strip())
 
 
 class _DashboardHandler(SiteHandler):
     api_base = ""
     checkout_origin = ""
+    upload_origin = ""
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -49,15 +51,17 @@ class _DashboardHandler(SiteHandler):
         # Hashed assets never change; the page and its config must never be stale.
         immutable = path.startswith("/assets/")
         self.send_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-store")
-        self.send_header("Content-Security-Policy", dashboard_csp(self.api_base))
+        self.send_header("Content-Security-Policy", dashboard_csp(self.api_base, self.upload_origin))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         super().end_headers()
 
 
 class DashboardSite(LoopbackServer):
-    def __init__(self, folder: Path, port: int, api_base: str, checkout_origin: str) -> None:
+    def __init__(self, folder: Path, port: int, api_base: str, checkout_origin: str, upload_origin: str = "") -> None:
         handler_class = type(
-            "DashboardHandler", (_DashboardHandler,), {"api_base": api_base, "checkout_origin": checkout_origin}
+            "DashboardHandler",
+            (_DashboardHandler,),
+            {"api_base": api_base, "checkout_origin": checkout_origin, "upload_origin": upload_origin},
         )
         super().__init__(port, functools.partial(handler_class, directory=str(folder)), f"dashboard-{port}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,9 +19,11 @@ from typing import Any
 import boto3
 
 from gateway.adapters import time_bounds
-from stack.template import Topology
+from stack.template import Topology, make_resolver
 
 DEFAULT_REGION = "us-east-1"
+# The account local resources are in (ARNs, pseudo parameter AWS::AccountId).
+ACCOUNT_ID = "000000000000"
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -134,19 +137,36 @@ def create_queues(topology: Topology, prefix: str, fresh: bool = False) -> Queue
     return QueueSet(urls, arns, names)
 
 
+VALID_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
 def bucket_name(prefix: str, logical_id: str) -> str:
     """S3 names are lower case, 3 to 63 characters."""
     return f"{prefix}-{logical_id}".lower()[:63]
 
 
-def create_buckets(topology: Topology, prefix: str) -> dict[str, str]:
-    """Creates the buckets the functions use (Topology.buckets); logical id -> bucket name. An existing
-    bucket of this stack is kept with its objects, as a redeploy keeps them."""
+def create_buckets(topology: Topology, prefix: str, account_id: str = ACCOUNT_ID) -> dict[str, str]:
+    """Creates the buckets the functions use (Topology.buckets); logical id -> bucket name: the
+    template's BucketName where it sets one (resolved as for a stack named `prefix` in this account
+    and the endpoint's region, as the runtime resolves the functions' environment), else one from
+    the prefix. An existing bucket of this stack is kept with its objects, as a redeploy keeps them."""
     s3 = boto3.client("s3", config=_RUNTIME_CALLS)
     region = s3.meta.region_name
+    pseudo = {
+        "AWS::StackName": prefix,
+        "AWS::AccountId": account_id,
+        "AWS::Region": region,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    resolve = make_resolver(pseudo, {})
     names = {}
     for logical_id in topology.buckets:
-        name = bucket_name(prefix, logical_id)
+        fixed = topology.bucket_names.get(logical_id)
+        name = bucket_name(prefix, logical_id) if fixed is None else str(resolve(fixed))
+        if not VALID_BUCKET_NAME.fullmatch(name):
+            # CloudFormation would fail the deploy: fail here too rather than run with another name.
+            raise ValueError(f"{logical_id}'s name {name!r} is not a valid S3 bucket name (lower case, 3-63)")
         options: dict[str, Any] = {}
         if region != "us-east-1":
             options["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -154,6 +174,11 @@ def create_buckets(topology: Topology, prefix: str) -> dict[str, str]:
             s3.create_bucket(Bucket=name, **options)
         names[logical_id] = name
     return names
+
+
+def put_bucket_cors(name: str, configuration: Any) -> None:
+    """The bucket answers CORS (preflights included) as configured, as S3 does."""
+    boto3.client("s3", config=_RUNTIME_CALLS).put_bucket_cors(Bucket=name, CORSConfiguration=configuration)
 
 
 def create_schedule_group(name: str) -> None:

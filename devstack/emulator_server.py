@@ -13,6 +13,10 @@ moto's SQS also reads the clock through datetime arithmetic (`unix_time()`: two 
 subtraction and two `replace` calls) once or twice for every message in a queue, on every send and
 receive (over 80 % of its CPU with a few hundred messages queued), and converts the same names
 from CamelCase on every request (18 % on an empty queue): see speed_up_moto.
+
+moto's server also answers CORS for any origin on every service (flask-cors around each backend),
+which would hide a bucket without the CORS rule a browser upload needs: that global CORS is off, so
+S3 answers preflights from each bucket's own CORS configuration (template.yaml's), as S3 does.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from types import FrameType
 from typing import Any
 
 import moto.core.responses
+import moto.moto_server.werkzeug_app
 import moto.sqs.models
 from cheroot import wsgi
 from moto.core import utils as moto_utils
@@ -129,6 +134,8 @@ def main() -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args()
     speed_up_moto()
+    # moto's documented switch (MOTO_DISABLE_GLOBAL_CORS), read at import: set where it is used.
+    moto.moto_server.werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]
     server = wsgi.Server(
         (args.host, args.port), PresignedExpiry(CachingDispatcher()), numthreads=THREADS, server_name="moto"
     )

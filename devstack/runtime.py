@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,10 +41,11 @@ from stack.template import (
     load_template,
     make_resolver,
     read_topology,
+    s3_cors_configuration,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ACCOUNT_ID = "000000000000"
+ACCOUNT_ID = emulator.ACCOUNT_ID
 # Settings a developer may set for a local run; they win over the template's values.
 DEVELOPER_SETTINGS = ("POWERTOOLS_LOG_LEVEL",)
 # Resource types the runtime stands up locally; references to any other resource (a secret, RDS
@@ -78,6 +80,16 @@ class RuntimeOptions:
 
 def _log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} devstack | {message}", flush=True)
+
+
+def loopback_origins(origin: str) -> list[str]:
+    """A CloudFront origin of the template (https://{DomainName}) as the local sites serve it: plain
+    http on loopback, as 127.0.0.1 and as localhost (DASHBOARD_ORIGINS); any other origin as it is."""
+    scheme, _, host = origin.partition("://")
+    if scheme != "https" or not host.startswith("127.0.0.1:"):
+        return [origin]
+    port = host.split(":", 1)[1]
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
 
 def stack_name_for(data_dir: Path) -> str:
@@ -177,6 +189,13 @@ class LocalRuntime:
         for logical_id, name in self.topology.schedule_groups.items():
             values[logical_id] = str(resolve(name))
             emulator.create_schedule_group(values[logical_id])
+        # The buckets answer CORS as the template configures them (the browser uploads dispute evidence).
+        for logical_id, cors in self.topology.bucket_cors.items():
+            if logical_id in (buckets or {}):
+                configuration = s3_cors_configuration(cors, resolve)
+                for rule in configuration["CORSRules"]:
+                    rule["AllowedOrigins"] = [o for origin in rule["AllowedOrigins"] for o in loopback_origins(origin)]
+                emulator.put_bucket_cors((buckets or {})[logical_id], configuration)
 
         for logical_id, spec in self.topology.functions.items():
             environment = {key: str(resolve(value)) for key, value in spec.environment.items()}
@@ -328,7 +347,9 @@ class LocalRuntime:
             )
         if self.options.dashboard_port >= 0:
             build = root / "dashboard" / "dist"
-            dashboard = DashboardSite(build, self.options.dashboard_port, self.api_base, checkout_origin)
+            # Evidence uploads go from the browser to the S3 endpoint (presigned, path-style URLs).
+            upload_origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.endpoint_url))
+            dashboard = DashboardSite(build, self.options.dashboard_port, self.api_base, checkout_origin, upload_origin)
             dashboard.start()
             self._servers.append(dashboard)
             built = (build / "index.html").is_file()

@@ -151,8 +151,12 @@ class Topology:
     schedule_groups: dict[str, str]  # logical id -> Name (may hold intrinsics)
     parameters: dict[str, Any]
     # S3 buckets a function is told about in its environment (the ones functions use; the static
-    # sites' buckets are CloudFront's), in template order.
+    # sites' buckets are CloudFront's), in template order: by Ref/GetAtt/Sub, or by the bucket's own
+    # fixed BucketName spelt out in a function's environment (EvidenceBucket: a Ref would be a cycle).
     buckets: list[str] = field(default_factory=list)
+    # Their BucketName and CorsConfiguration where the template sets them (may hold intrinsics).
+    bucket_names: dict[str, Any] = field(default_factory=dict)
+    bucket_cors: dict[str, Any] = field(default_factory=dict)
 
     def route_for(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         # Most specific first: API Gateway prefers literal segments over greedy ones.
@@ -269,12 +273,46 @@ def read_topology(template: dict[str, Any]) -> Topology:
         elif kind == "AWS::Scheduler::ScheduleGroup":
             schedule_groups[logical_id] = props.get("Name", logical_id)
 
-    bucket_ids = {logical_id for logical_id, r in resources.items() if r.get("Type") == "AWS::S3::Bucket"}
+    bucket_props = {
+        logical_id: r.get("Properties", {}) for logical_id, r in resources.items() if r.get("Type") == "AWS::S3::Bucket"
+    }
     named = set().union(*(_referenced(spec.environment) for spec in functions.values())) if functions else set()
-    buckets = [logical_id for logical_id in resources if logical_id in bucket_ids & named]
+    spelt_out = [value for spec in functions.values() for value in spec.environment.values()]
+    named |= {logical_id for logical_id, props in bucket_props.items() if props.get("BucketName") in spelt_out}
+    buckets = [logical_id for logical_id in resources if logical_id in bucket_props.keys() & named]
     return Topology(
-        functions, routes, queues, mappings, schedules, schedule_groups, template.get("Parameters", {}), buckets
+        functions,
+        routes,
+        queues,
+        mappings,
+        schedules,
+        schedule_groups,
+        template.get("Parameters", {}),
+        buckets,
+        {b: bucket_props[b]["BucketName"] for b in buckets if "BucketName" in bucket_props[b]},
+        {b: bucket_props[b]["CorsConfiguration"] for b in buckets if "CorsConfiguration" in bucket_props[b]},
     )
+
+
+# CloudFormation's names for a CORS rule's fields -> S3 PutBucketCors's.
+_CORS_FIELDS = {
+    "AllowedHeaders": "AllowedHeaders",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "ExposedHeaders": "ExposeHeaders",
+    "Id": "ID",
+    "MaxAge": "MaxAgeSeconds",
+}
+
+
+def s3_cors_configuration(configuration: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
+    """A bucket's CorsConfiguration as S3's PutBucketCors takes it, each value resolved."""
+
+    def value(item: Any) -> Any:
+        return [resolve(element) for element in item] if isinstance(item, list) else resolve(item)
+
+    rules = [{_CORS_FIELDS[name]: value(item) for name, item in rule.items()} for rule in configuration["CorsRules"]]
+    return {"CORSRules": rules}
 
 
 def _referenced(value: Any) -> set[str]:

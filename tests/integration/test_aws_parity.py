@@ -10,6 +10,7 @@ botocore call and every setting read is recorded per function. Then:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -55,7 +56,8 @@ SETTING_NAMES = frozenset(Settings.model_fields)
 SCHEDULE_GROUP = "parity-webhook-retries"
 LINK_SCHEDULE_GROUP = "parity-payment-link-expiry"
 DISPUTE_GROUP = "parity-dispute-deadlines"
-EVIDENCE_BUCKET = f"parity-evidence-{uuid.uuid4().hex[:8]}"
+# Its fixed name in the template (a Ref from the API would be a cycle), for stack "parity" below.
+EVIDENCE_BUCKET = f"parity-evidence-{ACCOUNT}-{REGION}"
 SETTING_VARIABLES = {name.upper() for name in SETTING_NAMES}
 
 
@@ -179,7 +181,9 @@ def scenario(
     create_schedule_group(SCHEDULE_GROUP)
     create_schedule_group(LINK_SCHEDULE_GROUP)
     create_schedule_group(DISPUTE_GROUP)
-    boto3.client("s3").create_bucket(Bucket=EVIDENCE_BUCKET)
+    s3 = boto3.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(Bucket=EVIDENCE_BUCKET)
     resolve = local_values(
         gateway.queues, buckets, database_arn, session_arn, quote(str(info.get("host", "")), safe="")
     )

@@ -7,10 +7,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from devstack import emulator
-from devstack.runtime import stack_name_for
+from devstack.runtime import LocalRuntime, RuntimeOptions, stack_name_for
 from stack.template import QUEUE_ATTRIBUTE_DEFAULTS
 from tests.support import ROOT, TOPOLOGY
 
@@ -72,3 +73,45 @@ def test_each_data_directory_gets_its_own_resource_prefix(tmp_path: Path) -> Non
     assert first != second
     assert first == stack_name_for(tmp_path / "a")
     assert all(len(f"{name}-{q}") <= 80 for name in (first, second) for q in TOPOLOGY.queues)
+
+
+def test_the_evidence_bucket_is_named_and_answers_cors_preflights_as_the_template_declares(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # Given the local runtime's resources for a stack whose dashboard is on :3456...
+    prefix = f"parity-{uuid.uuid4().hex[:6]}"
+    runtime = LocalRuntime(RuntimeOptions(stack_name=prefix, dashboard_port=3456, data_dir=tmp_path), log=print)
+    runtime.database_url, runtime.endpoint_url = "postgresql://unused", aws_endpoint
+    buckets = emulator.create_buckets(runtime.topology, prefix)
+    runtime.resolve_environment(emulator.create_queues(runtime.topology, prefix), buckets)
+    # ...the bucket has the template's fixed name, the one the API is told...
+    region = emulator.sqs_client().meta.region_name
+    name = f"{prefix}-evidence-{emulator.ACCOUNT_ID}-{region}"
+    assert buckets["EvidenceBucket"] == name
+    assert runtime.function_environment["ApiFunction"]["EVIDENCE_BUCKET"] == name
+    url = f"{aws_endpoint}/{name}/evidence/doc_1"
+
+    def preflight(origin: str) -> httpx.Response:
+        headers = {
+            "Origin": origin,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        }
+        return httpx.options(url, headers=headers)
+
+    # ...and answers a browser's preflight from the dashboard (as the local site serves it), not others.
+    for origin in ("http://127.0.0.1:3456", "http://localhost:3456"):
+        allowed = preflight(origin)
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.headers["access-control-allow-origin"] == origin
+        assert "PUT" in allowed.headers["access-control-allow-methods"]
+        assert "content-type" in allowed.headers["access-control-allow-headers"].lower()
+    # S3 refuses another origin's preflight (403), and a bucket without a CORS rule allows no origin:
+    # the emulator's own allow-all CORS is off (devstack/emulator_server.py), so this is the bucket's.
+    refused = preflight("http://127.0.0.1:9999")
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    reports = httpx.options(
+        f"{aws_endpoint}/{buckets['ReportsBucket']}/reports/r.csv",
+        headers={"Origin": "http://127.0.0.1:3456", "Access-Control-Request-Method": "PUT"},
+    )
+    assert "access-control-allow-origin" not in reports.headers

@@ -98,7 +98,7 @@ def test_sam_validate_lint_passes() -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
-def test_dashboard_reaches_the_api_through_its_own_origin_and_talks_only_to_itself() -> None:
+def test_dashboard_reaches_the_api_through_its_own_origin_and_talks_to_itself_and_the_evidence_bucket() -> None:
     resources = TEMPLATE["Resources"]
     distribution = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
     origins = {origin["Id"]: origin for origin in distribution["Origins"]}
@@ -113,9 +113,42 @@ def test_dashboard_reaches_the_api_through_its_own_origin_and_talks_only_to_itse
     csp = resources["DashboardHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
         "ContentSecurityPolicy"
     ]["ContentSecurityPolicy"]
-    assert "frame-ancestors 'none'" in csp and "connect-src 'self';" in csp
+    assert "frame-ancestors 'none'" in csp["Fn::Sub"]
+    evidence_name = resources["EvidenceBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+    # The API is 'self'; the only other host is the evidence bucket's regional one (presigned PUTs).
+    assert f"connect-src 'self' https://{evidence_name}.s3.${{AWS::Region}}.${{AWS::URLSuffix}};" in csp["Fn::Sub"]
     # No resource-to-resource loop: the API function does not name the dashboard distribution.
     assert "DashboardDistribution" not in json.dumps(resources["ApiFunction"])
+
+
+def test_the_evidence_bucket_takes_browser_uploads_from_the_dashboard_only_and_is_named_once() -> None:
+    resources = TEMPLATE["Resources"]
+    bucket = resources["EvidenceBucket"]["Properties"]
+    (rule,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["AllowedOrigins"] == [{"Fn::Sub": "https://${DashboardDistribution.DomainName}"}]
+    assert [h.lower() for h in rule["AllowedHeaders"]] == ["content-type"]
+    # The name is fixed (a Ref from the API would be a cycle through the distribution); everything that
+    # must name the bucket spells that same name, and nothing refers to it any other way but its policy.
+    name = bucket["BucketName"]["Fn::Sub"]
+    assert "${AWS::StackName}" in name and "${AWS::AccountId}" in name and "${AWS::Region}" in name
+    api = resources["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["EVIDENCE_BUCKET"] == {"Fn::Sub": name}
+    statements = {s["Sid"]: s for p in api["Policies"] if "Statement" in p for s in p["Statement"]}
+    arn = f"arn:${{AWS::Partition}}:s3:::{name}"
+    assert statements["SignEvidenceUploadsAndCheckThem"]["Resource"] == {"Fn::Sub": f"{arn}/evidence/*"}
+    assert statements["TellAMissingEvidenceDocument"]["Resource"] == {"Fn::Sub": arn}
+    others = {k: v for k, v in resources.items() if k not in ("EvidenceBucket", "EvidenceBucketPolicy")}
+    assert '"EvidenceBucket' not in json.dumps(others) and "${EvidenceBucket" not in json.dumps(others)
+    # 63 characters at most: with a 12-digit account and the longest region, 26 are left for the stack.
+    assert (
+        len(
+            name.replace("${AWS::StackName}", "s" * 26)
+            .replace("${AWS::AccountId}", "1" * 12)
+            .replace("${AWS::Region}", "ap-southeast-2")
+        )
+        == 63
+    )
 
 
 def test_config_js_is_never_cached_at_the_edge() -> None:

@@ -51,10 +51,16 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _client() -> Any:
-    # An emulator on an IP address or localhost has no per-bucket host names: path style there.
+    # An emulator on an IP address or localhost has no per-bucket host names: path style there. In AWS
+    # the bucket's regional host (bucket.s3.us-east-1.amazonaws.com too, not the global one): a
+    # browser PUTs there directly, the dashboard's CSP names that host, and a new bucket's global
+    # name redirects for a while, which a CORS preflight cannot follow.
     local = bool(os.environ.get("AWS_ENDPOINT_URL"))
     config = time_bounds.OBJECT_STORE.boto_config().merge(
-        Config(signature_version="s3v4", s3={"addressing_style": "path" if local else "virtual"})
+        Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if local else "virtual", "us_east_1_regional_endpoint": "regional"},
+        )
     )
     with _lock:
         return boto3.client("s3", config=config)
