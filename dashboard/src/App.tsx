@@ -10,6 +10,7 @@ import { RefundsPage } from "./pages/RefundsPage";
 import { BalancePage } from "./pages/BalancePage";
 import { PaymentLinksPage } from "./pages/PaymentLinksPage";
 import { ReportsPage } from "./pages/ReportsPage";
+import { DisputesPage } from "./pages/DisputesPage";
 import { WebhooksPage } from "./pages/WebhooksPage";
 import { DocsPage } from "./pages/DocsPage";
 import { navigate, useLocation } from "./router";
@@ -21,6 +22,7 @@ const PAGES: Record<string, ComponentType> = {
   "/dashboard/refunds": RefundsPage,
   "/dashboard/balance": BalancePage,
   "/dashboard/reports": ReportsPage,
+  "/dashboard/disputes": DisputesPage,
   "/dashboard/payment-links": PaymentLinksPage,
   "/dashboard/webhooks": WebhooksPage,
   "/dashboard/docs": DocsPage,

@@ -69,3 +69,13 @@ export function useResource<T>(
 export function pollWhile(moving: boolean, fast = 1500, slow = 5000): number {
   return moving ? fast : slow;
 }
+
+/** The current time (ms since the epoch), updated every `everyMs`; one timer per caller, stopped on unmount. */
+export function useNow(everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), everyMs);
+    return () => window.clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}

@@ -3,7 +3,7 @@ import { errorFromResponse, queryString } from "./api";
 import { ConfigError, readConfig } from "./config";
 import { loadSession, saveSession } from "./session";
 import { createOrderSnippet, sdkSnippet } from "./snippets";
-import { localDayBoundary, relativeTo } from "./time";
+import { localDayBoundary, relativeTo, timeLeft } from "./time";
 
 class MemoryStorage implements Storage {
   private items = new Map<string, string>();
@@ -88,6 +88,14 @@ describe("time", () => {
     const now = Date.parse("2026-11-23T12:00:00Z");
     expect(relativeTo("2026-11-23T12:05:00Z", now)).toBe("in 5m");
     expect(relativeTo("2026-11-23T11:59:30Z", now)).toBe("30s ago");
+  });
+  it("counts down to a deadline to the second, and says when it has passed", () => {
+    const now = Date.parse("2026-11-23T12:00:00Z");
+    expect(timeLeft("2026-11-30T12:00:00Z", now)).toBe("7d 00h 00m 00s");
+    expect(timeLeft("2026-11-23T15:04:05.900Z", now)).toBe("3h 04m 05s");
+    expect(timeLeft("2026-11-23T12:00:09Z", now)).toBe("00m 09s");
+    expect(timeLeft("2026-11-23T12:00:00Z", now)).toBe("00m 00s");
+    expect(timeLeft("2026-11-23T11:59:59Z", now)).toBeNull();
   });
 });
 

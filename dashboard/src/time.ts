@@ -31,3 +31,15 @@ export function relativeTo(iso: string | null | undefined, now = Date.now()): st
     magnitude < 60 ? `${magnitude}s` : magnitude < 3600 ? `${Math.round(magnitude / 60)}m` : `${Math.round(magnitude / 3600)}h`;
   return seconds >= 0 ? `in ${text}` : `${text} ago`;
 }
+
+/** What is left until a deadline, to the second: "2d 03h 04m 05s", "04m 05s"; null once it has passed. */
+export function timeLeft(iso: string, now: number): string | null {
+  const seconds = Math.floor((new Date(iso).getTime() - now) / 1000);
+  if (Number.isNaN(seconds) || seconds < 0) return null;
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const clock = `${pad(minutes)}m ${pad(seconds % 60)}s`;
+  return days > 0 ? `${days}d ${pad(hours)}h ${clock}` : hours > 0 ? `${hours}h ${clock}` : clock;
+}

@@ -9,6 +9,7 @@ const NAV = [
   { to: "/dashboard/refunds", label: "Refunds" },
   { to: "/dashboard/balance", label: "Balance" },
   { to: "/dashboard/reports", label: "Reports" },
+  { to: "/dashboard/disputes", label: "Disputes" },
   { to: "/dashboard/payment-links", label: "Payment links" },
   { to: "/dashboard/webhooks", label: "Webhooks" },
   { to: "/dashboard/docs", label: "Docs" },
