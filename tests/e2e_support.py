@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -145,3 +146,21 @@ def running_stack(
 
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextmanager
+def dashboard_page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page as an operator in India sees the dashboard; no uncaught page
+    error may happen while it is open."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    # expect() has its own 5 s default; a request that lands on a cold worker process can take longer.
+    expect.set_options(timeout=20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []

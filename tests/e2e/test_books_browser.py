@@ -25,12 +25,12 @@ from playwright.sync_api import expect
 
 from devstack.emulator import ACCOUNT_ID
 from devstack.runtime import stack_name_for
-from tests.e2e_support import LocalStack, running_stack
+from tests.e2e.test_dashboard_browser import sign_in
+from tests.e2e_support import LocalStack, dashboard_page, running_stack
 from tests.support import AUTH, ROOT, VALID_CARD, wait_until
 
 pytestmark = pytest.mark.e2e
 
-EMAIL, PASSWORD = "test@example.com", "password123"
 SCREENSHOTS = os.environ.get("BOOKS_SCREENSHOTS")
 
 
@@ -50,28 +50,12 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == []
+    with dashboard_page(browser) as page:
+        yield page
 
 
 def _tid(name: str) -> str:
     return f'[data-test-id="{name}"]'
-
-
-def sign_in(page: Any, stack: LocalStack) -> None:
-    page.goto(f"{stack.dashboard_origin}/dashboard")
-    page.locator(_tid("login-form")).wait_for()
-    page.fill(_tid("email-input"), EMAIL)
-    page.fill(_tid("password-input"), PASSWORD)
-    page.click(_tid("login-button"))
-    page.locator(_tid("dashboard")).wait_for()
 
 
 def captured(api: httpx.Client, amount: int) -> dict[str, Any]:

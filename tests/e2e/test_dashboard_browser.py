@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_support import LocalStack, running_stack
+from tests.e2e_support import LocalStack, dashboard_page, running_stack
 from tests.support import AUTH, ROOT, WebhookReceiver, book_captures, insert_settled_payments, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -46,16 +46,8 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    # expect() has its own 5 s default; a request that lands on a cold worker process can take longer.
-    expect.set_options(timeout=20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == []
+    with dashboard_page(browser) as page:
+        yield page
 
 
 def _tid(name: str) -> str:
