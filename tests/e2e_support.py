@@ -161,6 +161,8 @@ def dashboard_page(browser: Any) -> Iterator[Any]:
     expect.set_options(timeout=20_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert errors == []

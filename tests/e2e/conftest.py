@@ -8,9 +8,11 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e_support import CHROMIUM_ARGS, LocalStack, chromium_path, running_stack
+from tests.support import AUTH
 
 # Access-log lines and INFO records: what is left (warnings, errors, the runtime's own notices) is what
 # explains a failure that only CI saw.
@@ -35,6 +37,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     # A metrics summary every 3 s instead of every minute, so a test can read it.
     with running_stack(Path(tmp_path_factory.mktemp("stack")), {}, extra_args=("--metrics-seconds", "3")) as stack:
         yield stack
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    """The test merchant's API client on the module's own stack (a module that starts one: `stack`)."""
+    with httpx.Client(base_url=stack.url, headers=AUTH, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

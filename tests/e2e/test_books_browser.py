@@ -27,7 +27,7 @@ from devstack.emulator import ACCOUNT_ID
 from devstack.runtime import stack_name_for
 from tests.e2e.test_dashboard_browser import sign_in
 from tests.e2e_support import LocalStack, dashboard_page, running_stack
-from tests.support import AUTH, ROOT, VALID_CARD, wait_until
+from tests.support import ROOT, VALID_CARD, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -40,12 +40,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
     with running_stack(Path(tmp_path_factory.mktemp("books-stack")), {}, dashboard=True) as stack:
         yield stack
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url, headers=AUTH, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture
@@ -91,11 +85,12 @@ def test_a_requested_report_turns_ready_and_downloads_as_csv_with_the_windows_ro
     page.click(_tid("nav-reports"))
     page.select_option(_tid("report-type-input"), "payments")
     # The form's defaults: the last 30 days, today included.
-    page.click(_tid("request-report-button"))
-
-    row = page.locator(_tid("report-row")).first
-    report_id = row.get_attribute("data-report-id")
-    assert report_id and report_id.startswith("rep_")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/v1/reports")) as posted:
+        page.click(_tid("request-report-button"))
+    assert posted.value.status == 202
+    report_id = posted.value.json()["id"]
+    assert posted.value.json()["status"] == "pending"
+    row = page.locator(f'{_tid("report-row")}[data-report-id="{report_id}"]')
     # pending -> ready on screen by polling, without a reload.
     expect(row.locator(_tid("report-status"))).to_have_text("ready")
     report = api.get(f"/api/v1/reports/{report_id}").json()

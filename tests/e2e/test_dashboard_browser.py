@@ -39,12 +39,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url, headers=AUTH, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
 def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
     with dashboard_page(browser) as page:
         yield page

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from devstack.static_sites import StaticSite
 from stack.loopback import free_port
 from tests.e2e.test_dashboard_browser import sign_in
-from tests.e2e_support import LocalStack, running_stack
+from tests.e2e_support import LocalStack, dashboard_page, running_stack
 from tests.support import AUTH, ROOT, WebhookReceiver, hex_hmac, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +37,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
     with running_stack(Path(tmp_path_factory.mktemp("links-stack")), {}, dashboard=True) as stack:
         yield stack
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url, headers=AUTH, timeout=30) as client:
-        yield client
 
 
 def _tid(name: str) -> str:
@@ -161,13 +155,7 @@ def test_a_shopper_pays_part_of_a_link_at_its_short_url_and_returns_with_a_valid
 def test_the_payment_links_page_creates_shows_and_cancels_a_link(
     browser: Any, api: httpx.Client, stack: LocalStack
 ) -> None:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Asia/Kolkata")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    with dashboard_page(browser) as page:
         sign_in(page, stack, "/dashboard/payment-links")
         page.click(_tid("nav-payment-links"))
         page.fill(_tid("link-amount-input"), "0.50")
@@ -198,6 +186,3 @@ def test_the_payment_links_page_creates_shows_and_cancels_a_link(
         expect(detail.locator(_tid("link-detail-status"))).to_have_text("cancelled")
         assert api.get(f"/api/v1/payment_links/{created['id']}").json()["status"] == "cancelled"
         expect(page.locator(_tid("cancel-link-button"))).to_have_count(0)
-    finally:
-        context.close()
-    assert errors == []
