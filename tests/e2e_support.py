@@ -166,3 +166,21 @@ def dashboard_page(browser: Any) -> Iterator[Any]:
     finally:
         context.close()
     assert errors == []
+
+
+def create_merchant(stack: LocalStack, email: str, password: str) -> subprocess.CompletedProcess[str]:
+    """A new merchant, made as an operator makes one in AWS: scripts/create-merchant through the
+    stack's Lambda Invoke API (`--json` prints its id, api_key and api_secret)."""
+    command = [
+        str(ROOT / "scripts" / "create-merchant"),
+        "--local",
+        "--lambda-endpoint",
+        stack.lambda_endpoint,
+        "--name",
+        "Onboarded Shop",
+        "--email",
+        email,
+        "--password-stdin",
+        "--json",
+    ]
+    return subprocess.run(command, input=password + "\n", capture_output=True, text=True, timeout=120, check=False)

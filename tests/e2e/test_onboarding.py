@@ -4,32 +4,14 @@ scripts/create-merchant, through the stack's Lambda Invoke API, then the new mer
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 
 import httpx
 import pytest
 
-from tests.e2e_support import LocalStack
-from tests.support import ROOT
+from tests.e2e_support import LocalStack, create_merchant
 
 pytestmark = pytest.mark.e2e
-
-
-def create_merchant(local_stack: LocalStack, email: str, password: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(ROOT / "scripts" / "create-merchant"),
-        "--local",
-        "--lambda-endpoint",
-        local_stack.lambda_endpoint,
-        "--name",
-        "Onboarded Shop",
-        "--email",
-        email,
-        "--password-stdin",
-        "--json",
-    ]
-    return subprocess.run(command, input=password + "\n", capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_a_merchant_created_with_the_cli_takes_payments_and_signs_in(local_stack: LocalStack) -> None:
