@@ -111,6 +111,7 @@ class LocalRuntime:
         self._pollers: list[SqsPoller] = []
         self._schedules: list[ScheduleRunner] = []
         self._scheduler_emulator: SchedulerEmulator | None = None
+        self.schedule_groups: list[str] = []  # this stack's, resolved from the template
         self._metrics_summary: MetricsSummary | None = None
         self._servers: list[Any] = []
         self._resources = ExitStack()  # what stops last (LocalStack)
@@ -189,6 +190,7 @@ class LocalRuntime:
         for logical_id, name in self.topology.schedule_groups.items():
             values[logical_id] = str(resolve(name))
             emulator.create_schedule_group(values[logical_id])
+            self.schedule_groups.append(values[logical_id])
         # The buckets answer CORS as the template configures them (the browser uploads dispute evidence).
         for logical_id, cors in self.topology.bucket_cors.items():
             if logical_id in (buckets or {}):
@@ -320,7 +322,8 @@ class LocalRuntime:
         self._start_pollers(queues)
         self._start_schedules()
         site_urls: list[str] = []
-        self._scheduler_emulator = SchedulerEmulator(log=self.log)
+        # Only this stack's groups: stacks sharing one endpoint (LocalStack) each fire their own.
+        self._scheduler_emulator = SchedulerEmulator(log=self.log, groups=self.schedule_groups)
         self._scheduler_emulator.start()
         self._metrics_summary = MetricsSummary(self.metrics_file, self.log, self.options.metrics_summary_seconds)
         self._metrics_summary.start()

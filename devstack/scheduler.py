@@ -2,13 +2,15 @@
 
 Watches the schedules created on the emulator endpoint; when an `at(...)` schedule is due, sends
 its target's input to the target SQS queue, then deletes it (ActionAfterCompletion: DELETE) or
-remembers it as fired.
+remembers it as fired. Given `groups`, it watches only those: several local stacks can share one
+endpoint (LocalStack under the e2e suite, or `make dev-localstack` beside it), and each fires its
+own schedules, so each says so in its own log.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,8 +32,10 @@ class SchedulerEmulator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         log: Callable[[str], None] = print,
         poll_seconds: float = 1.0,
+        groups: Collection[str] | None = None,
     ) -> None:
         self._clock = clock
+        self._groups = None if groups is None else frozenset(groups)
         self._log = log
         self._poll_seconds = poll_seconds
         self._fired: set[tuple[str, str]] = set()
@@ -55,6 +59,8 @@ class SchedulerEmulator:
         names = []
         for group_page in scheduler.get_paginator("list_schedule_groups").paginate():
             for group in group_page["ScheduleGroups"]:
+                if self._groups is not None and group["Name"] not in self._groups:
+                    continue
                 for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group["Name"]):
                     names += [(s["GroupName"], s["Name"]) for s in page["Schedules"]]
         return names
