@@ -4,12 +4,14 @@ path and flags. (The pytest fixtures built on them are in tests/e2e/conftest.py.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -144,6 +146,15 @@ def running_stack(
     assert "stopped" in stack.log()
 
 
+@contextmanager
+def running_dashboard_stack(folder: Path, env_overrides: dict[str, str]) -> Iterator[LocalStack]:
+    """running_stack with the dashboard site, for the browser tests: the built dashboard must exist."""
+    if not (ROOT / "dashboard" / "dist" / "index.html").is_file():
+        pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
+    with running_stack(folder, env_overrides, dashboard=True) as stack:
+        yield stack
+
+
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -184,3 +195,16 @@ def create_merchant(stack: LocalStack, email: str, password: str) -> subprocess.
         "--json",
     ]
     return subprocess.run(command, input=password + "\n", capture_output=True, text=True, timeout=120, check=False)
+
+
+def merchant_client(stack: LocalStack, email_prefix: str) -> httpx.Client:
+    """An API client for a new merchant of its own (create_merchant), whose books and webhook
+    endpoint no other test touches."""
+    created = create_merchant(stack, f"{email_prefix}-{uuid.uuid4().hex[:6]}@shop.test", "a long dashboard password")
+    assert created.returncode == 0, created.stderr
+    merchant = json.loads(created.stdout)
+    return httpx.Client(
+        base_url=stack.url,
+        headers={"X-Api-Key": merchant["api_key"], "X-Api-Secret": merchant["api_secret"]},
+        timeout=30,
+    )

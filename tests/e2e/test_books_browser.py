@@ -26,8 +26,8 @@ from playwright.sync_api import expect
 from devstack.emulator import ACCOUNT_ID
 from devstack.runtime import stack_name_for
 from tests.e2e.test_dashboard_browser import sign_in
-from tests.e2e_support import LocalStack, dashboard_page, running_stack
-from tests.support import ROOT, VALID_CARD, wait_until
+from tests.e2e_support import LocalStack, dashboard_page, running_dashboard_stack
+from tests.support import VALID_CARD, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +36,7 @@ SCREENSHOTS = os.environ.get("BOOKS_SCREENSHOTS")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    if not (ROOT / "dashboard" / "dist" / "index.html").is_file():
-        pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
-    with running_stack(Path(tmp_path_factory.mktemp("books-stack")), {}, dashboard=True) as stack:
+    with running_dashboard_stack(Path(tmp_path_factory.mktemp("books-stack")), {}) as stack:
         yield stack
 
 

@@ -4,13 +4,9 @@ settlement.processed webhook that says so."""
 
 from __future__ import annotations
 
-import json
-import uuid
-
-import httpx
 import pytest
 
-from tests.e2e_support import LocalStack, create_merchant
+from tests.e2e_support import LocalStack, merchant_client
 from tests.support import WebhookReceiver, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -21,14 +17,7 @@ def test_a_captured_payment_is_booked_with_fee_and_gst_then_settled_once_with_it
 ) -> None:
     # Given a merchant of its own (nothing else in its books; test mode makes entries available at
     # once) with a webhook receiver
-    created = create_merchant(local_stack, f"books-{uuid.uuid4().hex[:6]}@shop.test", "a long dashboard password")
-    assert created.returncode == 0, created.stderr
-    merchant = json.loads(created.stdout)
-    api = httpx.Client(
-        base_url=local_stack.url,
-        headers={"X-Api-Key": merchant["api_key"], "X-Api-Secret": merchant["api_secret"]},
-        timeout=30,
-    )
+    api = merchant_client(local_stack, "books")
     receiver = WebhookReceiver().start()
     try:
         assert api.put("/api/v1/merchant/webhook", json={"webhook_url": receiver.url}).status_code == 200

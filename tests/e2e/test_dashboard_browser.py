@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_support import LocalStack, dashboard_page, running_stack
-from tests.support import AUTH, ROOT, WebhookReceiver, book_captures, insert_settled_payments, wait_until
+from tests.e2e_support import LocalStack, dashboard_page, running_dashboard_stack
+from tests.support import AUTH, WebhookReceiver, book_captures, insert_settled_payments, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +31,8 @@ PROCESSING_SECONDS = 5
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    if not (ROOT / "dashboard" / "dist" / "index.html").is_file():
-        pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
     overrides = {"TEST_PROCESSING_DELAY": str(PROCESSING_SECONDS * 1000), "WEBHOOK_RETRY_DELAYS_TEST": "1,1,1,1"}
-    with running_stack(Path(tmp_path_factory.mktemp("dashboard-stack")), overrides, dashboard=True) as stack:
+    with running_dashboard_stack(Path(tmp_path_factory.mktemp("dashboard-stack")), overrides) as stack:
         yield stack
 
 

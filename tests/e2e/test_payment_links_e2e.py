@@ -23,8 +23,8 @@ from playwright.sync_api import expect
 from devstack.static_sites import StaticSite
 from stack.loopback import free_port
 from tests.e2e.test_dashboard_browser import sign_in
-from tests.e2e_support import LocalStack, dashboard_page, running_stack
-from tests.support import AUTH, ROOT, WebhookReceiver, hex_hmac, wait_until
+from tests.e2e_support import LocalStack, dashboard_page, running_dashboard_stack
+from tests.support import AUTH, WebhookReceiver, hex_hmac, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +33,7 @@ SCREENSHOTS = os.environ.get("PAYMENT_LINK_SCREENSHOTS")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    if not (ROOT / "dashboard" / "dist" / "index.html").is_file():
-        pytest.fail("dashboard/dist is missing: run scripts/build-dashboard.sh (make test does)")
-    with running_stack(Path(tmp_path_factory.mktemp("links-stack")), {}, dashboard=True) as stack:
+    with running_dashboard_stack(Path(tmp_path_factory.mktemp("links-stack")), {}) as stack:
         yield stack
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
-import uuid
 from collections import defaultdict
 
 import httpx
 import pytest
 
-from tests.e2e_support import LocalStack, create_merchant
+from tests.e2e_support import LocalStack, merchant_client
 from tests.support import ReceivedWebhook, WebhookReceiver, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -21,14 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_fail_fail_succeed_and_always_failing_then_manual_retry(local_stack: LocalStack) -> None:
     # A merchant of its own: its endpoint carries only this test's deliveries, not the shared test
     # merchant's (other tests' events on the same failing endpoint would fill its cap and backlog).
-    created = create_merchant(local_stack, f"retries-{uuid.uuid4().hex[:6]}@shop.test", "a long dashboard password")
-    assert created.returncode == 0, created.stderr
-    merchant = json.loads(created.stdout)
-    client = httpx.Client(
-        base_url=local_stack.url,
-        headers={"X-Api-Key": merchant["api_key"], "X-Api-Secret": merchant["api_secret"]},
-        timeout=30,
-    )
+    client = merchant_client(local_stack, "retries")
     flaky_payment: dict[str, str] = {}
     dead_payment: dict[str, str] = {}
     attempts: dict[str, list[ReceivedWebhook]] = defaultdict(list)
